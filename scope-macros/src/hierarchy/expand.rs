@@ -1,0 +1,191 @@
+//! Writes the enum, its `Scope` implementation and its lookup macro from a
+//! checked [`Model`].
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+use syn::Visibility;
+
+use super::valid::Model;
+
+pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
+    let input = model.input;
+    let attrs = &input.attrs;
+    let vis = &input.vis;
+    let ident = &input.ident;
+    let hierarchy = ident.to_string();
+    let words = model.words();
+
+    let variants: Vec<&Ident> = model.scopes.iter().map(|s| &s.variant).collect();
+    let names: Vec<&str> = model.scopes.iter().map(|s| s.name.as_str()).collect();
+
+    let variant_defs = model.scopes.iter().map(|s| {
+        let variant = &s.variant;
+        let summary = if s.description.is_empty() {
+            format!(" Scope `{}`.", s.name)
+        } else {
+            format!(" {}\n\n Scope `{}`.", s.description, s.name)
+        };
+        let deprecated = s.deprecated.as_ref().map(|(since, note)| {
+            let since = since.iter();
+            let note = note.iter();
+            quote!(#[deprecated(#(since = #since,)* #(note = #note)*)])
+        });
+        quote! {
+            #[doc = #summary]
+            #deprecated
+            #variant
+        }
+    });
+
+    let infos = model.scopes.iter().map(|s| {
+        let variant = &s.variant;
+        let name = &s.name;
+        let description = &s.description;
+        let parent = match s.parent {
+            Some(p) => {
+                let p = &model.scopes[p].variant;
+                quote!(::core::option::Option::Some(Self::#p))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let expands_to = s.expands_to.iter().map(|&t| &model.scopes[t].variant);
+        let deprecated = match &s.deprecated {
+            Some((since, note)) => {
+                let since = option_str(since.as_ref().map(syn::LitStr::value));
+                let note = option_str(note.as_ref().map(syn::LitStr::value));
+                quote!(::core::option::Option::Some(
+                    ::scope_runtime::Deprecation::__new(#since, #note)
+                ))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let is_default = s.default;
+        quote! {
+            ::scope_runtime::ScopeInfo::__new(
+                Self::#variant, #name, #description, #parent,
+                &[#(Self::#expands_to),*], #deprecated, #is_default,
+            )
+        }
+    });
+
+    let bits = |set: &mut dyn Iterator<Item = usize>| {
+        let mut w = vec![0u64; words];
+        for i in set {
+            w[i / 64] |= 1 << (i % 64);
+        }
+        quote!([#(#w),*])
+    };
+    let n = model.scopes.len();
+    let implies = (0..n).map(|i| bits(&mut (0..n).filter(|&j| model.implies[i][j])));
+    let granted_by = (0..n).map(|j| bits(&mut (0..n).filter(|&i| model.implies[i][j])));
+    let default = bits(&mut (0..n).filter(|&i| model.scopes[i].default));
+
+    let groups: Vec<&str> = model.groups.iter().map(|g| g.name.as_str()).collect();
+    let group_members = model.groups.iter().map(|g| {
+        let members = g.members.iter().map(|&m| model.scopes[m].name.as_str());
+        quote!([#(#members),*])
+    });
+
+    let index_body = if variants.is_empty() {
+        quote!(match self {})
+    } else {
+        quote!(self as usize)
+    };
+
+    let macro_name = format_ident!("__scope_hierarchy_{}", ident);
+    // A `macro_rules!` macro can be re-exported at most crate-wide: a
+    // `#[macro_export]` one could not be re-exported by path from the crate
+    // that defines it (rust-lang/rust#52234), so compile-time lookup is
+    // available in the declaring crate only.
+    let macro_vis = match vis {
+        Visibility::Public(_) => quote!(pub(crate)),
+        other => quote!(#other),
+    };
+
+    quote! {
+        #(#attrs)*
+        #[derive(
+            ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
+            ::core::cmp::Eq, ::core::cmp::PartialOrd, ::core::cmp::Ord,
+            ::core::hash::Hash, ::core::fmt::Debug,
+        )]
+        #vis enum #ident {
+            #(#variant_defs,)*
+        }
+
+        #[allow(deprecated)]
+        impl #ident {
+            /// The full scope name, e.g. `"read:playlists"`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    #(Self::#variants => #names,)*
+                }
+            }
+        }
+
+        #[allow(deprecated)]
+        impl ::scope_runtime::Scope for #ident {
+            type Bits = [u64; #words];
+            const HIERARCHY: &'static str = #hierarchy;
+            const ALL: &'static [Self] = &[#(Self::#variants),*];
+            const INFO: &'static [::scope_runtime::ScopeInfo<Self>] = &[#(#infos),*];
+            const GROUPS: &'static [&'static str] = &[#(#groups),*];
+            const IMPLIES: &'static [Self::Bits] = &[#(#implies),*];
+            const GRANTED_BY: &'static [Self::Bits] = &[#(#granted_by),*];
+            const DEFAULT: Self::Bits = #default;
+
+            #[inline]
+            fn index(self) -> usize {
+                #index_body
+            }
+
+            fn from_name(name: &str) -> ::core::option::Option<Self> {
+                match name {
+                    #(#names => ::core::option::Option::Some(Self::#variants),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for #ident {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl ::core::str::FromStr for #ident {
+            type Err = ::scope_runtime::ParseScopeError;
+
+            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                <Self as ::scope_runtime::Scope>::from_name(s).ok_or_else(|| {
+                    ::scope_runtime::ParseScopeError::unknown(s, #hierarchy)
+                })
+            }
+        }
+
+        #[doc(hidden)]
+        #[allow(unused_macros)]
+        macro_rules! #macro_name {
+            (@resolve [$($path:tt)*] $($name:tt)*) => {
+                ::scope_runtime::__private::__resolve_scope! {
+                    hierarchy = #hierarchy,
+                    path = [$($path)*],
+                    scopes = [#(#names => #variants),*],
+                    groups = [#(#groups => #group_members),*],
+                    name = $($name)*
+                }
+            };
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #macro_vis use #macro_name as #ident;
+    }
+}
+
+fn option_str(value: Option<String>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+

@@ -1,0 +1,100 @@
+//! Typed OAuth scope hierarchies.
+//!
+//! Declare a scope tree once with [`scope_hierarchy!`]; get a scope enum, a
+//! fixed-size [`ScopeSet`], RFC 6749 scope-string parsing, per-scope
+//! metadata, and compile-time checked scope names through [`scope!`]. The
+//! implications of the tree (a parent grants its children, an alias grants
+//! what it lists) are computed by the macro, never per request.
+//!
+//! ```
+//! use scope_runtime::{scope, scope_hierarchy, Scope, ScopeSet};
+//!
+//! scope_hierarchy! {
+//!     /// Funkwhale-style scopes.
+//!     pub MusicScope {
+//!         /// Read-only access to all data
+//!         #[default]
+//!         read {
+//!             /// Access playlists
+//!             playlists,
+//!             /// Access favorites
+//!             favorites,
+//!         },
+//!         /// Write access to all data
+//!         write { playlists, favorites },
+//!     }
+//! }
+//!
+//! let needed = scope!(MusicScope, "write:playlists");
+//! let token: ScopeSet<MusicScope> = "read write".parse()?;
+//! assert!(token.grants(needed));
+//! assert_eq!(needed.info().parent(), Some(MusicScope::Write));
+//! # Ok::<(), scope_runtime::ParseScopeError>(())
+//! ```
+//!
+//! A misspelt name is a compile error on the literal:
+//!
+//! ```compile_fail
+//! # use scope_runtime::{scope, scope_hierarchy};
+//! # scope_hierarchy! { pub MusicScope { read { playlists }, write { playlists } } }
+//! let needed = scope!(MusicScope, "write:playlist");
+//! ```
+//!
+//! ```text
+//! error: unknown scope "write:playlist" in MusicScope; did you mean "write:playlists"?
+//!   |
+//!   |     let needed = scope!(MusicScope, "write:playlist");
+//!   |                                     ^^^^^^^^^^^^^^^^
+//! ```
+//!
+//! See [`scope_hierarchy!`] for the declaration syntax.
+
+pub mod bits;
+pub mod error;
+pub mod scope;
+pub mod set;
+
+#[doc(inline)]
+pub use crate::error::ParseScopeError;
+#[doc(inline)]
+pub use crate::scope::{Deprecation, Scope, ScopeInfo};
+#[doc(inline)]
+pub use crate::set::ScopeSet;
+
+#[doc = include_str!("docs/scope_hierarchy.md")]
+pub use scope_macros::scope_hierarchy;
+
+/// Names one scope of a hierarchy by its string, checked at compile time.
+///
+/// `scope!(Hierarchy, "name")` evaluates to the enum variant, usable in
+/// `const` items. An unknown name is a compile error on the literal that
+/// suggests the closest names; a grouping node (Mastodon's `admin`) is
+/// refused with the scopes it groups.
+///
+/// ```
+/// use scope_runtime::{scope, scope_hierarchy};
+///
+/// scope_hierarchy! { pub Api { read { statuses }, write { statuses } } }
+///
+/// const NEEDED: Api = scope!(Api, "read:statuses");
+/// assert_eq!(NEEDED, Api::ReadStatuses);
+/// ```
+///
+/// The hierarchy is named by the path of its type (`crate::scopes::Api`):
+/// the declaration also defines a hidden macro of the same name, which this
+/// macro calls.
+#[macro_export]
+macro_rules! scope {
+    ($($hierarchy:ident)::+ , $name:literal $(,)?) => {
+        $($hierarchy)::+ ! { @resolve [$($hierarchy)::+] $name }
+    };
+    (:: $($hierarchy:ident)::+ , $name:literal $(,)?) => {
+        :: $($hierarchy)::+ ! { @resolve [:: $($hierarchy)::+] $name }
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Items used by generated code. Not public API.
+    pub use scope_macros::__resolve_scope;
+}

@@ -1,0 +1,7 @@
+//! Shared fixtures of the workspace tests and benchmarks: the full current
+//! Mastodon and Funkwhale scope hierarchies, declared with
+//! `scope_hierarchy!` from the research files copied into `tests/data/`.
+
+pub mod funkwhale;
+pub mod mastodon;
+pub mod reference;
