@@ -34,11 +34,7 @@ impl Ctxt {
 
     /// All recorded errors merged into one, or `Ok` if there were none.
     pub(crate) fn check(self) -> Result<(), syn::Error> {
-        let errors = self
-            .errors
-            .borrow_mut()
-            .take()
-            .expect("Ctxt checked twice");
+        let errors = self.errors.borrow_mut().take().expect("Ctxt checked twice");
         let mut iter = errors.into_iter();
         match iter.next() {
             None => Ok(()),

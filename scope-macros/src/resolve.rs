@@ -25,7 +25,10 @@ pub(crate) struct Input {
 fn key(input: ParseStream<'_>, expected: &str) -> syn::Result<()> {
     let ident: Ident = input.parse()?;
     if ident != expected {
-        return Err(syn::Error::new(ident.span(), format_args!("expected `{expected}`")));
+        return Err(syn::Error::new(
+            ident.span(),
+            format_args!("expected `{expected}`"),
+        ));
     }
     input.parse::<Token![=]>()?;
     Ok(())
@@ -46,34 +49,30 @@ impl Parse for Input {
         key(input, "scopes")?;
         let content;
         bracketed!(content in input);
-        let scopes = Punctuated::<(LitStr, Ident), Token![,]>::parse_terminated_with(
-            &content,
-            |p| {
+        let scopes =
+            Punctuated::<(LitStr, Ident), Token![,]>::parse_terminated_with(&content, |p| {
                 let name = p.parse()?;
                 p.parse::<Token![=>]>()?;
                 Ok((name, p.parse()?))
-            },
-        )?
-        .into_iter()
-        .collect();
+            })?
+            .into_iter()
+            .collect();
         input.parse::<Token![,]>()?;
 
         key(input, "groups")?;
         let content;
         bracketed!(content in input);
-        let groups = Punctuated::<(LitStr, Vec<LitStr>), Token![,]>::parse_terminated_with(
-            &content,
-            |p| {
+        let groups =
+            Punctuated::<(LitStr, Vec<LitStr>), Token![,]>::parse_terminated_with(&content, |p| {
                 let name = p.parse()?;
                 p.parse::<Token![=>]>()?;
                 let members;
                 bracketed!(members in p);
                 let members = Punctuated::<LitStr, Token![,]>::parse_terminated(&members)?;
                 Ok((name, members.into_iter().collect()))
-            },
-        )?
-        .into_iter()
-        .collect();
+            })?
+            .into_iter()
+            .collect();
         input.parse::<Token![,]>()?;
 
         key(input, "name")?;
@@ -96,7 +95,10 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         other => {
             let message = format!(
                 "expected a string literal naming a scope of {hierarchy}, e.g. \"{}\"",
-                input.scopes.first().map_or(String::new(), |(n, _)| n.value())
+                input
+                    .scopes
+                    .first()
+                    .map_or(String::new(), |(n, _)| n.value())
             );
             return fallback(&input, other.span(), &message);
         }
@@ -110,12 +112,13 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         return quote!(#path::#variant);
     }
 
-    let message = if let Some((_, members)) = input.groups.iter().find(|(n, _)| n.value() == wanted) {
+    let message = if let Some((_, members)) = input.groups.iter().find(|(n, _)| n.value() == wanted)
+    {
         let members: Vec<String> = members.iter().map(LitStr::value).collect();
         let members: Vec<&str> = members.iter().map(String::as_str).collect();
         format!(
             "\"{wanted}\" is a group of scopes in {hierarchy}, not a scope that can be granted; name one of {}",
-            suggest::quoted_list(&members)
+            suggest::quoted_list(&members, "or")
         )
     } else {
         let known: Vec<String> = input.scopes.iter().map(|(n, _)| n.value()).collect();
@@ -128,12 +131,12 @@ pub(crate) fn expand(input: Input) -> TokenStream {
                 .collect();
             format!(
                 "unknown scope \"{wanted}\" in {hierarchy}; its top-level scopes are {}",
-                suggest::quoted_list(&top)
+                suggest::quoted_list(&top, "and")
             )
         } else {
             format!(
                 "unknown scope \"{wanted}\" in {hierarchy}; did you mean {}?",
-                suggest::quoted_list(&close)
+                suggest::quoted_list(&close, "or")
             )
         }
     };

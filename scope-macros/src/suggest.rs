@@ -20,13 +20,13 @@ pub(crate) fn similar<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str
     found.into_iter().take(3).map(|(_, _, name)| name).collect()
 }
 
-/// `"a"`, `"a" or "b"`, `"a", "b" or "c"`.
-pub(crate) fn quoted_list(names: &[&str]) -> String {
+/// `"a"`, `"a" or "b"`, `"a", "b" or "c"` (with `conjunction` = `or`).
+pub(crate) fn quoted_list(names: &[&str], conjunction: &str) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     match quoted.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{} {conjunction} {last}", rest.join(", ")),
     }
 }
 
@@ -74,14 +74,20 @@ mod tests {
     fn suggestions() {
         let known = ["read", "read:playlists", "write", "write:playlists"];
         assert_eq!(similar("write:playlist", known), ["write:playlists"]);
-        assert_eq!(similar("playlists", known), ["read:playlists", "write:playlists"]);
+        assert_eq!(
+            similar("playlists", known),
+            ["read:playlists", "write:playlists"]
+        );
         assert!(similar("zzzzzz", known).is_empty());
     }
 
     #[test]
     fn lists() {
-        assert_eq!(quoted_list(&["a"]), "\"a\"");
-        assert_eq!(quoted_list(&["a", "b"]), "\"a\" or \"b\"");
-        assert_eq!(quoted_list(&["a", "b", "c"]), "\"a\", \"b\" or \"c\"");
+        assert_eq!(quoted_list(&["a"], "or"), "\"a\"");
+        assert_eq!(quoted_list(&["a", "b"], "or"), "\"a\" or \"b\"");
+        assert_eq!(
+            quoted_list(&["a", "b", "c"], "and"),
+            "\"a\", \"b\" and \"c\""
+        );
     }
 }

@@ -23,8 +23,7 @@ pub(crate) struct Deprecated<'a> {
     pub(crate) note: Option<LitStr>,
 }
 
-const EXPECTED: &str =
-    "expected a doc comment, `#[default]`, `#[group]` or `#[deprecated(since = \"..\", note = \"..\")]`";
+const EXPECTED: &str = "expected a doc comment, `#[default]`, `#[group]` or `#[deprecated(since = \"..\", note = \"..\")]`";
 
 impl<'a> NodeAttrs<'a> {
     pub(crate) fn parse(cx: &Ctxt, attrs: &'a [Attribute]) -> Self {

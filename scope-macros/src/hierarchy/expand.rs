@@ -188,4 +188,3 @@ fn option_str(value: Option<String>) -> TokenStream {
         None => quote!(::core::option::Option::None),
     }
 }
-

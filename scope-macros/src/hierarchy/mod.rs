@@ -22,4 +22,3 @@ pub(crate) fn expand(input: ast::Input) -> TokenStream {
     }
     out
 }
-

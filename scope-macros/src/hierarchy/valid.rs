@@ -104,7 +104,13 @@ impl<'a> Model<'a> {
 impl<'a> Builder<'a, '_> {
     /// Flattens `node` and its subtree. `groups_above` are the groups
     /// between `node` and its nearest grantable ancestor `parent`.
-    fn walk(&mut self, node: &'a Node, prefix: &str, parent: Option<usize>, groups_above: &[usize]) {
+    fn walk(
+        &mut self,
+        node: &'a Node,
+        prefix: &str,
+        parent: Option<usize>,
+        groups_above: &[usize],
+    ) {
         let cx = self.cx;
         let attrs = NodeAttrs::parse(cx, &node.attrs);
         let name = if prefix.is_empty() {
@@ -209,7 +215,7 @@ impl<'a> Builder<'a, '_> {
         }
         if let Some(alias) = &node.alias {
             cx.error_spanned_by(
-                &alias.eq,
+                alias.eq,
                 format_args!(
                     "the group \"{name}\" is not a grantable scope and cannot be an alias; remove `#[group]` to make it one"
                 ),
@@ -236,7 +242,7 @@ impl<'a> Builder<'a, '_> {
                     let hint = if close.is_empty() {
                         String::new()
                     } else {
-                        format!("; did you mean {}?", suggest::quoted_list(&close))
+                        format!("; did you mean {}?", suggest::quoted_list(&close, "or"))
                     };
                     self.cx.error_spanned_by(
                         lit,
@@ -292,7 +298,9 @@ impl<'a> Builder<'a, '_> {
                 let message = if from == to {
                     format!("alias cycle: \"{from}\" grants itself")
                 } else {
-                    format!("alias cycle: \"{from}\" grants \"{to}\", which already grants \"{from}\"")
+                    format!(
+                        "alias cycle: \"{from}\" grants \"{to}\", which already grants \"{from}\""
+                    )
                 };
                 self.cx.error_spanned_by(lit, message);
             }
@@ -312,4 +320,3 @@ fn pascal_case(name: &str) -> String {
         })
         .collect()
 }
-

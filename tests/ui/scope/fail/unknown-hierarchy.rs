@@ -1,0 +1,7 @@
+use scope_runtime::scope;
+
+struct Api;
+
+fn main() {
+    let _ = scope!(Api, "read");
+}
