@@ -5,3 +5,8 @@
 pub mod funkwhale;
 pub mod mastodon;
 pub mod reference;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
