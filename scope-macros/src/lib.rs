@@ -9,7 +9,9 @@
 
 mod ctxt;
 mod hierarchy;
+mod requires_scope;
 mod resolve;
+mod routes;
 mod suggest;
 
 use proc_macro::TokenStream;
@@ -19,6 +21,31 @@ use proc_macro::TokenStream;
 pub fn scope_hierarchy(input: TokenStream) -> TokenStream {
     syn::parse(input)
         .map(hierarchy::expand)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Declares the scopes an axum handler requires. Documented in
+/// `scope_runtime::requires_scope`.
+#[proc_macro_attribute]
+pub fn requires_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    match syn::parse(args) {
+        Ok(args) => requires_scope::expand(args, item.into()).into(),
+        Err(error) => {
+            // Keep the handler so the rest of the crate still compiles.
+            let mut out = error.into_compile_error();
+            out.extend(proc_macro2::TokenStream::from(item));
+            out.into()
+        }
+    }
+}
+
+/// Declares a route table and its router. Documented in
+/// `scope_runtime::scope_routes`.
+#[proc_macro]
+pub fn scope_routes(input: TokenStream) -> TokenStream {
+    syn::parse(input)
+        .map(routes::expand)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -49,10 +49,18 @@
 //!
 //! See [`scope_hierarchy!`] for the declaration syntax.
 
+// Generated code names `::scope_runtime`; this makes it resolve here too.
+extern crate self as scope_runtime;
+
 pub mod bits;
+pub mod cache;
+pub mod enforce;
 pub mod error;
+pub mod extract;
+pub mod route;
 pub mod scope;
 pub mod set;
+pub mod token;
 
 #[doc(inline)]
 pub use crate::error::ParseScopeError;
@@ -60,9 +68,17 @@ pub use crate::error::ParseScopeError;
 pub use crate::scope::{Deprecation, Scope, ScopeInfo};
 #[doc(inline)]
 pub use crate::set::ScopeSet;
+#[doc(inline)]
+pub use crate::token::{Principal, TokenError, TokenValidator};
 
 #[doc = include_str!("docs/scope_hierarchy.md")]
 pub use scope_macros::scope_hierarchy;
+
+#[doc = include_str!("docs/requires_scope.md")]
+pub use scope_macros::requires_scope;
+
+#[doc = include_str!("docs/scope_routes.md")]
+pub use scope_macros::scope_routes;
 
 /// Names one scope of a hierarchy by its string, checked at compile time.
 ///
@@ -96,5 +112,6 @@ macro_rules! scope {
 #[doc(hidden)]
 pub mod __private {
     //! Items used by generated code. Not public API.
+    pub use axum;
     pub use scope_macros::__resolve_scope;
 }

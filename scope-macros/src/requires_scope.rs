@@ -1,0 +1,314 @@
+//! `#[requires_scope(...)]`: attaches a scope declaration to an axum
+//! handler without touching the handler.
+//!
+//! The handler is emitted unchanged. Next to it goes a hidden unit struct
+//! `__requires_scope_<handler>` implementing `ScopedHandler`, whose
+//! declaration names scopes through the hierarchy's lookup macro, so every
+//! scope literal is checked at compile time with the hierarchy's errors and
+//! suggestions. `scope_routes!` finds the struct from the handler's path.
+//!
+//! ```text
+//! args  := arg,*
+//! arg   := STRING | any(STRING,*) | all(STRING,*) | resource = STRING
+//!        | public | token = (any|user|app|optional|setting) | hierarchy = PATH
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Ident, ItemFn, LitStr, Path, Token, parenthesized};
+
+use crate::ctxt::Ctxt;
+
+/// What the scope of the handler is.
+enum Rule {
+    Scope(LitStr),
+    Any(Ident, Vec<LitStr>),
+    All(Ident, Vec<LitStr>),
+    Resource(LitStr),
+    Public(Ident),
+}
+
+enum Arg {
+    Rule(Rule),
+    Token(Ident, Ident),
+    Hierarchy(Path),
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            return Ok(Self::Rule(Rule::Scope(input.parse()?)));
+        }
+        let key: Ident = input.parse()?;
+        let list = |input: ParseStream<'_>| -> syn::Result<Vec<LitStr>> {
+            let content;
+            parenthesized!(content in input);
+            Ok(Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect())
+        };
+        match key.to_string().as_str() {
+            "any" => Ok(Self::Rule(Rule::Any(key, list(input)?))),
+            "all" => Ok(Self::Rule(Rule::All(key, list(input)?))),
+            "public" => Ok(Self::Rule(Rule::Public(key))),
+            "resource" => {
+                input.parse::<Token![=]>()?;
+                Ok(Self::Rule(Rule::Resource(input.parse()?)))
+            }
+            "token" => {
+                input.parse::<Token![=]>()?;
+                // `any` is an identifier; accept every keyword spelling.
+                let kind = syn::ext::IdentExt::parse_any(input)?;
+                Ok(Self::Token(key, kind))
+            }
+            "hierarchy" => {
+                input.parse::<Token![=]>()?;
+                Ok(Self::Hierarchy(input.parse()?))
+            }
+            _ => Err(syn::Error::new(
+                key.span(),
+                format_args!(
+                    "unknown argument `{key}`; expected a scope string, `any(..)`, `all(..)`, \
+                     `resource = \"..\"`, `public`, `token = ..` or `hierarchy = ..`"
+                ),
+            )),
+        }
+    }
+}
+
+pub(crate) struct Args(Punctuated<Arg, Token![,]>);
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Ok(Self(Punctuated::parse_terminated(input)?))
+    }
+}
+
+const TOKEN_KINDS: &str = "`any`, `user`, `app`, `optional` or `setting`";
+
+pub(crate) fn expand(args: Args, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                "`#[requires_scope]` goes on an `async fn` axum handler",
+            );
+            let mut out = error.into_compile_error();
+            out.extend(item);
+            return out;
+        }
+    };
+    let cx = Ctxt::new();
+    let declaration = declaration(&cx, args, &function);
+    let mut out = quote!(#function);
+    if let Some(declaration) = declaration {
+        out.extend(declaration);
+    }
+    if let Err(errors) = cx.check() {
+        out.extend(errors.into_compile_error());
+    }
+    out
+}
+
+/// The hidden struct and its `ScopedHandler` impl, or `None` if the
+/// arguments are wrong (errors are in `cx`).
+fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> {
+    if function.sig.asyncness.is_none() {
+        cx.error_spanned_by(
+            function.sig.fn_token,
+            "`#[requires_scope]` goes on an `async fn` axum handler; add `async`",
+        );
+    }
+
+    let mut rule: Option<Rule> = None;
+    let mut token: Option<(Ident, Ident)> = None;
+    let mut hierarchy: Option<Path> = None;
+    for arg in args.0 {
+        match arg {
+            Arg::Rule(r) => {
+                if let Some(first) = &rule {
+                    cx.syn_error(syn::Error::new(
+                        rule_span(&r),
+                        format!(
+                            "a handler has one scope requirement, and this one already has {}; \
+                             combine scopes with `any(..)` or `all(..)`",
+                            describe(first)
+                        ),
+                    ));
+                } else {
+                    rule = Some(r);
+                }
+            }
+            Arg::Token(key, kind) => {
+                if let Some((_, first)) = &token {
+                    cx.error_spanned_by(
+                        &kind,
+                        format_args!("conflicting token kinds: `token = {first}` is already given"),
+                    );
+                } else if !["any", "user", "app", "optional", "setting"]
+                    .contains(&kind.to_string().as_str())
+                {
+                    cx.error_spanned_by(
+                        &kind,
+                        format_args!("unknown token kind `{kind}`; expected {TOKEN_KINDS}"),
+                    );
+                } else {
+                    token = Some((key, kind));
+                }
+            }
+            Arg::Hierarchy(path) => {
+                if hierarchy.is_some() {
+                    cx.error_spanned_by(&path, "`hierarchy` is given twice");
+                } else {
+                    hierarchy = Some(path);
+                }
+            }
+        }
+    }
+
+    let Some(rule) = rule else {
+        cx.error_spanned_by(
+            &function.sig.ident,
+            "`#[requires_scope]` needs a scope: `#[requires_scope(\"read:statuses\")]`, \
+             `any(..)`, `all(..)` or `resource = \"..\"`; or `#[requires_scope(public)]`",
+        );
+        return None;
+    };
+    if let (Rule::Public(public), Some((_, kind))) = (&rule, &token) {
+        cx.error_spanned_by(
+            kind,
+            format_args!(
+                "conflicting token kinds: `{public}` needs no token; for a public route whose \
+                 scopes are checked when a token is sent, write the scope and `token = optional`"
+            ),
+        );
+    }
+    if let Rule::Any(key, list) | Rule::All(key, list) = &rule
+        && list.is_empty()
+    {
+        cx.error_spanned_by(key, format_args!("`{key}(..)` needs at least one scope"));
+    }
+
+    let runtime = quote!(::scope_runtime::route);
+    let vis = &function.vis;
+    let fn_name = &function.sig.ident;
+    let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
+    let summary = summary(function);
+    let hierarchy = hierarchy.unwrap_or_else(|| syn::parse_quote_spanned!(fn_name.span()=> Scope));
+    let resolve =
+        |lit: &LitStr| quote_spanned!(lit.span()=> #hierarchy! { @resolve [#hierarchy] #lit });
+
+    let access = match &token {
+        Some((_, kind)) => {
+            let variant = match kind.to_string().as_str() {
+                "user" => "User",
+                "app" => "App",
+                "optional" => "Optional",
+                "setting" => "Setting",
+                _ => "Token",
+            };
+            let variant = Ident::new(variant, kind.span());
+            quote!(#runtime::Access::#variant)
+        }
+        None if matches!(rule, Rule::Public(_)) => quote!(#runtime::Access::Public),
+        None => quote!(#runtime::Access::Token),
+    };
+
+    if let Rule::Public(_) = rule {
+        return Some(quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #vis struct #marker;
+
+            impl<S: ::scope_runtime::Scope> #runtime::ScopedHandler<S> for #marker {
+                const DECLARATION: #runtime::HandlerScope<S> = #runtime::HandlerScope::__new(
+                    #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
+                    #access,
+                    #summary,
+                );
+            }
+        });
+    }
+
+    let rule = match &rule {
+        Rule::Scope(lit) => {
+            let s = resolve(lit);
+            quote!(#runtime::ScopeRule::Fixed(#runtime::Requirement::Scope(#s)))
+        }
+        Rule::Any(_, list) => {
+            let s = list.iter().map(resolve);
+            quote!(#runtime::ScopeRule::Fixed(#runtime::Requirement::AnyOf(&[#(#s),*])))
+        }
+        Rule::All(_, list) => {
+            let s = list.iter().map(resolve);
+            quote!(#runtime::ScopeRule::Fixed(#runtime::Requirement::AllOf(&[#(#s),*])))
+        }
+        Rule::Resource(lit) => {
+            let read = resolve(&LitStr::new(&format!("read:{}", lit.value()), lit.span()));
+            let write = resolve(&LitStr::new(&format!("write:{}", lit.value()), lit.span()));
+            quote!(#runtime::ScopeRule::Resource { read: #read, write: #write })
+        }
+        Rule::Public(_) => unreachable!("handled above"),
+    };
+
+    Some(quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #marker;
+
+        impl #runtime::ScopedHandler<#hierarchy> for #marker {
+            const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__new(
+                #rule,
+                #access,
+                #summary,
+            );
+        }
+    })
+}
+
+fn rule_span(rule: &Rule) -> Span {
+    match rule {
+        Rule::Scope(l) | Rule::Resource(l) => l.span(),
+        Rule::Any(k, _) | Rule::All(k, _) | Rule::Public(k) => k.span(),
+    }
+}
+
+fn describe(rule: &Rule) -> String {
+    match rule {
+        Rule::Scope(l) => format!("\"{}\"", l.value()),
+        Rule::Any(..) => "`any(..)`".into(),
+        Rule::All(..) => "`all(..)`".into(),
+        Rule::Resource(l) => format!("`resource = \"{}\"`", l.value()),
+        Rule::Public(_) => "`public`".into(),
+    }
+}
+
+/// The first paragraph of the doc comment, lines joined with spaces.
+fn summary(function: &ItemFn) -> String {
+    let mut lines = Vec::new();
+    for attr in &function.attrs {
+        if !attr.path().is_ident("doc") {
+            continue;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+        {
+            let line = s.value();
+            let line = line.trim();
+            if line.is_empty() {
+                if !lines.is_empty() {
+                    break;
+                }
+            } else {
+                lines.push(line.to_owned());
+            }
+        }
+    }
+    lines.join(" ")
+}

@@ -1,0 +1,214 @@
+//! `scope_routes!`: the route→scope table as a `static`, and the router
+//! built from the same rows.
+//!
+//! ```text
+//! input := attr* vis IDENT ("<" HIERARCHY ("," STATE)? ">")? "{" row,* "}"
+//! row   := METHOD ("|" METHOD)* STRING "=>" PATH
+//! ```
+//!
+//! Each row's declaration comes from the hidden item `#[requires_scope]`
+//! wrote next to the handler: a handler without one does not compile (deny
+//! by default), and a public route says so with `#[requires_scope(public)]`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, LitStr, Path, Token, Type, Visibility, braced};
+
+use crate::ctxt::Ctxt;
+
+const METHODS: [(&str, &str); 7] = [
+    ("GET", "Get"),
+    ("HEAD", "Head"),
+    ("POST", "Post"),
+    ("PUT", "Put"),
+    ("PATCH", "Patch"),
+    ("DELETE", "Delete"),
+    ("OPTIONS", "Options"),
+];
+
+pub(crate) struct Input {
+    attrs: Vec<Attribute>,
+    vis: Visibility,
+    ident: Ident,
+    hierarchy: Option<Type>,
+    state: Option<Type>,
+    rows: Punctuated<Row, Token![,]>,
+}
+
+struct Row {
+    methods: Vec<Ident>,
+    path: LitStr,
+    handler: Path,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let ident = input.parse()?;
+        let (mut hierarchy, mut state) = (None, None);
+        if input.peek(Token![<]) {
+            input.parse::<Token![<]>()?;
+            hierarchy = Some(input.parse()?);
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+                state = Some(input.parse()?);
+            }
+            input.parse::<Token![>]>()?;
+        }
+        let content;
+        braced!(content in input);
+        let rows = content.parse_terminated(Row::parse, Token![,])?;
+        Ok(Self {
+            attrs,
+            vis,
+            ident,
+            hierarchy,
+            state,
+            rows,
+        })
+    }
+}
+
+impl Parse for Row {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut methods = vec![input.parse()?];
+        while input.peek(Token![|]) {
+            input.parse::<Token![|]>()?;
+            methods.push(input.parse()?);
+        }
+        let path = input.parse()?;
+        input.parse::<Token![=>]>()?;
+        let handler = input.parse()?;
+        Ok(Self {
+            methods,
+            path,
+            handler,
+        })
+    }
+}
+
+pub(crate) fn expand(input: Input) -> TokenStream {
+    let cx = Ctxt::new();
+    let runtime = quote!(::scope_runtime);
+    let axum = quote!(#runtime::__private::axum);
+    let Input {
+        attrs,
+        vis,
+        ident,
+        hierarchy,
+        state,
+        rows,
+    } = &input;
+    let hierarchy = hierarchy
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote_spanned!(ident.span()=> Scope));
+    let state = state.clone().unwrap_or_else(|| syn::parse_quote!(()));
+
+    // (method variant, path, handler, row index) for every valid row.
+    let mut entries = Vec::new();
+    let mut seen = HashSet::new();
+    for row in rows {
+        let path = row.path.value();
+        if !path.starts_with('/') {
+            cx.error_spanned_by(
+                &row.path,
+                format_args!("route paths start with `/`: \"/{path}\""),
+            );
+            continue;
+        }
+        for method in &row.methods {
+            let name = method.to_string();
+            let Some((_, variant)) = METHODS.iter().find(|(m, _)| *m == name) else {
+                cx.error_spanned_by(
+                    method,
+                    format_args!(
+                        "unknown method `{name}`; expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
+                    ),
+                );
+                continue;
+            };
+            if !seen.insert((name.clone(), path.clone())) {
+                cx.error_spanned_by(
+                    method,
+                    format_args!(
+                        "duplicate route `{name} {path}`: each method and path is routed once"
+                    ),
+                );
+                continue;
+            }
+            entries.push((format_ident!("{}", variant), row));
+        }
+    }
+
+    let marker = |handler: &Path| {
+        let mut marker = handler.clone();
+        if let Some(last) = marker.segments.last_mut() {
+            last.ident = format_ident!("__requires_scope_{}", last.ident, span = last.ident.span());
+        }
+        marker
+    };
+
+    let table = entries.iter().map(|(variant, row)| {
+        let path = &row.path;
+        let handler = &row.handler;
+        let handler_name = quote!(#handler).to_string().replace(' ', "");
+        let marker = marker(handler);
+        quote_spanned! {handler.segments.last().map_or(ident.span(), |s| s.ident.span())=>
+            #runtime::route::Route::__new(
+                #runtime::route::Method::#variant,
+                #path,
+                #handler_name,
+                <#marker as #runtime::route::ScopedHandler<#hierarchy>>::DECLARATION,
+            )
+        }
+    });
+
+    // One axum route per path, its methods merged; each method behind the
+    // enforcement layer of its own row.
+    let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
+    let mut order = Vec::new();
+    for (index, (variant, row)) in entries.iter().enumerate() {
+        let path = row.path.value();
+        let handler = &row.handler;
+        if !by_path.contains_key(&path) {
+            order.push(path.clone());
+        }
+        by_path.entry(path).or_default().push(quote! {
+            #axum::routing::on(#runtime::route::Method::#variant.filter(), #handler)
+                .route_layer(enforcer.layer(&<Self as #runtime::route::RouteTable>::ROUTES[#index]))
+        });
+    }
+    let routes = order.iter().map(|path| {
+        let methods = &by_path[path];
+        quote! {
+            router = router.route(#path, #axum::routing::MethodRouter::new() #(.merge(#methods))*);
+        }
+    });
+
+    let mut out = quote! {
+        #(#attrs)*
+        #[derive(Debug, Clone, Copy)]
+        #vis struct #ident;
+
+        impl #runtime::route::RouteTable for #ident {
+            type Scope = #hierarchy;
+            type State = #state;
+            const ROUTES: &'static [#runtime::route::Route<#hierarchy>] = &[#(#table),*];
+
+            fn router(enforcer: #runtime::enforce::Enforcer<#hierarchy>) -> #axum::Router<#state> {
+                let mut router = #axum::Router::new();
+                #(#routes)*
+                router
+            }
+        }
+    };
+    if let Err(errors) = cx.check() {
+        out.extend(errors.into_compile_error());
+    }
+    out
+}

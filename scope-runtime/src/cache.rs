@@ -1,0 +1,257 @@
+//! [`CachedValidator`]: a bounded cache with a TTL in front of any
+//! [`TokenValidator`], with eviction for revocation.
+//!
+//! Entries are keyed by the SHA-256 of the token, so the cache does not keep
+//! bearer tokens in memory. Only successful validations are cached; an entry
+//! never outlives its TTL nor the token's own expiry.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::scope::Scope;
+use crate::token::{Principal, TokenError, TokenValidator};
+
+type Key = [u8; 32];
+
+fn key(token: &str) -> Key {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+struct Entry<S: Scope> {
+    principal: Principal<S>,
+    until: Instant,
+}
+
+struct Inner<S: Scope> {
+    entries: HashMap<Key, Entry<S>>,
+    /// Insertion order, for evicting the oldest entry when full. May hold
+    /// keys already removed; they are skipped.
+    order: VecDeque<Key>,
+}
+
+/// A [`TokenValidator`] that remembers successful validations of `inner`
+/// for at most `ttl`, holding at most `capacity` tokens.
+///
+/// Clones share the cache. Call [`CachedValidator::evict`] when a token is
+/// revoked so that it is refused at once rather than when its entry expires.
+pub struct CachedValidator<S: Scope, V> {
+    inner: Arc<V>,
+    cache: Arc<Mutex<Inner<S>>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl<S: Scope, V> Clone for CachedValidator<S, V> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            cache: Arc::clone(&self.cache),
+            ttl: self.ttl,
+            capacity: self.capacity,
+        }
+    }
+}
+
+impl<S: Scope, V> std::fmt::Debug for CachedValidator<S, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedValidator")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Scope, V> CachedValidator<S, V> {
+    /// Caches `inner` for `ttl`, up to `capacity` tokens (at least one).
+    pub fn new(inner: V, ttl: Duration, capacity: usize) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            cache: Arc::new(Mutex::new(Inner {
+                entries: HashMap::new(),
+                order: VecDeque::new(),
+            })),
+            ttl,
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The wrapped validator.
+    pub fn get_ref(&self) -> &V {
+        &self.inner
+    }
+
+    /// Forgets `token`; returns whether it was cached.
+    pub fn evict(&self, token: &str) -> bool {
+        self.lock().entries.remove(&key(token)).is_some()
+    }
+
+    /// Forgets every token.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.order.clear();
+    }
+
+    /// The number of cached tokens.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether no token is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<S>> {
+        // A poisoned lock only means a holder panicked; the map is intact.
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lookup(&self, key: &Key, now: Instant) -> Option<Principal<S>> {
+        let mut inner = self.lock();
+        match inner.entries.get(key) {
+            Some(e) if e.until > now => Some(e.principal.clone()),
+            Some(_) => {
+                inner.entries.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn store(&self, key: Key, principal: &Principal<S>, now: Instant) {
+        let mut until = now + self.ttl;
+        if let Some(expiry) = principal.expiry() {
+            let left = expiry
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            until = until.min(now + left);
+        }
+        let mut inner = self.lock();
+        while inner.entries.len() >= self.capacity {
+            // Drop expired entries and, if still full, the oldest one.
+            inner.entries.retain(|_, e| e.until > now);
+            if inner.entries.len() < self.capacity {
+                break;
+            }
+            match inner.order.pop_front() {
+                Some(old) => {
+                    inner.entries.remove(&old);
+                }
+                None => break,
+            }
+        }
+        if inner.order.len() >= self.capacity * 2 {
+            // Compact the order queue of keys that are gone.
+            let Inner { entries, order } = &mut *inner;
+            order.retain(|k| entries.contains_key(k));
+        }
+        inner.order.push_back(key);
+        inner.entries.insert(
+            key,
+            Entry {
+                principal: principal.clone(),
+                until,
+            },
+        );
+    }
+}
+
+impl<S: Scope, V: TokenValidator<S>> TokenValidator<S> for CachedValidator<S, V> {
+    fn validate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
+        let k = key(token);
+        let now = Instant::now();
+        let hit = self.lookup(&k, now);
+        async move {
+            if let Some(principal) = hit {
+                return Ok(principal);
+            }
+            let principal = self.inner.validate(token).await?;
+            self.store(k, &principal, now);
+            Ok(principal)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::InMemoryValidator;
+
+    crate::scope_hierarchy! { pub Api { read { statuses } } }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    fn principal() -> Principal<Api> {
+        Principal::user("1", "app", "read".parse().expect("scope"))
+    }
+
+    #[test]
+    fn caches_until_evicted() {
+        let store = InMemoryValidator::new();
+        store.insert("t", principal());
+        let cached = CachedValidator::new(store.clone(), Duration::from_secs(60), 10);
+        block_on(async {
+            assert!(cached.validate("t").await.is_ok());
+            store.revoke("t");
+            // Still cached: the store is not asked again.
+            assert!(cached.validate("t").await.is_ok());
+            assert!(cached.evict("t"));
+            assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
+        });
+    }
+
+    #[test]
+    fn entries_expire_after_ttl() {
+        let store = InMemoryValidator::new();
+        store.insert("t", principal());
+        let cached = CachedValidator::new(store.clone(), Duration::ZERO, 10);
+        block_on(async {
+            assert!(cached.validate("t").await.is_ok());
+            store.revoke("t");
+            assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
+        });
+    }
+
+    #[test]
+    fn never_outlives_the_token() {
+        let store = InMemoryValidator::new();
+        let soon = SystemTime::now() + Duration::from_millis(50);
+        store.insert("t", principal().expires_at(soon));
+        let cached = CachedValidator::new(store, Duration::from_secs(3600), 10);
+        block_on(async {
+            assert!(cached.validate("t").await.is_ok());
+            std::thread::sleep(Duration::from_millis(80));
+            assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
+        });
+    }
+
+    #[test]
+    fn stays_bounded() {
+        let store = InMemoryValidator::new();
+        for i in 0..100 {
+            store.insert(format!("t{i}"), principal());
+        }
+        let cached = CachedValidator::new(store, Duration::from_secs(60), 8);
+        block_on(async {
+            for i in 0..100 {
+                assert!(cached.validate(&format!("t{i}")).await.is_ok());
+                assert!(cached.len() <= 8);
+            }
+        });
+        assert_eq!(cached.len(), 8);
+    }
+}

@@ -1,0 +1,399 @@
+//! The route→scope table: what `#[requires_scope]` declares on a handler,
+//! and what `scope_routes!` collects into a `static` table and a router.
+//!
+//! ```
+//! use axum::http::StatusCode;
+//! use scope_runtime::route::{Access, Method, RouteTable};
+//! use scope_runtime::{requires_scope, scope_hierarchy, scope_routes};
+//!
+//! scope_hierarchy! {
+//!     pub Scope {
+//!         #[default]
+//!         read { playlists },
+//!         write { playlists },
+//!     }
+//! }
+//!
+//! /// List playlists.
+//! #[requires_scope("read:playlists")]
+//! async fn list() -> &'static str { "[]" }
+//!
+//! /// Create a playlist.
+//! #[requires_scope("write:playlists", token = user)]
+//! async fn create() -> StatusCode { StatusCode::CREATED }
+//!
+//! #[requires_scope(public)]
+//! async fn health() -> &'static str { "ok" }
+//!
+//! scope_routes! {
+//!     /// The playlist API.
+//!     pub Api {
+//!         GET  "/api/v1/playlists" => list,
+//!         POST "/api/v1/playlists" => create,
+//!         GET  "/health" => health,
+//!     }
+//! }
+//!
+//! // The table is a `static`: readable without starting a server.
+//! let routes = Api::ROUTES;
+//! assert_eq!(routes.len(), 3);
+//! assert_eq!(routes[1].method(), Method::Post);
+//! assert_eq!(routes[1].requirement().to_string(), "write:playlists");
+//! assert_eq!(routes[1].access(), Access::User);
+//! assert_eq!(routes[0].summary(), "List playlists.");
+//! ```
+
+use core::fmt;
+
+use axum::routing::MethodFilter;
+
+use crate::enforce::Enforcer;
+use crate::scope::Scope;
+use crate::set::ScopeSet;
+
+/// An HTTP method a route can be declared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET` (axum also answers `HEAD` on a `GET` route).
+    Get,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `OPTIONS`.
+    Options,
+}
+
+impl Method {
+    /// The method's name, upper case.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Options => "OPTIONS",
+        }
+    }
+
+    /// Parses an upper-case method name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "GET" => Self::Get,
+            "HEAD" => Self::Head,
+            "POST" => Self::Post,
+            "PUT" => Self::Put,
+            "PATCH" => Self::Patch,
+            "DELETE" => Self::Delete,
+            "OPTIONS" => Self::Options,
+            _ => return None,
+        })
+    }
+
+    /// Whether the method only reads (`GET`, `HEAD`, `OPTIONS`): the
+    /// resource rule maps these to the `read:` scope.
+    pub const fn is_read(self) -> bool {
+        matches!(self, Self::Get | Self::Head | Self::Options)
+    }
+
+    /// The axum method filter of this method.
+    pub fn filter(self) -> MethodFilter {
+        match self {
+            Self::Get => MethodFilter::GET,
+            Self::Head => MethodFilter::HEAD,
+            Self::Post => MethodFilter::POST,
+            Self::Put => MethodFilter::PUT,
+            Self::Patch => MethodFilter::PATCH,
+            Self::Delete => MethodFilter::DELETE,
+            Self::Options => MethodFilter::OPTIONS,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who may call a route: the token kinds Mastodon documents, and
+/// Funkwhale's anonymous policy.
+///
+/// | `token = ...` | Mastodon | Funkwhale `anonymous_policy` |
+/// |---|---|---|
+/// | `any` (default) | "user or app token" | `False` (deny) |
+/// | `user` | "user token" | |
+/// | `app` | "app token" (client credentials) | |
+/// | `optional` | "public, scope checked if a token is sent" | `True` (allow) |
+/// | `setting` | | `"setting"` (the pod decides at run time) |
+/// | `public` (alone) | "public" | |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Access {
+    /// Any valid token carrying the required scopes.
+    Token,
+    /// A token issued to a user (authorization code), not to an app alone.
+    User,
+    /// An app token (client credentials grant), not a user's.
+    App,
+    /// Anonymous requests pass; a token that is sent must be valid and
+    /// carry the required scopes.
+    Optional,
+    /// [`Access::Optional`] while the pod allows anonymous access
+    /// ([`AnonymousAccess`](crate::enforce::AnonymousAccess)), [`Access::Token`]
+    /// otherwise.
+    Setting,
+    /// No token needed, and none is looked at.
+    Public,
+}
+
+impl Access {
+    /// The keyword of `#[requires_scope(token = ...)]`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "any",
+            Self::User => "user",
+            Self::App => "app",
+            Self::Optional => "optional",
+            Self::Setting => "setting",
+            Self::Public => "public",
+        }
+    }
+
+    /// A human description, used in generated documentation.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Token => "user or app token",
+            Self::User => "user token",
+            Self::App => "app token",
+            Self::Optional => "public; scopes checked if a token is sent",
+            Self::Setting => "public unless the pod requires authentication",
+            Self::Public => "public",
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The scopes a route requires. The hierarchy applies: a requirement of
+/// `read:statuses` is met by a token holding `read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement<S: 'static> {
+    /// No scope (public routes).
+    None,
+    /// One scope.
+    Scope(S),
+    /// At least one of these.
+    AnyOf(&'static [S]),
+    /// Every one of these.
+    AllOf(&'static [S]),
+}
+
+impl<S: Scope> Requirement<S> {
+    /// Whether a token holding `granted` meets the requirement.
+    #[inline]
+    pub fn is_satisfied_by(&self, granted: &ScopeSet<S>) -> bool {
+        match self {
+            Self::None => true,
+            Self::Scope(s) => granted.grants(*s),
+            Self::AnyOf(list) => list.iter().any(|s| granted.grants(*s)),
+            Self::AllOf(list) => list.iter().all(|s| granted.grants(*s)),
+        }
+    }
+
+    /// The scopes named by the requirement.
+    pub fn scopes(&self) -> &[S] {
+        match self {
+            Self::None => &[],
+            Self::Scope(s) => core::slice::from_ref(s),
+            Self::AnyOf(list) | Self::AllOf(list) => list,
+        }
+    }
+}
+
+/// `read:a`, `any(read:a, read:b)`, `all(read:a, read:b)` or `-`.
+impl<S: Scope> fmt::Display for Requirement<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, name: &str, list: &[S]| {
+            write!(f, "{name}(")?;
+            for (i, s) in list.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(s.name())?;
+            }
+            f.write_str(")")
+        };
+        match self {
+            Self::None => f.write_str("-"),
+            Self::Scope(s) => f.write_str(s.name()),
+            Self::AnyOf(l) => list(f, "any", l),
+            Self::AllOf(l) => list(f, "all", l),
+        }
+    }
+}
+
+/// What a handler's `#[requires_scope]` declares: a fixed requirement, or
+/// Funkwhale's resource rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeRule<S: 'static> {
+    /// The same requirement for every method.
+    Fixed(Requirement<S>),
+    /// `resource = "playlists"`: `read:playlists` for `GET`, `HEAD` and
+    /// `OPTIONS`, `write:playlists` for `POST`, `PUT`, `PATCH` and `DELETE`.
+    Resource {
+        /// The scope of reading methods.
+        read: S,
+        /// The scope of writing methods.
+        write: S,
+    },
+}
+
+impl<S: Copy> ScopeRule<S> {
+    /// The requirement of this rule for `method`.
+    pub const fn for_method(self, method: Method) -> Requirement<S> {
+        match self {
+            Self::Fixed(requirement) => requirement,
+            Self::Resource { read, write } => {
+                if method.is_read() {
+                    Requirement::Scope(read)
+                } else {
+                    Requirement::Scope(write)
+                }
+            }
+        }
+    }
+}
+
+/// The declaration `#[requires_scope]` attaches to a handler.
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerScope<S: 'static> {
+    rule: ScopeRule<S>,
+    access: Access,
+    summary: &'static str,
+}
+
+impl<S: Copy> HandlerScope<S> {
+    #[doc(hidden)]
+    pub const fn __new(rule: ScopeRule<S>, access: Access, summary: &'static str) -> Self {
+        Self {
+            rule,
+            access,
+            summary,
+        }
+    }
+
+    /// The declared rule.
+    pub const fn rule(&self) -> ScopeRule<S> {
+        self.rule
+    }
+
+    /// The declared token kind.
+    pub const fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The first paragraph of the handler's doc comment.
+    pub const fn summary(&self) -> &'static str {
+        self.summary
+    }
+}
+
+/// Implemented by the hidden item `#[requires_scope]` writes next to a
+/// handler; `scope_routes!` reads it to build the table.
+#[diagnostic::on_unimplemented(
+    message = "the handler's scopes are not from the table's hierarchy `{S}`",
+    note = "name the table's hierarchy in the handler's attribute: `#[requires_scope(\"..\", hierarchy = {S})]`"
+)]
+pub trait ScopedHandler<S: Scope> {
+    /// The declaration. A handler with scopes implements this for its
+    /// hierarchy only; a `public` handler for every hierarchy.
+    const DECLARATION: HandlerScope<S>;
+}
+
+/// One row of the route→scope table.
+#[derive(Debug, Clone, Copy)]
+pub struct Route<S: 'static> {
+    method: Method,
+    path: &'static str,
+    handler: &'static str,
+    requirement: Requirement<S>,
+    access: Access,
+    summary: &'static str,
+}
+
+impl<S: Copy> Route<S> {
+    #[doc(hidden)]
+    pub const fn __new(
+        method: Method,
+        path: &'static str,
+        handler: &'static str,
+        declaration: HandlerScope<S>,
+    ) -> Self {
+        Self {
+            method,
+            path,
+            handler,
+            requirement: declaration.rule.for_method(method),
+            access: declaration.access,
+            summary: declaration.summary,
+        }
+    }
+
+    /// The HTTP method.
+    pub const fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The path, in axum syntax (`/api/v1/statuses/{id}`).
+    pub const fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// The handler, as written in `scope_routes!` (`statuses::show`).
+    pub const fn handler(&self) -> &'static str {
+        self.handler
+    }
+
+    /// The scopes required for this method.
+    pub const fn requirement(&self) -> Requirement<S> {
+        self.requirement
+    }
+
+    /// Who may call the route.
+    pub const fn access(&self) -> Access {
+        self.access
+    }
+
+    /// The first paragraph of the handler's doc comment.
+    pub const fn summary(&self) -> &'static str {
+        self.summary
+    }
+}
+
+/// A route table written by `scope_routes!`: the `static` rows and the
+/// router that serves exactly those rows, each behind its enforcement.
+pub trait RouteTable {
+    /// The hierarchy of every handler in the table.
+    type Scope: Scope;
+    /// The axum state the handlers take.
+    type State: Clone + Send + Sync + 'static;
+    /// The rows, in declaration order.
+    const ROUTES: &'static [Route<Self::Scope>];
+    /// The router: one route per row, each wrapped in the enforcement layer
+    /// of its row, so the table and the served routes cannot disagree.
+    fn router(enforcer: Enforcer<Self::Scope>) -> axum::Router<Self::State>;
+}

@@ -1,0 +1,219 @@
+//! Bearer-token validation: the [`TokenValidator`] trait the enforcement
+//! layer calls, the [`Principal`] it produces, and an in-memory validator
+//! for tests and examples. A bounded TTL cache for any validator lives in
+//! [`cache`](crate::cache).
+//!
+//! ```
+//! use scope_runtime::token::{InMemoryValidator, Principal, TokenValidator};
+//! use scope_runtime::{scope_hierarchy, ScopeSet};
+//!
+//! scope_hierarchy! { pub Api { read { statuses } } }
+//!
+//! # tokio_test_block_on(async {
+//! let validator = InMemoryValidator::<Api>::new();
+//! validator.insert("s3cret", Principal::user("42", "my-app", "read".parse().unwrap()));
+//! let principal = validator.validate("s3cret").await.unwrap();
+//! assert_eq!(principal.user_id(), Some("42"));
+//! validator.revoke("s3cret");
+//! assert!(validator.validate("s3cret").await.is_err());
+//! # });
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use crate::scope::Scope;
+use crate::set::ScopeSet;
+
+/// Who a valid token speaks for, and what it may do.
+///
+/// Cheap to clone (shared strings). The enforcement layer puts it in the
+/// request extensions; handlers take it as an extractor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal<S: Scope> {
+    user_id: Option<Arc<str>>,
+    client_id: Arc<str>,
+    scopes: ScopeSet<S>,
+    expires_at: Option<SystemTime>,
+}
+
+impl<S: Scope> Principal<S> {
+    /// A token issued to user `user_id` through client `client_id`.
+    pub fn user(
+        user_id: impl Into<Arc<str>>,
+        client_id: impl Into<Arc<str>>,
+        scopes: ScopeSet<S>,
+    ) -> Self {
+        Self {
+            user_id: Some(user_id.into()),
+            client_id: client_id.into(),
+            scopes,
+            expires_at: None,
+        }
+    }
+
+    /// An app token (client credentials grant): no user.
+    pub fn app(client_id: impl Into<Arc<str>>, scopes: ScopeSet<S>) -> Self {
+        Self {
+            user_id: None,
+            client_id: client_id.into(),
+            scopes,
+            expires_at: None,
+        }
+    }
+
+    /// Sets when the token expires; caches never keep it past that.
+    #[must_use]
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// The user, for a user token.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    /// Whether this is a user token (as opposed to an app token).
+    pub fn is_user(&self) -> bool {
+        self.user_id.is_some()
+    }
+
+    /// The client (application) the token was issued to.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The scopes granted to the token, as granted (see
+    /// [`ScopeSet::grants`] for what they imply).
+    pub fn scopes(&self) -> ScopeSet<S> {
+        self.scopes
+    }
+
+    /// When the token expires, if it does.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Unknown, expired, revoked or malformed: answered with 401
+    /// `invalid_token`.
+    #[error("the access token is invalid")]
+    Invalid,
+    /// The validator could not decide (its store is unreachable): answered
+    /// with 503, never with a 401 that would make clients drop the token.
+    #[error("token validation is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Turns a bearer token into a [`Principal`].
+///
+/// Implemented by the OAuth server's store-backed validator, by
+/// [`InMemoryValidator`], by [`CachedValidator`](crate::cache::CachedValidator)
+/// around any of them, and by closures `Fn(String) -> impl Future<Output =
+/// Result<Principal<S>, TokenError>>`.
+#[diagnostic::on_unimplemented(
+    note = "implement `TokenValidator` or pass a closure `|token: String| async move {{ ... }}`"
+)]
+pub trait TokenValidator<S: Scope>: Send + Sync + 'static {
+    /// Validates `token` (the credentials of `Authorization: Bearer`).
+    ///
+    /// # Errors
+    /// [`TokenError::Invalid`] for a token that must be refused,
+    /// [`TokenError::Unavailable`] when no answer can be given.
+    fn validate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send;
+}
+
+impl<S, F, Fut> TokenValidator<S> for F
+where
+    S: Scope,
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Principal<S>, TokenError>> + Send,
+{
+    fn validate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
+        self(token.to_owned())
+    }
+}
+
+/// Tokens held in memory, for tests and examples.
+///
+/// Clones share the same tokens. Tokens are kept as given: this is not a
+/// store for production secrets.
+#[derive(Debug)]
+pub struct InMemoryValidator<S: Scope> {
+    tokens: Arc<RwLock<HashMap<String, Principal<S>>>>,
+}
+
+impl<S: Scope> Clone for InMemoryValidator<S> {
+    fn clone(&self) -> Self {
+        Self {
+            tokens: Arc::clone(&self.tokens),
+        }
+    }
+}
+
+impl<S: Scope> Default for InMemoryValidator<S> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: Scope> InMemoryValidator<S> {
+    /// A validator that knows no token.
+    pub fn new() -> Self {
+        Self {
+            tokens: Arc::default(),
+        }
+    }
+
+    /// Makes `token` valid for `principal`.
+    pub fn insert(&self, token: impl Into<String>, principal: Principal<S>) {
+        self.write().insert(token.into(), principal);
+    }
+
+    /// Makes `token` invalid; returns whether it was known.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.write().remove(token).is_some()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Principal<S>>> {
+        // A poisoned lock only means a writer panicked; the map is intact.
+        self.tokens.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<S: Scope> TokenValidator<S> for InMemoryValidator<S> {
+    fn validate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
+        let found = self
+            .tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned();
+        let now = SystemTime::now();
+        async move {
+            match found {
+                Some(p) if p.expiry().is_none_or(|at| at > now) => Ok(p),
+                _ => Err(TokenError::Invalid),
+            }
+        }
+    }
+}
