@@ -49,11 +49,14 @@
 //!
 //! See [`scope_hierarchy!`] for the declaration syntax.
 
-// Generated code names `::scope_runtime`; this makes it resolve here too.
+// Generated code names `::scope_runtime`; this makes it resolve in this
+// crate's own tests too.
+#[cfg(test)]
 extern crate self as scope_runtime;
 
 pub mod bits;
 pub mod cache;
+pub mod docgen;
 pub mod enforce;
 pub mod error;
 pub mod extract;
