@@ -7,7 +7,8 @@
 //!   `read | read:statuses` (the research files' format);
 //! - a nested Markdown (or `•`) list of scopes with `METHOD /path` items
 //!   under them (Mastodon's "OAuth details" page, and [`markdown_matrix`]'s
-//!   own output); an endpoint listed under several scopes accepts any.
+//!   own output); an endpoint listed under several scopes accepts any, and
+//!   one listed after a prose line (a heading) requires none.
 //!
 //! Requirements are compared by meaning, not by spelling: `write |
 //! write:statuses` equals `write:statuses`, because `write` grants
@@ -161,6 +162,8 @@ impl fmt::Display for CheckReport {
 struct Published {
     path: String,
     scopes: Vec<String>,
+    /// The scopes are all required (`(all of: ..)` in Markdown), not any.
+    all_of: bool,
     token: Option<Access>,
 }
 
@@ -202,17 +205,27 @@ fn methods(word: &str) -> Option<Vec<Method>> {
 
 fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Published> {
     let mut out: BTreeMap<(Method, String), Published> = BTreeMap::new();
-    let mut add = |method: Method, path: &str, scopes: Vec<String>, token: Option<Access>| {
+    let mut add = |method: Method, path: &str, scopes: Vec<String>, all_of: bool, token: Option<Access>| {
         let entry = out.entry((method, normalize(path))).or_insert_with(|| Published {
             path: path.to_owned(),
             scopes: Vec::new(),
+            all_of,
             token,
         });
-        entry.scopes.extend(scopes);
+        for scope in scopes {
+            if !entry.scopes.contains(&scope) {
+                entry.scopes.push(scope);
+            }
+        }
     };
     let mut current_scope: Option<String> = None;
     for line in text.lines() {
-        if line.starts_with('#') || line.trim().is_empty() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with('#') {
+            // A comment, or a Markdown heading that ends the scope list.
+            current_scope = None;
             continue;
         }
         if line.contains('\t') {
@@ -231,7 +244,7 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
                 .and_then(|n| cols.get(n))
                 .and_then(|k| published_access(k));
             for m in ms {
-                add(m, path.trim(), scopes.clone(), token);
+                add(m, path.trim(), scopes.clone(), false, token);
             }
             continue;
         }
@@ -247,10 +260,20 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
         if let (Some(ms), Some(path)) = (methods(first), words.next())
             && path.starts_with('/')
         {
-            if let Some(scope) = &current_scope {
-                for m in ms {
-                    add(m, path, vec![scope.clone()], None);
-                }
+            // Under a scope heading the endpoint requires that scope; after
+            // prose (such as "Endpoints without a scope") it requires none.
+            let (scopes, all_of) = match item.split_once("(all of:") {
+                Some((_, list)) => (
+                    list.trim_end_matches(')')
+                        .split(',')
+                        .map(|s| s.trim().to_owned())
+                        .collect(),
+                    true,
+                ),
+                None => (current_scope.iter().cloned().collect::<Vec<_>>(), false),
+            };
+            for m in ms {
+                add(m, path, scopes.clone(), all_of, None);
             }
         } else {
             current_scope = Some(first.trim_end_matches(':').to_owned());
@@ -260,15 +283,27 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
 }
 
 /// The any-of mask of a requirement: every scope that satisfies it alone.
+/// Two any-of lists are equivalent exactly when their masks are equal.
 fn satisfiers<S: Scope>(scopes: &[S]) -> ScopeSet<S> {
     scopes.iter().fold(ScopeSet::new(), |acc, s| acc | s.granted_by())
 }
 
-fn describe_published(scopes: &[String]) -> String {
-    if scopes.is_empty() {
+/// An all-of list without the scopes another member already grants.
+fn essential<S: Scope>(scopes: &[S]) -> ScopeSet<S> {
+    scopes
+        .iter()
+        .filter(|s| !scopes.iter().any(|o| o != *s && o.implied().contains(**s)))
+        .copied()
+        .collect()
+}
+
+fn describe_published(entry: &Published) -> String {
+    if entry.scopes.is_empty() {
         "-".to_owned()
+    } else if entry.all_of {
+        format!("all({})", entry.scopes.join(", "))
     } else {
-        scopes.join(" | ")
+        entry.scopes.join(" | ")
     }
 }
 
@@ -303,14 +338,16 @@ pub fn check<S: Scope>(text: &str, routes: &[Route<S>], options: &CheckOptions) 
             }
         }
         let requirement = route.requirement();
-        let same = match requirement {
-            Requirement::None => entry.scopes.is_empty(),
-            Requirement::AllOf(l) if l.len() > 1 => false,
+        let same = match (requirement, entry.all_of) {
+            (Requirement::None, _) => entry.scopes.is_empty(),
+            (Requirement::AllOf(l), true) => essential(&known) == essential(l),
+            (Requirement::AllOf(l), false) if l.len() > 1 => false,
+            (_, true) if known.len() > 1 => false,
             _ => !known.is_empty() && satisfiers(&known) == satisfiers(requirement.scopes()),
         };
         if !same && known.len() == entry.scopes.len() {
             report.disagreements.push(disagree(DisagreementKind::Scopes {
-                published: describe_published(&entry.scopes),
+                published: describe_published(entry),
                 code: requirement.to_string(),
             }));
         }

@@ -62,12 +62,12 @@ fn names<S: Scope>(list: &[S]) -> String {
 fn subtree<S: Scope>(out: &mut String, routes: &[Route<S>], scope: S, depth: usize) {
     scope_line(out, depth, scope);
     let indent = "  ".repeat(depth + 1);
+    for line in endpoint_lines(routes, scope) {
+        let _ = writeln!(out, "{indent}- {line}");
+    }
     let expands = scope.info().expands_to();
     if !expands.is_empty() {
         let _ = writeln!(out, "{indent}- grants {}", names(expands));
-    }
-    for line in endpoint_lines(routes, scope) {
-        let _ = writeln!(out, "{indent}- {line}");
     }
     for child in S::ALL.iter().filter(|c| c.info().parent() == Some(scope)) {
         subtree(out, routes, *child, depth + 1);

@@ -1,0 +1,147 @@
+//! Generated documentation: snapshots of every file for the test API, the
+//! shape of the OpenAPI document, and the check mode on both input formats.
+//!
+//! Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 cargo test -p scope-tests --test docgen`.
+
+mod common;
+
+use std::path::Path;
+
+use common::Api;
+use scope_runtime::docgen::{self, CheckOptions, DisagreementKind, OpenApiInfo};
+use scope_runtime::route::RouteTable;
+
+fn info() -> OpenApiInfo {
+    OpenApiInfo {
+        title: "Test API".into(),
+        ..OpenApiInfo::default()
+    }
+}
+
+#[test]
+fn snapshots_match() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        docgen::write_all(&dir, Api::ROUTES, &info()).expect("write snapshots");
+    }
+    let stale = docgen::stale_files(&dir, Api::ROUTES, &info());
+    assert!(
+        stale.is_empty(),
+        "generated docs differ from {stale:?}; rerun with UPDATE_SNAPSHOTS=1 and review the diff"
+    );
+}
+
+#[test]
+fn openapi_carries_scopes_and_security() {
+    let doc = docgen::openapi(Api::ROUTES, &info());
+    assert_eq!(doc["openapi"], "3.1.0");
+    let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
+    assert_eq!(flows["authorizationCode"]["scopes"]["read:statuses"], "see all posts");
+    let paths = &doc["paths"];
+    assert_eq!(
+        paths["/api/v1/statuses"]["post"]["security"],
+        serde_json::json!([{ "oauth2": ["write:statuses"] }])
+    );
+    // any-of: alternatives; optional token: `{}` first.
+    assert_eq!(
+        paths["/api/v1/accounts/relationships"]["get"]["security"],
+        serde_json::json!([{ "oauth2": ["read:follows"] }, { "oauth2": ["read:accounts"] }])
+    );
+    assert_eq!(
+        paths["/api/v1/statuses/{id}"]["get"]["security"],
+        serde_json::json!([{}, { "oauth2": ["read:statuses"] }])
+    );
+    assert_eq!(paths["/api/v1/instance"]["get"]["security"], serde_json::json!([]));
+    assert_eq!(paths["/api/v1/statuses/{id}"]["get"]["parameters"][0]["name"], "id");
+    assert_eq!(paths["/api/v1/statuses"]["post"]["summary"], "Post a new status.");
+}
+
+#[test]
+fn check_reads_tab_separated_matrices() {
+    let published = "\
+#METHOD\tpath\tscope(s)\ttoken kind
+GET\t/api/v1/statuses/:id\tread | read:statuses\tpublic (scope checked if a token is sent)
+GET\t/api/v1/accounts/relationships\tread | read:follows\tuser
+GET\t/api/v1/instance\t-\tuser
+POST\t/api/v1/statuses\twrite | write:statuse\tuser
+GET\t/api/v1/not_implemented\tread\tuser
+";
+    let report = docgen::check(published, Api::ROUTES, &CheckOptions::default());
+    let found: Vec<(String, String, DisagreementKind)> = report
+        .disagreements
+        .iter()
+        .map(|d| (d.method.clone(), d.path.clone(), d.kind.clone()))
+        .collect();
+    let has = |method: &str, path: &str, kind: DisagreementKind| {
+        assert!(
+            found.contains(&(method.into(), path.into(), kind.clone())),
+            "missing {method} {path} {kind:?} in\n{report}"
+        );
+    };
+    has(
+        "GET",
+        "/api/v1/accounts/relationships",
+        DisagreementKind::Scopes {
+            published: "read | read:follows".into(),
+            code: "any(read:follows, read:accounts)".into(),
+        },
+    );
+    has(
+        "GET",
+        "/api/v1/instance",
+        DisagreementKind::TokenKind {
+            published: "user".into(),
+            code: "public".into(),
+        },
+    );
+    has("POST", "/api/v1/statuses", DisagreementKind::UnknownScope("write:statuse".into()));
+    has("GET", "/api/v1/not_implemented", DisagreementKind::OnlyPublished);
+    has("GET", "/api/v2/suggestions", DisagreementKind::OnlyInCode);
+    assert_eq!(report.compared, 4);
+    // The matching row (`read | read:statuses` = `read:statuses`) is not reported.
+    assert!(!found.iter().any(|(_, p, _)| p == "/api/v1/statuses/:id"), "{report}");
+
+    let quiet = docgen::check(published, Api::ROUTES, &CheckOptions::default().implemented_only(true));
+    assert!(!quiet.disagreements.iter().any(|d| d.kind == DisagreementKind::OnlyPublished));
+}
+
+#[test]
+fn check_reads_nested_markdown_lists() {
+    // The shape of Mastodon's "OAuth details" page.
+    let published = "\
+The API is divided up into access scopes:
+
+  • read
+    • read:statuses
+      • GET /api/v1/statuses/:id
+    • read:follows
+      • GET /api/v1/accounts/relationships
+    • read:accounts
+      • GET /api/v1/accounts/relationships
+      • GET /api/v1/accounts/verify_credentials
+  • write
+    • write:statuses
+      • POST /api/v1/statuses
+";
+    let report = docgen::check(
+        published,
+        Api::ROUTES,
+        &CheckOptions::default().implemented_only(true),
+    );
+    assert_eq!(report.compared, 4);
+    assert!(
+        report
+            .disagreements
+            .iter()
+            .all(|d| d.kind == DisagreementKind::OnlyInCode),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_generated_matrix_checks_clean_against_the_code() {
+    let matrix = docgen::markdown_matrix(Api::ROUTES, "Test API");
+    let report = docgen::check(&matrix, Api::ROUTES, &CheckOptions::default());
+    assert!(report.is_clean(), "{report}\n{matrix}");
+    assert_eq!(report.compared, Api::ROUTES.len());
+}
