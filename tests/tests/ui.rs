@@ -7,5 +7,8 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("ui/hierarchy/fail/*.rs");
     t.compile_fail("ui/scope/fail/*.rs");
+    t.compile_fail("ui/requires_scope/fail/*.rs");
+    t.compile_fail("ui/routes/fail/*.rs");
     t.pass("ui/hierarchy/pass/*.rs");
+    t.pass("ui/requires_scope/pass/*.rs");
 }
