@@ -15,6 +15,20 @@ mod routes;
 mod suggest;
 
 use proc_macro::TokenStream;
+use syn::parse::ParseStream;
+
+/// The runtime crate's path: a leading `[$crate]` that scope-runtime's
+/// `macro_rules!` wrappers pass, so generated code works whatever name the
+/// user's `Cargo.toml` gives the dependency; `::scope_runtime` without it.
+fn krate(input: ParseStream<'_>) -> syn::Result<proc_macro2::TokenStream> {
+    if input.peek(syn::token::Bracket) {
+        let content;
+        syn::bracketed!(content in input);
+        content.parse()
+    } else {
+        Ok(quote::quote!(::scope_runtime))
+    }
+}
 
 /// Declares a scope hierarchy. Documented in `scope_runtime::scope_hierarchy`.
 #[proc_macro]

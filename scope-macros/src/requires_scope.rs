@@ -11,6 +11,7 @@
 //! args  := arg,*
 //! arg   := STRING | any(STRING,*) | all(STRING,*) | resource = STRING
 //!        | public | token = (any|user|app|optional|setting) | hierarchy = PATH
+//!        | crate = PATH   (the runtime crate, if not `::scope_runtime`)
 //! ```
 
 use proc_macro2::{Span, TokenStream};
@@ -34,12 +35,18 @@ enum Arg {
     Rule(Rule),
     Token(Ident, Ident),
     Hierarchy(Path),
+    Crate(Path),
 }
 
 impl Parse for Arg {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.peek(LitStr) {
             return Ok(Self::Rule(Rule::Scope(input.parse()?)));
+        }
+        if input.peek(Token![crate]) {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            return Ok(Self::Crate(input.parse()?));
         }
         let key: Ident = input.parse()?;
         let list = |input: ParseStream<'_>| -> syn::Result<Vec<LitStr>> {
@@ -71,7 +78,7 @@ impl Parse for Arg {
                 key.span(),
                 format_args!(
                     "unknown argument `{key}`; expected a scope string, `any(..)`, `all(..)`, \
-                     `resource = \"..\"`, `public`, `token = ..` or `hierarchy = ..`"
+                     `resource = \"..\"`, `public`, `token = ..`, `hierarchy = ..` or `crate = ..`"
                 ),
             )),
         }
@@ -126,6 +133,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
     let mut rule: Option<Rule> = None;
     let mut token: Option<(Ident, Ident)> = None;
     let mut hierarchy: Option<Path> = None;
+    let mut krate: Option<Path> = None;
     for arg in args.0 {
         match arg {
             Arg::Rule(r) => {
@@ -157,6 +165,13 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                     );
                 } else {
                     token = Some((key, kind));
+                }
+            }
+            Arg::Crate(path) => {
+                if krate.is_some() {
+                    cx.error_spanned_by(&path, "`crate` is given twice");
+                } else {
+                    krate = Some(path);
                 }
             }
             Arg::Hierarchy(path) => {
@@ -192,7 +207,8 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         cx.error_spanned_by(key, format_args!("`{key}(..)` needs at least one scope"));
     }
 
-    let runtime = quote!(::scope_runtime::route);
+    let krate = krate.map_or_else(|| quote!(::scope_runtime), |path| quote!(#path));
+    let runtime = quote!(#krate::route);
     let vis = &function.vis;
     let fn_name = &function.sig.ident;
     let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
@@ -223,7 +239,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
             #[allow(non_camel_case_types)]
             #vis struct #marker;
 
-            impl<S: ::scope_runtime::Scope> #runtime::ScopedHandler<S> for #marker {
+            impl<S: #krate::Scope> #runtime::ScopedHandler<S> for #marker {
                 const DECLARATION: #runtime::HandlerScope<S> = #runtime::HandlerScope::__new(
                     #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
                     #access,

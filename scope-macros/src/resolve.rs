@@ -18,6 +18,7 @@ pub(crate) struct Input {
     hierarchy: LitStr,
     path: TokenStream,
     scopes: Vec<(LitStr, Ident)>,
+    roots: Vec<LitStr>,
     groups: Vec<(LitStr, Vec<LitStr>)>,
     name: Lit,
 }
@@ -59,6 +60,14 @@ impl Parse for Input {
             .collect();
         input.parse::<Token![,]>()?;
 
+        key(input, "roots")?;
+        let content;
+        bracketed!(content in input);
+        let roots = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?
+            .into_iter()
+            .collect();
+        input.parse::<Token![,]>()?;
+
         key(input, "groups")?;
         let content;
         bracketed!(content in input);
@@ -81,6 +90,7 @@ impl Parse for Input {
             hierarchy,
             path,
             scopes,
+            roots,
             groups,
             name,
         })
@@ -124,14 +134,11 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         let known: Vec<String> = input.scopes.iter().map(|(n, _)| n.value()).collect();
         let close = suggest::similar(&wanted, known.iter().map(String::as_str));
         if close.is_empty() {
-            let top: Vec<&str> = known
-                .iter()
-                .map(String::as_str)
-                .filter(|n| !n.contains(':'))
-                .collect();
+            let roots: Vec<String> = input.roots.iter().map(LitStr::value).collect();
+            let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
             format!(
                 "unknown scope \"{wanted}\" in {hierarchy}; its top-level scopes are {}",
-                suggest::quoted_list(&top, "and")
+                suggest::quoted_list(&roots, "and")
             )
         } else {
             format!(

@@ -31,6 +31,7 @@ const METHODS: [(&str, &str); 7] = [
 ];
 
 pub(crate) struct Input {
+    krate: TokenStream,
     attrs: Vec<Attribute>,
     vis: Visibility,
     ident: Ident,
@@ -47,6 +48,7 @@ struct Row {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let krate = crate::krate(input)?;
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let ident = input.parse()?;
@@ -64,6 +66,7 @@ impl Parse for Input {
         braced!(content in input);
         let rows = content.parse_terminated(Row::parse, Token![,])?;
         Ok(Self {
+            krate,
             attrs,
             vis,
             ident,
@@ -94,9 +97,8 @@ impl Parse for Row {
 
 pub(crate) fn expand(input: Input) -> TokenStream {
     let cx = Ctxt::new();
-    let runtime = quote!(::scope_runtime);
-    let axum = quote!(#runtime::__private::axum);
     let Input {
+        krate: runtime,
         attrs,
         vis,
         ident,
@@ -104,6 +106,7 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         state,
         rows,
     } = &input;
+    let axum = quote!(#runtime::__private::axum);
     let hierarchy = hierarchy
         .clone()
         .unwrap_or_else(|| syn::parse_quote_spanned!(ident.span()=> Scope));

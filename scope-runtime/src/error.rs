@@ -7,7 +7,9 @@
 /// implementations of generated scope types. The OAuth server maps it to an
 /// `invalid_scope` error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown scope \"{token}\" in {hierarchy}")]
+// `{token:?}` escapes quotes and control characters: the message may end
+// up in an OAuth `error_description` or a log line.
+#[error("unknown scope {token:?} in {hierarchy}")]
 pub struct ParseScopeError {
     token: Box<str>,
     hierarchy: &'static str,

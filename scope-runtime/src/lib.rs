@@ -49,11 +49,6 @@
 //!
 //! See [`scope_hierarchy!`] for the declaration syntax.
 
-// Generated code names `::scope_runtime`; this makes it resolve in this
-// crate's own tests too.
-#[cfg(test)]
-extern crate self as scope_runtime;
-
 pub mod bits;
 pub mod cache;
 pub mod docgen;
@@ -75,13 +70,23 @@ pub use crate::set::ScopeSet;
 pub use crate::token::{Principal, TokenError, TokenValidator};
 
 #[doc = include_str!("docs/scope_hierarchy.md")]
-pub use scope_macros::scope_hierarchy;
+#[macro_export]
+macro_rules! scope_hierarchy {
+    ($($input:tt)*) => {
+        $crate::__private::scope_hierarchy! { [$crate] $($input)* }
+    };
+}
 
 #[doc = include_str!("docs/requires_scope.md")]
 pub use scope_macros::requires_scope;
 
 #[doc = include_str!("docs/scope_routes.md")]
-pub use scope_macros::scope_routes;
+#[macro_export]
+macro_rules! scope_routes {
+    ($($input:tt)*) => {
+        $crate::__private::scope_routes! { [$crate] $($input)* }
+    };
+}
 
 /// Names one scope of a hierarchy by its string, checked at compile time.
 ///
@@ -116,5 +121,9 @@ macro_rules! scope {
 pub mod __private {
     //! Items used by generated code. Not public API.
     pub use axum;
-    pub use scope_macros::__resolve_scope;
+    pub use scope_macros::{__resolve_scope, scope_hierarchy, scope_routes};
+
+    /// Seals [`Scope`](crate::Scope): implemented by `scope_hierarchy!` only,
+    /// whose tables the set operations rely on.
+    pub trait Sealed {}
 }

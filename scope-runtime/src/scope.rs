@@ -36,14 +36,26 @@ use crate::set::ScopeSet;
 
 /// A scope of one hierarchy: a field-less enum written by `scope_hierarchy!`.
 ///
-/// The associated tables are indexed by [`Scope::index`]; they are `static`
-/// data, so looking anything up never allocates.
+/// The associated tables are constants indexed by [`Scope::index`], computed
+/// by the macro; looking anything up never allocates. The trait is sealed:
+/// only `scope_hierarchy!` implements it, so the tables are always
+/// consistent.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a scope hierarchy",
     note = "declare scope types with `scope_runtime::scope_hierarchy!`; see https://docs.rs/scope-runtime"
 )]
 pub trait Scope:
-    Copy + Eq + Ord + Hash + Debug + Display + FromStr<Err = ParseScopeError> + Send + Sync + 'static
+    crate::__private::Sealed
+    + Copy
+    + Eq
+    + Ord
+    + Hash
+    + Debug
+    + Display
+    + FromStr<Err = ParseScopeError>
+    + Send
+    + Sync
+    + 'static
 {
     /// Bit storage of a [`ScopeSet`] of this hierarchy.
     type Bits: Bits;

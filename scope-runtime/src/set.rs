@@ -19,13 +19,15 @@
 //!     }
 //! }
 //!
-//! // RFC 6749 §3.3: space-separated; an empty string means the default.
+//! // RFC 6749 §3.3: space-separated scope tokens.
 //! let granted: ScopeSet<Api> = "read follow".parse()?;
 //! assert!(granted.grants(scope!(Api, "read:statuses")));   // parent implies child
 //! assert!(granted.grants(scope!(Api, "write:accounts")));  // alias expands
 //! assert!(!granted.grants(scope!(Api, "write:statuses")));
 //! assert_eq!(granted.to_string(), "read follow");
-//! assert_eq!(ScopeSet::<Api>::parse("")?.to_string(), "read");
+//! // A request without scope gets the hierarchy's default.
+//! assert_eq!(ScopeSet::<Api>::parse_requested("")?.to_string(), "read");
+//! assert!(ScopeSet::<Api>::parse("")?.is_empty());
 //!
 //! let err = ScopeSet::<Api>::parse("read wirte").unwrap_err();
 //! assert_eq!(err.token(), "wirte");
@@ -36,7 +38,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
-use core::ops::{BitAnd, BitOr, Sub};
+use core::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign, Sub, SubAssign};
 use core::str::FromStr;
 
 use crate::bits::{self, Bits};
@@ -62,9 +64,8 @@ impl<S: Scope> ScopeSet<S> {
         Self::EMPTY
     }
 
-    #[doc(hidden)]
     #[inline]
-    pub const fn from_bits(bits: S::Bits) -> Self {
+    pub(crate) const fn from_bits(bits: S::Bits) -> Self {
         Self {
             bits,
             _scope: PhantomData,
@@ -83,30 +84,17 @@ impl<S: Scope> ScopeSet<S> {
         S::ALL.iter().copied().collect()
     }
 
-    /// Parses an OAuth scope string (RFC 6749 §3.3): scope tokens separated
-    /// by spaces. A string with no token yields [`ScopeSet::default_scopes`],
-    /// as the RFC prescribes for a request without `scope`. Repeated tokens
-    /// are accepted; runs of ASCII whitespace count as one separator, as
-    /// Doorkeeper and django-oauth-toolkit accept them.
+    /// Parses a scope string (RFC 6749 §3.3): scope tokens separated by
+    /// spaces, exactly as given. Repeated tokens are accepted; runs of ASCII
+    /// whitespace count as one separator, as Doorkeeper and
+    /// django-oauth-toolkit accept them. A string with no token is the empty
+    /// set, so `parse(&set.to_string()) == Ok(set)` for every set. Same as
+    /// `FromStr`.
     ///
     /// # Errors
     /// [`ParseScopeError`] naming the first token that is not a grantable
     /// scope of `S` (a grouping node such as Mastodon's `admin` is not).
     pub fn parse(s: &str) -> Result<Self, ParseScopeError> {
-        let set = Self::parse_exact(s)?;
-        Ok(if set.is_empty() {
-            Self::default_scopes()
-        } else {
-            set
-        })
-    }
-
-    /// Like [`ScopeSet::parse`], but a string with no token is the empty set.
-    /// `parse_exact(&set.to_string()) == Ok(set)` for every set.
-    ///
-    /// # Errors
-    /// [`ParseScopeError`] naming the first unknown token.
-    pub fn parse_exact(s: &str) -> Result<Self, ParseScopeError> {
         let mut set = Self::EMPTY;
         for token in s.split_ascii_whitespace() {
             match S::from_name(token) {
@@ -117,6 +105,24 @@ impl<S: Scope> ScopeSet<S> {
             }
         }
         Ok(set)
+    }
+
+    /// Parses the `scope` a client *requested*: like [`ScopeSet::parse`],
+    /// but a request without any scope gets [`ScopeSet::default_scopes`]
+    /// (RFC 6749 §3.3: the server uses a default when the client omits the
+    /// scope; Mastodon and Funkwhale default to `read`). Use this on
+    /// authorization and token requests only, never to read back a stored
+    /// grant.
+    ///
+    /// # Errors
+    /// [`ParseScopeError`] naming the first unknown token.
+    pub fn parse_requested(s: &str) -> Result<Self, ParseScopeError> {
+        let set = Self::parse(s)?;
+        Ok(if set.is_empty() {
+            Self::default_scopes()
+        } else {
+            set
+        })
     }
 
     #[inline]
@@ -224,6 +230,7 @@ impl<S: Scope> ScopeSet<S> {
 
     /// Everything this set grants: its scopes, all their descendants, and
     /// what its aliases expand to. Idempotent and monotone.
+    #[must_use]
     pub fn closure(&self) -> Self {
         let mut out = Self::EMPTY;
         for scope in self {
@@ -313,7 +320,7 @@ impl<S: Scope> fmt::Display for ScopeSet<S> {
     }
 }
 
-/// Same as [`ScopeSet::parse`]: an empty string is the default set.
+/// Same as [`ScopeSet::parse`]: an empty string is the empty set.
 impl<S: Scope> FromStr for ScopeSet<S> {
     type Err = ParseScopeError;
 
@@ -391,6 +398,33 @@ impl<S: Scope> Sub for ScopeSet<S> {
     #[inline]
     fn sub(self, rhs: Self) -> Self {
         self.difference(rhs)
+    }
+}
+
+impl<S: Scope> BitOrAssign for ScopeSet<S> {
+    #[inline]
+    fn bitor_assign(&mut self, rhs: Self) {
+        *self = self.union(rhs);
+    }
+}
+
+impl<S: Scope> BitAndAssign for ScopeSet<S> {
+    #[inline]
+    fn bitand_assign(&mut self, rhs: Self) {
+        *self = self.intersection(rhs);
+    }
+}
+
+impl<S: Scope> SubAssign for ScopeSet<S> {
+    #[inline]
+    fn sub_assign(&mut self, rhs: Self) {
+        *self = self.difference(rhs);
+    }
+}
+
+impl<S: Scope, const N: usize> From<[S; N]> for ScopeSet<S> {
+    fn from(scopes: [S; N]) -> Self {
+        scopes.into_iter().collect()
     }
 }
 

@@ -36,7 +36,10 @@ fn openapi_carries_scopes_and_security() {
     let doc = docgen::openapi(Api::ROUTES, &info());
     assert_eq!(doc["openapi"], "3.1.0");
     let flows = &doc["components"]["securitySchemes"]["oauth2"]["flows"];
-    assert_eq!(flows["authorizationCode"]["scopes"]["read:statuses"], "see all posts");
+    assert_eq!(
+        flows["authorizationCode"]["scopes"]["read:statuses"],
+        "see all posts"
+    );
     let paths = &doc["paths"];
     assert_eq!(
         paths["/api/v1/statuses"]["post"]["security"],
@@ -51,9 +54,18 @@ fn openapi_carries_scopes_and_security() {
         paths["/api/v1/statuses/{id}"]["get"]["security"],
         serde_json::json!([{}, { "oauth2": ["read:statuses"] }])
     );
-    assert_eq!(paths["/api/v1/instance"]["get"]["security"], serde_json::json!([]));
-    assert_eq!(paths["/api/v1/statuses/{id}"]["get"]["parameters"][0]["name"], "id");
-    assert_eq!(paths["/api/v1/statuses"]["post"]["summary"], "Post a new status.");
+    assert_eq!(
+        paths["/api/v1/instance"]["get"]["security"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        paths["/api/v1/statuses/{id}"]["get"]["parameters"][0]["name"],
+        "id"
+    );
+    assert_eq!(
+        paths["/api/v1/statuses"]["post"]["summary"],
+        "Post a new status."
+    );
 }
 
 #[test]
@@ -94,15 +106,35 @@ GET\t/api/v1/not_implemented\tread\tuser
             code: "public".into(),
         },
     );
-    has("POST", "/api/v1/statuses", DisagreementKind::UnknownScope("write:statuse".into()));
-    has("GET", "/api/v1/not_implemented", DisagreementKind::OnlyPublished);
+    has(
+        "POST",
+        "/api/v1/statuses",
+        DisagreementKind::UnknownScope("write:statuse".into()),
+    );
+    has(
+        "GET",
+        "/api/v1/not_implemented",
+        DisagreementKind::OnlyPublished,
+    );
     has("GET", "/api/v2/suggestions", DisagreementKind::OnlyInCode);
     assert_eq!(report.compared, 4);
     // The matching row (`read | read:statuses` = `read:statuses`) is not reported.
-    assert!(!found.iter().any(|(_, p, _)| p == "/api/v1/statuses/:id"), "{report}");
+    assert!(
+        !found.iter().any(|(_, p, _)| p == "/api/v1/statuses/:id"),
+        "{report}"
+    );
 
-    let quiet = docgen::check(published, Api::ROUTES, &CheckOptions::default().implemented_only(true));
-    assert!(!quiet.disagreements.iter().any(|d| d.kind == DisagreementKind::OnlyPublished));
+    let quiet = docgen::check(
+        published,
+        Api::ROUTES,
+        &CheckOptions::default().implemented_only(true),
+    );
+    assert!(
+        !quiet
+            .disagreements
+            .iter()
+            .any(|d| d.kind == DisagreementKind::OnlyPublished)
+    );
 }
 
 #[test]

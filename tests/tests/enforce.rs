@@ -40,7 +40,9 @@ async fn reply(response: axum::response::Response) -> Reply {
         .headers()
         .get("www-authenticate")
         .map(|v| v.to_str().expect("ascii").to_owned());
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
     Reply {
         status,
         challenge,
@@ -57,11 +59,26 @@ const MATRIX: &[(&str, &str, Option<&str>, u16)] = &[
     ("GET", "/api/v1/statuses/1", Some("write"), 403),
     ("GET", "/api/v1/statuses/1", Some("bogus"), 401),
     // any(..): either scope, or a parent.
-    ("GET", "/api/v1/accounts/relationships", Some("read-follows"), 200),
-    ("GET", "/api/v1/accounts/relationships", Some("read-accounts"), 200),
+    (
+        "GET",
+        "/api/v1/accounts/relationships",
+        Some("read-follows"),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/relationships",
+        Some("read-accounts"),
+        200,
+    ),
     ("GET", "/api/v1/accounts/relationships", Some("read"), 200),
     ("GET", "/api/v1/accounts/relationships", Some("follow"), 200),
-    ("GET", "/api/v1/accounts/relationships", Some("read-statuses"), 403),
+    (
+        "GET",
+        "/api/v1/accounts/relationships",
+        Some("read-statuses"),
+        403,
+    ),
     ("GET", "/api/v1/accounts/relationships", None, 401),
     // all(..): both scopes.
     ("GET", "/api/v2/suggestions", Some("read"), 200),
@@ -83,9 +100,24 @@ const MATRIX: &[(&str, &str, Option<&str>, u16)] = &[
     ("DELETE", "/api/v1/playlists/7/", Some("read"), 403),
     ("HEAD", "/api/v1/playlists/", Some("read-playlists"), 200),
     // token = any, with the principal extracted.
-    ("GET", "/api/v1/accounts/verify_credentials", Some("read"), 200),
-    ("GET", "/api/v1/accounts/verify_credentials", Some("app-read"), 200),
-    ("GET", "/api/v1/accounts/verify_credentials", Some("expired"), 401),
+    (
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        Some("read"),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        Some("app-read"),
+        200,
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        Some("expired"),
+        401,
+    ),
     // token = setting, anonymous denied by default.
     ("GET", "/api/v1/tracks/", None, 401),
     ("GET", "/api/v1/tracks/", Some("read"), 200),
@@ -101,7 +133,9 @@ async fn every_token_kind_combinator_and_rule() {
     for (method, path, token, expected) in MATRIX {
         let got = send(app.clone(), method, path, *token, "").await.status;
         if got.as_u16() != *expected {
-            failures.push(format!("{method} {path} with {token:?}: got {got}, expected {expected}"));
+            failures.push(format!(
+                "{method} {path} with {token:?}: got {got}, expected {expected}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -118,7 +152,14 @@ async fn missing_token_gets_a_bare_challenge() {
 
 #[tokio::test]
 async fn invalid_token_gets_invalid_token() {
-    let r = send(app(), "GET", "/api/v1/accounts/relationships", Some("nope"), "").await;
+    let r = send(
+        app(),
+        "GET",
+        "/api/v1/accounts/relationships",
+        Some("nope"),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         r.challenge.as_deref(),
@@ -132,11 +173,24 @@ async fn invalid_token_gets_invalid_token() {
 
 #[tokio::test]
 async fn insufficient_scope_lists_what_would_satisfy_the_route() {
-    let r = send(app(), "GET", "/api/v1/accounts/relationships", Some("read-statuses"), "").await;
+    let r = send(
+        app(),
+        "GET",
+        "/api/v1/accounts/relationships",
+        Some("read-statuses"),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let challenge = r.challenge.expect("challenge");
-    assert!(challenge.starts_with("Bearer error=\"insufficient_scope\""), "{challenge}");
-    assert!(challenge.ends_with("scope=\"read:follows read:accounts\""), "{challenge}");
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.ends_with("scope=\"read:follows read:accounts\""),
+        "{challenge}"
+    );
     let body: serde_json::Value = serde_json::from_str(&r.body).expect("json body");
     assert_eq!(body["error"], "insufficient_scope");
     assert_eq!(body["scope"], "read:follows read:accounts");
@@ -148,9 +202,23 @@ async fn scope_is_checked_before_the_body_is_read() {
     let r = send(app(), "POST", "/api/v1/statuses", Some("read"), "{not json").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // With the scope, the handler's extractor runs and refuses the body.
-    let r = send(app(), "POST", "/api/v1/statuses", Some("write"), "{not json").await;
+    let r = send(
+        app(),
+        "POST",
+        "/api/v1/statuses",
+        Some("write"),
+        "{not json",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = send(app(), "POST", "/api/v1/statuses", Some("write"), r#"{"status":"hi"}"#).await;
+    let r = send(
+        app(),
+        "POST",
+        "/api/v1/statuses",
+        Some("write"),
+        r#"{"status":"hi"}"#,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body, "alice posted \"hi\"");
 }
@@ -159,21 +227,37 @@ async fn scope_is_checked_before_the_body_is_read() {
 async fn user_routes_refuse_app_tokens() {
     let r = send(app(), "POST", "/api/v1/statuses", Some("app-write"), "{}").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert!(r.body.contains("This method requires an authenticated user"));
+    assert!(
+        r.body
+            .contains("This method requires an authenticated user")
+    );
 }
 
 #[tokio::test]
 async fn mastodon_error_style() {
     let app = Api::router(Enforcer::new(tokens()).error_style(ErrorStyle::Mastodon));
-    let r = send(app.clone(), "GET", "/api/v2/suggestions", Some("read-accounts"), "").await;
+    let r = send(
+        app.clone(),
+        "GET",
+        "/api/v2/suggestions",
+        Some("read-accounts"),
+        "",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(r.body, r#"{"error":"This action is outside the authorized scopes"}"#);
+    assert_eq!(
+        r.body,
+        r#"{"error":"This action is outside the authorized scopes"}"#
+    );
     let r = send(app.clone(), "GET", "/api/v2/suggestions", None, "").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.body, r#"{"error":"The access token is invalid"}"#);
     let r = send(app, "POST", "/api/v1/statuses", Some("app-write"), "{}").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.body, r#"{"error":"This method requires an authenticated user"}"#);
+    assert_eq!(
+        r.body,
+        r#"{"error":"This method requires an authenticated user"}"#
+    );
 }
 
 #[tokio::test]
@@ -189,21 +273,47 @@ async fn realm_is_part_of_every_challenge() {
 async fn anonymous_access_follows_the_runtime_setting() {
     let switch = AnonymousAccess::new(false);
     let app = Api::router(Enforcer::new(tokens()).anonymous_access(switch.clone()));
-    assert_eq!(send(app.clone(), "GET", "/api/v1/tracks/", None, "").await.status, 401);
+    assert_eq!(
+        send(app.clone(), "GET", "/api/v1/tracks/", None, "")
+            .await
+            .status,
+        401
+    );
     switch.set(true);
-    assert_eq!(send(app.clone(), "GET", "/api/v1/tracks/", None, "").await.status, 200);
+    assert_eq!(
+        send(app.clone(), "GET", "/api/v1/tracks/", None, "")
+            .await
+            .status,
+        200
+    );
     // A sent token is still checked while anonymous access is allowed.
-    assert_eq!(send(app.clone(), "GET", "/api/v1/tracks/", Some("write"), "").await.status, 403);
-    assert_eq!(send(app.clone(), "GET", "/api/v1/tracks/", Some("bogus"), "").await.status, 401);
+    assert_eq!(
+        send(app.clone(), "GET", "/api/v1/tracks/", Some("write"), "")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        send(app.clone(), "GET", "/api/v1/tracks/", Some("bogus"), "")
+            .await
+            .status,
+        401
+    );
     switch.set(false);
-    assert_eq!(send(app, "GET", "/api/v1/tracks/", None, "").await.status, 401);
+    assert_eq!(
+        send(app, "GET", "/api/v1/tracks/", None, "").await.status,
+        401
+    );
 }
 
 #[tokio::test]
 async fn malformed_authorization_headers_are_clean_401s() {
     let cases: Vec<Vec<HeaderValue>> = vec![
         vec![HeaderValue::from_static("Bearer a b")],
-        vec![HeaderValue::from_static("Bearer read"), HeaderValue::from_static("Bearer write")],
+        vec![
+            HeaderValue::from_static("Bearer read"),
+            HeaderValue::from_static("Bearer write"),
+        ],
         vec![HeaderValue::from_bytes(b"Bearer \xc3\xa9t\xc3\xa9").expect("bytes")],
         vec![HeaderValue::from_str(&format!("Bearer {}", "x".repeat(10 * 1024))).expect("long")],
         vec![HeaderValue::from_static("Bearer")],
@@ -220,7 +330,10 @@ async fn malformed_authorization_headers_are_clean_401s() {
             .expect("infallible");
         let r = reply(response).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{values:?}");
-        assert!(r.challenge.expect("challenge").contains("invalid_token"), "{values:?}");
+        assert!(
+            r.challenge.expect("challenge").contains("invalid_token"),
+            "{values:?}"
+        );
     }
     // Another scheme is no bearer credential: a bare challenge.
     let request = Request::get("/api/v1/accounts/relationships")
@@ -234,7 +347,9 @@ async fn malformed_authorization_headers_are_clean_401s() {
 
 #[tokio::test]
 async fn validator_outage_is_a_503_not_a_401() {
-    let down = |_token: String| async { Err::<Principal<Scope>, _>(TokenError::Unavailable("db down".into())) };
+    let down = |_token: String| async {
+        Err::<Principal<Scope>, _>(TokenError::Unavailable("db down".into()))
+    };
     let app = Api::router(Enforcer::new(down));
     let r = send(app, "GET", "/api/v2/suggestions", Some("read"), "").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -245,9 +360,19 @@ async fn validator_outage_is_a_503_not_a_401() {
 async fn revoked_tokens_stop_working() {
     let tokens = tokens();
     let app = Api::router(Enforcer::new(tokens.clone()));
-    assert_eq!(send(app.clone(), "GET", "/api/v2/suggestions", Some("read"), "").await.status, 200);
+    assert_eq!(
+        send(app.clone(), "GET", "/api/v2/suggestions", Some("read"), "")
+            .await
+            .status,
+        200
+    );
     assert!(tokens.revoke("read"));
-    assert_eq!(send(app, "GET", "/api/v2/suggestions", Some("read"), "").await.status, 401);
+    assert_eq!(
+        send(app, "GET", "/api/v2/suggestions", Some("read"), "")
+            .await
+            .status,
+        401
+    );
 }
 
 #[test]
@@ -269,11 +394,20 @@ fn the_table_is_static_and_complete() {
         find(Method::Get, "/api/v1/accounts/relationships").requirement(),
         Requirement::AnyOf(&[Scope::ReadFollows, Scope::ReadAccounts])
     );
-    assert_eq!(find(Method::Get, "/api/v1/instance").access(), Access::Public);
-    assert_eq!(find(Method::Get, "/api/v1/instance").requirement(), Requirement::None);
+    assert_eq!(
+        find(Method::Get, "/api/v1/instance").access(),
+        Access::Public
+    );
+    assert_eq!(
+        find(Method::Get, "/api/v1/instance").requirement(),
+        Requirement::None
+    );
     assert_eq!(
         find(Method::Delete, "/api/v1/playlists/{id}/").requirement(),
         Requirement::Scope(Scope::WritePlaylists)
     );
-    assert_eq!(find(Method::Get, "/api/v1/tracks/").access(), Access::Setting);
+    assert_eq!(
+        find(Method::Get, "/api/v1/tracks/").access(),
+        Access::Setting
+    );
 }

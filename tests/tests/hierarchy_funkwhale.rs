@@ -10,7 +10,7 @@ fn table() -> ScopeTable {
 }
 
 fn set(s: &str) -> ScopeSet<F> {
-    ScopeSet::parse_exact(s).expect("valid scope string")
+    ScopeSet::parse(s).expect("valid scope string")
 }
 
 #[test]
@@ -80,5 +80,5 @@ fn resource_scopes_are_independent_leaves() {
 
 #[test]
 fn default_scope_is_read() {
-    assert_eq!(ScopeSet::<F>::parse("").unwrap(), set("read"));
+    assert_eq!(ScopeSet::<F>::parse_requested("").unwrap(), set("read"));
 }

@@ -15,7 +15,9 @@ async fn over_a_real_socket() {
     let store = tokens();
     let cached = CachedValidator::new(store.clone(), Duration::from_secs(60), 1024);
     let app = Api::router(Enforcer::new(cached.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
@@ -30,13 +32,18 @@ async fn over_a_real_socket() {
 
     let public = get("/api/v1/instance", None).await.expect("request");
     assert_eq!(public.status(), 200);
-    assert_eq!(public.text().await.expect("body"), "{\"version\":\"4.3.0\"}");
+    assert_eq!(
+        public.text().await.expect("body"),
+        "{\"version\":\"4.3.0\"}"
+    );
 
     let missing = get("/api/v2/suggestions", None).await.expect("request");
     assert_eq!(missing.status(), 401);
     assert_eq!(missing.headers()["www-authenticate"], "Bearer");
 
-    let narrow = get("/api/v2/suggestions", Some("read-accounts")).await.expect("request");
+    let narrow = get("/api/v2/suggestions", Some("read-accounts"))
+        .await
+        .expect("request");
     assert_eq!(narrow.status(), 403);
     assert!(
         narrow.headers()["www-authenticate"]
@@ -45,7 +52,9 @@ async fn over_a_real_socket() {
             .contains("scope=\"read:accounts read:follows\"")
     );
 
-    let me = get("/api/v1/accounts/verify_credentials", Some("read")).await.expect("request");
+    let me = get("/api/v1/accounts/verify_credentials", Some("read"))
+        .await
+        .expect("request");
     assert_eq!(me.status(), 200);
     assert_eq!(me.text().await.expect("body"), "alice");
 
@@ -60,15 +69,30 @@ async fn over_a_real_socket() {
     assert_eq!(post.status(), 201);
 
     // Revocation: the store forgets the token, the cache is told to evict.
-    assert_eq!(get("/api/v2/suggestions", Some("read")).await.expect("request").status(), 200);
+    assert_eq!(
+        get("/api/v2/suggestions", Some("read"))
+            .await
+            .expect("request")
+            .status(),
+        200
+    );
     store.revoke("read");
     assert_eq!(
-        get("/api/v2/suggestions", Some("read")).await.expect("request").status(),
+        get("/api/v2/suggestions", Some("read"))
+            .await
+            .expect("request")
+            .status(),
         200,
         "still cached"
     );
     assert!(cached.evict("read"));
-    assert_eq!(get("/api/v2/suggestions", Some("read")).await.expect("request").status(), 401);
+    assert_eq!(
+        get("/api/v2/suggestions", Some("read"))
+            .await
+            .expect("request")
+            .status(),
+        401
+    );
 
     server.abort();
 }

@@ -13,6 +13,9 @@ use syn::{Attribute, Ident, LitStr, Token, Visibility, braced, bracketed};
 
 /// The whole declaration.
 pub(crate) struct Input {
+    /// Path of the runtime crate: `$crate` from the `scope_hierarchy!`
+    /// wrapper in scope-runtime, `::scope_runtime` otherwise.
+    pub(crate) krate: proc_macro2::TokenStream,
     /// Attributes of the generated enum (its doc comment, derives, ...).
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
@@ -38,6 +41,7 @@ pub(crate) struct Alias {
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let krate = crate::krate(input)?;
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         if input.peek(Token![enum]) {
@@ -48,6 +52,7 @@ impl Parse for Input {
         braced!(content in input);
         let nodes = content.parse_terminated(Node::parse, Token![,])?;
         Ok(Self {
+            krate,
             attrs,
             vis,
             ident,

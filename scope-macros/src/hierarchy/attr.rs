@@ -108,15 +108,15 @@ fn deprecated<'a>(cx: &Ctxt, attr: &'a Attribute) -> Option<Deprecated<'a>> {
         },
         Meta::List(list) => {
             let parsed = list.parse_nested_meta(|meta| {
-                let slot = if meta.path.is_ident("since") {
-                    &mut out.since
+                let (slot, key) = if meta.path.is_ident("since") {
+                    (&mut out.since, "since")
                 } else if meta.path.is_ident("note") {
-                    &mut out.note
+                    (&mut out.note, "note")
                 } else {
                     return Err(meta.error("unknown key; expected `since` or `note`"));
                 };
                 if slot.is_some() {
-                    return Err(meta.error("duplicate key"));
+                    return Err(meta.error(format_args!("`{key}` is given twice")));
                 }
                 *slot = Some(meta.value()?.parse()?);
                 Ok(())

@@ -9,6 +9,7 @@ use super::valid::Model;
 
 pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
     let input = model.input;
+    let krate = &input.krate;
     let attrs = &input.attrs;
     let vis = &input.vis;
     let ident = &input.ident;
@@ -44,7 +45,7 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
         let parent = match s.parent {
             Some(p) => {
                 let p = &model.scopes[p].variant;
-                quote!(::core::option::Option::Some(Self::#p))
+                quote!(::core::option::Option::Some(#ident::#p))
             }
             None => quote!(::core::option::Option::None),
         };
@@ -54,16 +55,16 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
                 let since = option_str(since.as_ref().map(syn::LitStr::value));
                 let note = option_str(note.as_ref().map(syn::LitStr::value));
                 quote!(::core::option::Option::Some(
-                    ::scope_runtime::Deprecation::__new(#since, #note)
+                    #krate::Deprecation::__new(#since, #note)
                 ))
             }
             None => quote!(::core::option::Option::None),
         };
         let is_default = s.default;
         quote! {
-            ::scope_runtime::ScopeInfo::__new(
-                Self::#variant, #name, #description, #parent,
-                &[#(Self::#expands_to),*], #deprecated, #is_default,
+            #krate::ScopeInfo::__new(
+                #ident::#variant, #name, #description, #parent,
+                &[#(#ident::#expands_to),*], #deprecated, #is_default,
             )
         }
     });
@@ -80,6 +81,11 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
     let granted_by = (0..n).map(|j| bits(&mut (0..n).filter(|&i| model.implies[i][j])));
     let default = bits(&mut (0..n).filter(|&i| model.scopes[i].default));
 
+    let roots = model
+        .scopes
+        .iter()
+        .filter(|s| s.parent.is_none())
+        .map(|s| s.name.as_str());
     let groups: Vec<&str> = model.groups.iter().map(|g| g.name.as_str()).collect();
     let group_members = model.groups.iter().map(|g| {
         let members = g.members.iter().map(|&m| model.scopes[m].name.as_str());
@@ -118,30 +124,35 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
             /// The full scope name, e.g. `"read:playlists"`.
             pub const fn name(self) -> &'static str {
                 match self {
-                    #(Self::#variants => #names,)*
+                    #(#ident::#variants => #names,)*
                 }
             }
         }
 
+        impl #krate::__private::Sealed for #ident {}
+
+        // Variants are named through the enum's path, never `Self::`, so a
+        // scope such as `bits` (variant `Bits`) cannot clash with an
+        // associated item.
         #[allow(deprecated)]
-        impl ::scope_runtime::Scope for #ident {
+        impl #krate::Scope for #ident {
             type Bits = [u64; #words];
             const HIERARCHY: &'static str = #hierarchy;
-            const ALL: &'static [Self] = &[#(Self::#variants),*];
-            const INFO: &'static [::scope_runtime::ScopeInfo<Self>] = &[#(#infos),*];
+            const ALL: &'static [#ident] = &[#(#ident::#variants),*];
+            const INFO: &'static [#krate::ScopeInfo<#ident>] = &[#(#infos),*];
             const GROUPS: &'static [&'static str] = &[#(#groups),*];
-            const IMPLIES: &'static [Self::Bits] = &[#(#implies),*];
-            const GRANTED_BY: &'static [Self::Bits] = &[#(#granted_by),*];
-            const DEFAULT: Self::Bits = #default;
+            const IMPLIES: &'static [[u64; #words]] = &[#(#implies),*];
+            const GRANTED_BY: &'static [[u64; #words]] = &[#(#granted_by),*];
+            const DEFAULT: [u64; #words] = #default;
 
             #[inline]
             fn index(self) -> usize {
                 #index_body
             }
 
-            fn from_name(name: &str) -> ::core::option::Option<Self> {
+            fn from_name(name: &str) -> ::core::option::Option<#ident> {
                 match name {
-                    #(#names => ::core::option::Option::Some(Self::#variants),)*
+                    #(#names => ::core::option::Option::Some(#ident::#variants),)*
                     _ => ::core::option::Option::None,
                 }
             }
@@ -149,16 +160,16 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
 
         impl ::core::fmt::Display for #ident {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(self.name())
+                f.write_str(#ident::name(*self))
             }
         }
 
         impl ::core::str::FromStr for #ident {
-            type Err = ::scope_runtime::ParseScopeError;
+            type Err = #krate::ParseScopeError;
 
-            fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                <Self as ::scope_runtime::Scope>::from_name(s).ok_or_else(|| {
-                    ::scope_runtime::ParseScopeError::unknown(s, #hierarchy)
+            fn from_str(s: &str) -> ::core::result::Result<#ident, #krate::ParseScopeError> {
+                <#ident as #krate::Scope>::from_name(s).ok_or_else(|| {
+                    #krate::ParseScopeError::unknown(s, #hierarchy)
                 })
             }
         }
@@ -167,10 +178,11 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
         #[allow(unused_macros)]
         macro_rules! #macro_name {
             (@resolve [$($path:tt)*] $($name:tt)*) => {
-                ::scope_runtime::__private::__resolve_scope! {
+                #krate::__private::__resolve_scope! {
                     hierarchy = #hierarchy,
                     path = [$($path)*],
                     scopes = [#(#names => #variants),*],
+                    roots = [#(#roots),*],
                     groups = [#(#groups => #group_members),*],
                     name = $($name)*
                 }

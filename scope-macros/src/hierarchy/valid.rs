@@ -184,6 +184,12 @@ impl<'a> Builder<'a, '_> {
             self.groups[g].members.push(index);
         }
         if let Some(alias) = &node.alias {
+            if alias.targets.is_empty() {
+                cx.error_spanned_by(
+                    alias.eq,
+                    format_args!("the alias \"{name}\" grants nothing; list the scopes it grants"),
+                );
+            }
             self.aliases
                 .extend(alias.targets.iter().map(|lit| (index, lit)));
         }

@@ -114,7 +114,9 @@ impl fmt::Display for Disagreement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: ", self.method, self.path)?;
         match &self.kind {
-            DisagreementKind::OnlyInCode => f.write_str("served by the code, missing from the matrix"),
+            DisagreementKind::OnlyInCode => {
+                f.write_str("served by the code, missing from the matrix")
+            }
             DisagreementKind::OnlyPublished => f.write_str("in the matrix, not served by the code"),
             DisagreementKind::Scopes { published, code } => {
                 write!(f, "matrix requires {published}, code requires {code}")
@@ -183,7 +185,9 @@ fn normalize(path: &str) -> String {
 
 fn published_access(kind: &str) -> Option<Access> {
     let kind = kind.trim();
-    if kind.starts_with("public (scope checked if a token is sent)") && !kind.contains("user required") {
+    if kind.starts_with("public (scope checked if a token is sent)")
+        && !kind.contains("user required")
+    {
         Some(Access::Optional)
     } else if kind == "public" {
         Some(Access::Public)
@@ -205,19 +209,22 @@ fn methods(word: &str) -> Option<Vec<Method>> {
 
 fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Published> {
     let mut out: BTreeMap<(Method, String), Published> = BTreeMap::new();
-    let mut add = |method: Method, path: &str, scopes: Vec<String>, all_of: bool, token: Option<Access>| {
-        let entry = out.entry((method, normalize(path))).or_insert_with(|| Published {
-            path: path.to_owned(),
-            scopes: Vec::new(),
-            all_of,
-            token,
-        });
-        for scope in scopes {
-            if !entry.scopes.contains(&scope) {
-                entry.scopes.push(scope);
+    let mut add =
+        |method: Method, path: &str, scopes: Vec<String>, all_of: bool, token: Option<Access>| {
+            let entry = out
+                .entry((method, normalize(path)))
+                .or_insert_with(|| Published {
+                    path: path.to_owned(),
+                    scopes: Vec::new(),
+                    all_of,
+                    token,
+                });
+            for scope in scopes {
+                if !entry.scopes.contains(&scope) {
+                    entry.scopes.push(scope);
+                }
             }
-        }
-    };
+        };
     let mut current_scope: Option<String> = None;
     for line in text.lines() {
         if line.trim().is_empty() {
@@ -230,7 +237,9 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
         }
         if line.contains('\t') {
             let cols: Vec<&str> = line.split('\t').collect();
-            let (Some(ms), Some(path)) = (cols.first().and_then(|m| methods(m.trim())), cols.get(1)) else {
+            let (Some(ms), Some(path)) =
+                (cols.first().and_then(|m| methods(m.trim())), cols.get(1))
+            else {
                 continue;
             };
             let scopes: Vec<String> = cols
@@ -254,7 +263,10 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
             current_scope = None;
             continue;
         }
-        let item = trimmed.trim_start_matches(['•', '-', '*']).trim().replace('`', "");
+        let item = trimmed
+            .trim_start_matches(['•', '-', '*'])
+            .trim()
+            .replace('`', "");
         let mut words = item.split_whitespace();
         let Some(first) = words.next() else { continue };
         if let (Some(ms), Some(path)) = (methods(first), words.next())
@@ -285,7 +297,9 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
 /// The any-of mask of a requirement: every scope that satisfies it alone.
 /// Two any-of lists are equivalent exactly when their masks are equal.
 fn satisfiers<S: Scope>(scopes: &[S]) -> ScopeSet<S> {
-    scopes.iter().fold(ScopeSet::new(), |acc, s| acc | s.granted_by())
+    scopes
+        .iter()
+        .fold(ScopeSet::new(), |acc, s| acc | s.granted_by())
 }
 
 /// An all-of list without the scopes another member already grants.
@@ -323,7 +337,9 @@ pub fn check<S: Scope>(text: &str, routes: &[Route<S>], options: &CheckOptions) 
         };
         let Some(route) = code.get(&(*method, key.clone())) else {
             if !options.implemented_only {
-                report.disagreements.push(disagree(DisagreementKind::OnlyPublished));
+                report
+                    .disagreements
+                    .push(disagree(DisagreementKind::OnlyPublished));
             }
             continue;
         };
@@ -346,18 +362,22 @@ pub fn check<S: Scope>(text: &str, routes: &[Route<S>], options: &CheckOptions) 
             _ => !known.is_empty() && satisfiers(&known) == satisfiers(requirement.scopes()),
         };
         if !same && known.len() == entry.scopes.len() {
-            report.disagreements.push(disagree(DisagreementKind::Scopes {
-                published: describe_published(entry),
-                code: requirement.to_string(),
-            }));
+            report
+                .disagreements
+                .push(disagree(DisagreementKind::Scopes {
+                    published: describe_published(entry),
+                    code: requirement.to_string(),
+                }));
         }
         if let Some(token) = entry.token
             && token != route.access()
         {
-            report.disagreements.push(disagree(DisagreementKind::TokenKind {
-                published: token.as_str().to_owned(),
-                code: route.access().as_str().to_owned(),
-            }));
+            report
+                .disagreements
+                .push(disagree(DisagreementKind::TokenKind {
+                    published: token.as_str().to_owned(),
+                    code: route.access().as_str().to_owned(),
+                }));
         }
     }
     for ((method, key), route) in &code {

@@ -35,7 +35,11 @@ pub const USAGE: &str = "usage:
 /// Runs the `docs` subcommand on `args` (the words after `docs`), printing
 /// to stdout/stderr. Exit code 0 on success, 1 on disagreement or stale
 /// files, 2 on a usage or I/O error.
-pub fn run<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo, args: impl IntoIterator<Item = String>) -> ExitCode {
+pub fn run<S: Scope>(
+    routes: &[Route<S>],
+    info: &OpenApiInfo,
+    args: impl IntoIterator<Item = String>,
+) -> ExitCode {
     let args: Vec<String> = args.into_iter().collect();
     let dir = |i: usize| PathBuf::from(args.get(i).map_or("docs/scopes", String::as_str));
     match args.first().map(String::as_str) {

@@ -28,13 +28,20 @@ fn scope_line<S: Scope>(out: &mut String, depth: usize, scope: S) {
 /// requirement.
 fn endpoint_lines<S: Scope>(routes: &[Route<S>], scope: S) -> Vec<String> {
     let mut lines: Vec<(String, Vec<&'static str>, Requirement<S>)> = Vec::new();
-    for route in routes.iter().filter(|r| r.requirement().scopes().contains(&scope)) {
+    for route in routes
+        .iter()
+        .filter(|r| r.requirement().scopes().contains(&scope))
+    {
         match lines
             .iter_mut()
             .find(|(path, _, req)| path == route.path() && *req == route.requirement())
         {
             Some((_, methods, _)) => methods.push(route.method().as_str()),
-            None => lines.push((route.path().to_owned(), vec![route.method().as_str()], route.requirement())),
+            None => lines.push((
+                route.path().to_owned(),
+                vec![route.method().as_str()],
+                route.requirement(),
+            )),
         }
     }
     lines
@@ -56,7 +63,10 @@ fn endpoint_lines<S: Scope>(routes: &[Route<S>], scope: S) -> Vec<String> {
 }
 
 fn names<S: Scope>(list: &[S]) -> String {
-    list.iter().map(|s| format!("`{}`", s.name())).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|s| format!("`{}`", s.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn subtree<S: Scope>(out: &mut String, routes: &[Route<S>], scope: S, depth: usize) {
@@ -94,7 +104,13 @@ pub fn markdown_matrix<S: Scope>(routes: &[Route<S>], title: &str) -> String {
     if !public.is_empty() {
         out.push_str("\n## Endpoints without a scope\n\n");
         for route in public {
-            let _ = writeln!(out, "- `{} {}` ({})", route.method(), route.path(), route.access().describe());
+            let _ = writeln!(
+                out,
+                "- `{} {}` ({})",
+                route.method(),
+                route.path(),
+                route.access().describe()
+            );
         }
     }
     out

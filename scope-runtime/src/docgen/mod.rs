@@ -53,10 +53,18 @@ use crate::route::Route;
 use crate::scope::Scope;
 
 /// The files [`write_all`] writes, relative to its directory.
-pub const FILES: [&str; 4] = ["scope-matrix.md", "endpoints.md", "scopes.json", "openapi.json"];
+pub const FILES: [&str; 4] = [
+    "scope-matrix.md",
+    "endpoints.md",
+    "scopes.json",
+    "openapi.json",
+];
 
 /// The contents of every generated file, as `(file name, contents)`.
-pub fn render_all<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo) -> Vec<(&'static str, String)> {
+pub fn render_all<S: Scope>(
+    routes: &[Route<S>],
+    info: &OpenApiInfo,
+) -> Vec<(&'static str, String)> {
     let pretty = |v: serde_json::Value| {
         let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
         s.push('\n');
@@ -74,7 +82,11 @@ pub fn render_all<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo) -> Vec<(&'s
 ///
 /// # Errors
 /// The I/O error of creating `dir` or writing a file.
-pub fn write_all<S: Scope>(dir: &Path, routes: &[Route<S>], info: &OpenApiInfo) -> io::Result<Vec<PathBuf>> {
+pub fn write_all<S: Scope>(
+    dir: &Path,
+    routes: &[Route<S>],
+    info: &OpenApiInfo,
+) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     render_all(routes, info)
         .into_iter()
@@ -91,7 +103,9 @@ pub fn write_all<S: Scope>(dir: &Path, routes: &[Route<S>], info: &OpenApiInfo) 
 pub fn stale_files<S: Scope>(dir: &Path, routes: &[Route<S>], info: &OpenApiInfo) -> Vec<PathBuf> {
     render_all(routes, info)
         .into_iter()
-        .filter(|(name, contents)| std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(contents))
+        .filter(|(name, contents)| {
+            std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(contents)
+        })
         .map(|(name, _)| dir.join(name))
         .collect()
 }

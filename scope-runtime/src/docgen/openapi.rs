@@ -64,9 +64,15 @@ pub fn openapi<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo) -> Value {
             let mut responses = Map::new();
             responses.insert("200".into(), json!({ "description": "Success" }));
             if route.access() != Access::Public {
-                responses.insert("401".into(), json!({ "description": "Missing, invalid, expired or revoked token" }));
+                responses.insert(
+                    "401".into(),
+                    json!({ "description": "Missing, invalid, expired or revoked token" }),
+                );
                 if route.requirement() != Requirement::None {
-                    responses.insert("403".into(), json!({ "description": "The token lacks the required scope" }));
+                    responses.insert(
+                        "403".into(),
+                        json!({ "description": "The token lacks the required scope" }),
+                    );
                 }
             }
             let mut operation = json!({

@@ -60,8 +60,18 @@ pub async fn show_status(principal: Option<Principal<Scope>>) -> String {
 ///
 /// The body is JSON; it is read only after the scope check passed.
 #[requires_scope("write:statuses", token = user)]
-pub async fn post_status(who: Principal<Scope>, Json(body): Json<serde_json::Value>) -> (StatusCode, String) {
-    (StatusCode::CREATED, format!("{} posted {}", who.user_id().unwrap_or_default(), body["status"]))
+pub async fn post_status(
+    who: Principal<Scope>,
+    Json(body): Json<serde_json::Value>,
+) -> (StatusCode, String) {
+    (
+        StatusCode::CREATED,
+        format!(
+            "{} posted {}",
+            who.user_id().unwrap_or_default(),
+            body["status"]
+        ),
+    )
 }
 
 /// Relationships with other accounts.
@@ -131,18 +141,37 @@ pub fn tokens() -> InMemoryValidator<Scope> {
     let v = InMemoryValidator::new();
     v.insert("read", Principal::user("alice", "app1", set("read")));
     v.insert("write", Principal::user("alice", "app1", set("write")));
-    v.insert("readwrite", Principal::user("alice", "app1", set("read write")));
-    v.insert("read-statuses", Principal::user("alice", "app1", set("read:statuses")));
-    v.insert("read-accounts", Principal::user("alice", "app1", set("read:accounts")));
-    v.insert("read-follows", Principal::user("alice", "app1", set("read:follows")));
-    v.insert("read-playlists", Principal::user("alice", "app1", set("read:playlists")));
-    v.insert("write-playlists", Principal::user("alice", "app1", set("write:playlists")));
+    v.insert(
+        "readwrite",
+        Principal::user("alice", "app1", set("read write")),
+    );
+    v.insert(
+        "read-statuses",
+        Principal::user("alice", "app1", set("read:statuses")),
+    );
+    v.insert(
+        "read-accounts",
+        Principal::user("alice", "app1", set("read:accounts")),
+    );
+    v.insert(
+        "read-follows",
+        Principal::user("alice", "app1", set("read:follows")),
+    );
+    v.insert(
+        "read-playlists",
+        Principal::user("alice", "app1", set("read:playlists")),
+    );
+    v.insert(
+        "write-playlists",
+        Principal::user("alice", "app1", set("write:playlists")),
+    );
     v.insert("follow", Principal::user("alice", "app1", set("follow")));
     v.insert("app-write", Principal::app("app1", set("write")));
     v.insert("app-read", Principal::app("app1", set("read")));
     v.insert(
         "expired",
-        Principal::user("alice", "app1", set("read write")).expires_at(SystemTime::now() - Duration::from_secs(1)),
+        Principal::user("alice", "app1", set("read write"))
+            .expires_at(SystemTime::now() - Duration::from_secs(1)),
     );
     v
 }

@@ -1,0 +1,10 @@
+use scope_runtime::scope_hierarchy;
+
+scope_hierarchy! {
+    pub Api {
+        read { statuses },
+        follow = [],
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use scope_runtime::{scope, scope_hierarchy};
+
+scope_hierarchy! {
+    pub Api {
+        #[group]
+        admin { read { accounts }, write { accounts } },
+    }
+}
+
+fn main() {
+    let _ = scope!(Api, "zzzzzzz");
+}
