@@ -181,9 +181,17 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         if !by_path.contains_key(&path) {
             order.push(path.clone());
         }
+        // `Handler::layer` wraps the handler itself, so the check runs
+        // before its extractors and the service it clones per request is the
+        // cheap handler service, not a boxed route.
         by_path.entry(path).or_default().push(quote! {
-            #axum::routing::on(#runtime::route::Method::#variant.filter(), #handler)
-                .route_layer(enforcer.layer(&<Self as #runtime::route::RouteTable>::ROUTES[#index]))
+            #axum::routing::on(
+                #runtime::route::Method::#variant.filter(),
+                #axum::handler::Handler::layer(
+                    #handler,
+                    enforcer.layer(&<Self as #runtime::route::RouteTable>::ROUTES[#index]),
+                ),
+            )
         });
     }
     let routes = order.iter().map(|path| {

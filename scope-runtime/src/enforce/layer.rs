@@ -1,14 +1,17 @@
 //! [`EnforceLayer`] and its service [`Enforce`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::Response;
 use http::Request;
+use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{BoxFuture, Enforcer};
+use super::{BoxFuture, Enforcer, Step};
 use crate::route::Route;
 use crate::scope::Scope;
 
@@ -106,28 +109,90 @@ where
 {
     type Response = Response;
     type Error = I::Error;
-    // Validation is async and the validator's future type is unnameable
-    // (`impl Future` in a trait), so the future is boxed: one allocation per
-    // request, measured in `benches/enforce.rs`.
-    type Future = BoxFuture<'static, Result<Response, I::Error>>;
+    type Future = ResponseFuture<I::Future, I::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        // Take the service that was driven to readiness, leave a clone:
-        // https://docs.rs/tower/latest/tower/trait.Service.html#be-careful-when-cloning-inner-services
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let enforcer = self.enforcer.clone();
-        let route = self.route;
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            match enforcer.authorize(route, &mut parts).await {
-                Ok(()) => inner.call(Request::from_parts(parts, body)).await,
-                Err(error) => Ok(enforcer.reject(&error)),
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        let kind = match self.enforcer.precheck(self.route, request.headers()) {
+            // The hot path: no token needed, or the validator answered at
+            // once (cache hit). No allocation beyond the extension.
+            Step::Proceed(principal) => {
+                if let Some(principal) = principal {
+                    request.extensions_mut().insert(principal);
+                }
+                Kind::Inner {
+                    future: self.inner.call(request),
+                }
             }
-        })
+            Step::Reject(error) => Kind::Ready {
+                response: Some(self.enforcer.reject(&error)),
+            },
+            Step::Validate(token, access) => {
+                // Take the service that was driven to readiness, leave a clone:
+                // https://docs.rs/tower/latest/tower/trait.Service.html#be-careful-when-cloning-inner-services
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let enforcer = self.enforcer.clone();
+                let route = self.route;
+                Kind::Validating {
+                    future: Box::pin(async move {
+                        let answer = enforcer.validate(&token).await;
+                        match enforcer.finish(route, access, answer) {
+                            Ok(principal) => {
+                                request.extensions_mut().insert(principal);
+                                inner.call(request).await
+                            }
+                            Err(error) => Ok(enforcer.reject(&error)),
+                        }
+                    }),
+                }
+            }
+        };
+        ResponseFuture { kind }
+    }
+}
+
+pin_project! {
+    /// The response future of [`Enforce`].
+    pub struct ResponseFuture<F, E> {
+        #[pin]
+        kind: Kind<F, E>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F, E> {
+        Inner { #[pin] future: F },
+        Ready { response: Option<Response> },
+        // The validator's future type is unnameable (`impl Future` in a
+        // trait), so a request that has to wait for it is boxed.
+        Validating { future: BoxFuture<'static, Result<Response, E>> },
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F, E>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Inner { future } => future.poll(cx),
+            KindProj::Ready { response } => {
+                Poll::Ready(Ok(response.take().expect("future polled after completion")))
+            }
+            KindProj::Validating { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, E> std::fmt::Debug for ResponseFuture<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
     }
 }

@@ -62,7 +62,7 @@ use http::request::Parts;
 #[doc(inline)]
 pub use self::error::{AuthError, ErrorStyle};
 #[doc(inline)]
-pub use self::layer::{Enforce, EnforceLayer};
+pub use self::layer::{Enforce, EnforceLayer, ResponseFuture};
 use crate::route::{Access, Route};
 use crate::scope::Scope;
 use crate::token::{Principal, TokenError, TokenValidator};
@@ -76,6 +76,7 @@ trait DynValidator<S: Scope>: Send + Sync + 'static {
         &'a self,
         token: &'a str,
     ) -> BoxFuture<'a, Result<Principal<S>, TokenError>>;
+    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>>;
 }
 
 impl<S: Scope, V: TokenValidator<S>> DynValidator<S> for V {
@@ -85,6 +86,20 @@ impl<S: Scope, V: TokenValidator<S>> DynValidator<S> for V {
     ) -> BoxFuture<'a, Result<Principal<S>, TokenError>> {
         Box::pin(self.validate(token))
     }
+
+    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>> {
+        TokenValidator::validate_now(self, token)
+    }
+}
+
+/// The outcome of the synchronous part of a check.
+pub(crate) enum Step<S: Scope> {
+    /// Let the request through, with the principal of its token if any.
+    Proceed(Option<Principal<S>>),
+    /// Answer with this error.
+    Reject(AuthError<S>),
+    /// The validator must be awaited for this token; then `Enforcer::finish`.
+    Validate(String, Access),
 }
 
 /// Whether anonymous requests may reach routes declared `token = setting`
@@ -124,15 +139,20 @@ impl Default for AnonymousAccess {
 pub struct InvalidRealm(String);
 
 /// Validates bearer tokens and decides, route by route, whether a request
-/// may proceed. Cheap to clone; see the [module docs](self) for an example.
+/// may proceed. Cheap to clone (one shared allocation); see the
+/// [module docs](self) for an example.
 pub struct Enforcer<S: Scope> {
+    config: Arc<Config<S>>,
+}
+
+struct Config<S: Scope> {
     validator: Arc<dyn DynValidator<S>>,
     style: ErrorStyle,
-    realm: Option<Arc<str>>,
+    realm: Option<Box<str>>,
     anonymous: AnonymousAccess,
 }
 
-impl<S: Scope> Clone for Enforcer<S> {
+impl<S: Scope> Clone for Config<S> {
     fn clone(&self) -> Self {
         Self {
             validator: Arc::clone(&self.validator),
@@ -143,12 +163,20 @@ impl<S: Scope> Clone for Enforcer<S> {
     }
 }
 
+impl<S: Scope> Clone for Enforcer<S> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
 impl<S: Scope> std::fmt::Debug for Enforcer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Enforcer")
-            .field("style", &self.style)
-            .field("realm", &self.realm)
-            .field("anonymous", &self.anonymous)
+            .field("style", &self.config.style)
+            .field("realm", &self.config.realm)
+            .field("anonymous", &self.config.anonymous)
             .finish_non_exhaustive()
     }
 }
@@ -158,17 +186,23 @@ impl<S: Scope> Enforcer<S> {
     /// [`ErrorStyle::Rfc6750`], denying anonymous access to `setting` routes.
     pub fn new(validator: impl TokenValidator<S>) -> Self {
         Self {
-            validator: Arc::new(validator),
-            style: ErrorStyle::default(),
-            realm: None,
-            anonymous: AnonymousAccess::default(),
+            config: Arc::new(Config {
+                validator: Arc::new(validator),
+                style: ErrorStyle::default(),
+                realm: None,
+                anonymous: AnonymousAccess::default(),
+            }),
         }
+    }
+
+    fn config_mut(&mut self) -> &mut Config<S> {
+        Arc::make_mut(&mut self.config)
     }
 
     /// The shape of error bodies.
     #[must_use]
     pub fn error_style(mut self, style: ErrorStyle) -> Self {
-        self.style = style;
+        self.config_mut().style = style;
         self
     }
 
@@ -183,14 +217,14 @@ impl<S: Scope> Enforcer<S> {
         {
             return Err(InvalidRealm(realm.to_owned()));
         }
-        self.realm = Some(realm.into());
+        self.config_mut().realm = Some(realm.into());
         Ok(self)
     }
 
     /// The switch that `token = setting` routes follow.
     #[must_use]
     pub fn anonymous_access(mut self, switch: AnonymousAccess) -> Self {
-        self.anonymous = switch;
+        self.config_mut().anonymous = switch;
         self
     }
 
@@ -201,7 +235,7 @@ impl<S: Scope> Enforcer<S> {
 
     /// The response for `error`, in this enforcer's style.
     pub fn reject(&self, error: &AuthError<S>) -> axum::response::Response {
-        error.response(self.style, self.realm.as_deref())
+        error.response(self.config.style, self.config.realm.as_deref())
     }
 
     /// Decides whether the request may proceed to the handler of `route`;
@@ -211,28 +245,55 @@ impl<S: Scope> Enforcer<S> {
     /// # Errors
     /// The [`AuthError`] to answer with.
     pub async fn authorize(&self, route: &Route<S>, parts: &mut Parts) -> Result<(), AuthError<S>> {
+        let principal = match self.precheck(route, &parts.headers) {
+            Step::Proceed(principal) => principal,
+            Step::Reject(error) => return Err(error),
+            Step::Validate(token, access) => {
+                let answer = self.config.validator.validate_boxed(&token).await;
+                Some(self.finish(route, access, answer)?)
+            }
+        };
+        if let Some(principal) = principal {
+            parts.extensions.insert(principal);
+        }
+        Ok(())
+    }
+
+    /// Everything that can be decided without waiting: the token kind, the
+    /// header, and the validator's immediate answer (a cache hit).
+    pub(crate) fn precheck(&self, route: &Route<S>, headers: &http::HeaderMap) -> Step<S> {
         let access = match route.access() {
-            Access::Public => return Ok(()),
-            Access::Setting if self.anonymous.allowed() => Access::Optional,
+            Access::Public => return Step::Proceed(None),
+            Access::Setting if self.config.anonymous.allowed() => Access::Optional,
             Access::Setting => Access::Token,
             other => other,
         };
-        let principal = {
-            let token = bearer::token(&parts.headers).map_err(AuthError::malformed)?;
-            let Some(token) = token else {
-                return match access {
-                    Access::Optional => Ok(()),
-                    _ => Err(AuthError::MissingToken),
-                };
-            };
-            self.validator
-                .validate_boxed(token)
-                .await
-                .map_err(|e| match e {
-                    TokenError::Invalid => AuthError::InvalidToken,
-                    TokenError::Unavailable(_) => AuthError::Unavailable,
-                })?
+        let token = match bearer::token(headers) {
+            Ok(Some(token)) => token,
+            Ok(None) if access == Access::Optional => return Step::Proceed(None),
+            Ok(None) => return Step::Reject(AuthError::MissingToken),
+            Err(malformed) => return Step::Reject(AuthError::malformed(malformed)),
         };
+        match self.config.validator.validate_now(token) {
+            Some(answer) => match self.finish(route, access, answer) {
+                Ok(principal) => Step::Proceed(Some(principal)),
+                Err(error) => Step::Reject(error),
+            },
+            None => Step::Validate(token.to_owned(), access),
+        }
+    }
+
+    /// Checks a validated token against the route.
+    pub(crate) fn finish(
+        &self,
+        route: &Route<S>,
+        access: Access,
+        answer: Result<Principal<S>, TokenError>,
+    ) -> Result<Principal<S>, AuthError<S>> {
+        let principal = answer.map_err(|e| match e {
+            TokenError::Invalid => AuthError::InvalidToken,
+            TokenError::Unavailable(_) => AuthError::Unavailable,
+        })?;
         match access {
             Access::User if !principal.is_user() => return Err(AuthError::UserRequired),
             Access::App if principal.is_user() => return Err(AuthError::AppRequired),
@@ -242,7 +303,12 @@ impl<S: Scope> Enforcer<S> {
         if !requirement.is_satisfied_by(&principal.scopes()) {
             return Err(AuthError::InsufficientScope(requirement));
         }
-        parts.extensions.insert(principal);
-        Ok(())
+        Ok(principal)
+    }
+}
+
+impl<S: Scope> Enforcer<S> {
+    pub(crate) async fn validate(&self, token: &str) -> Result<Principal<S>, TokenError> {
+        self.config.validator.validate_boxed(token).await
     }
 }
