@@ -1,6 +1,20 @@
 //! The bundled OAuth 2 authorization server.
 //!
-//! This crate is a placeholder in the workspace: the authorization server
-//! (apps, authorize + consent, token, refresh, revoke, introspection, PKCE)
-//! is built on [`scope_runtime`] hierarchies in a later milestone. See
-//! `ARCHITECTURE.md` at the repository root for where it fits.
+//! **In progress.** This crate so far holds the foundation the server's
+//! flows and HTTP routes are built on:
+//!
+//! - [`secret`]: random secrets, SHA-256 at rest with constant-time
+//!   comparison, argon2id passwords;
+//! - [`primitives`]: the record types and the [`Store`](primitives::Store)
+//!   trait;
+//! - [`store`]: [`MemoryStore`](store::MemoryStore) and the embedded default
+//!   [`SqliteStore`](store::SqliteStore) (WAL, `synchronous = FULL`,
+//!   migrations embedded).
+//!
+//! The grant flows (authorization code with PKCE, refresh rotation,
+//! client credentials, revocation, introspection), the axum routes, the
+//! consent page and the operator binary come next; see `ARCHITECTURE.md`.
+
+pub mod primitives;
+pub mod secret;
+pub mod store;

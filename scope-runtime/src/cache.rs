@@ -31,6 +31,9 @@ struct Inner<S: Scope> {
     /// Insertion order, for evicting the oldest entry when full. May hold
     /// keys already removed; they are skipped.
     order: VecDeque<Key>,
+    /// Bumped by every eviction: a validation that started before an
+    /// eviction must not put its (possibly revoked) token back.
+    generation: u64,
 }
 
 /// A [`TokenValidator`] that remembers successful validations of `inner`
@@ -74,6 +77,7 @@ impl<S: Scope, V> CachedValidator<S, V> {
             cache: Arc::new(Mutex::new(Inner {
                 entries: HashMap::new(),
                 order: VecDeque::new(),
+                generation: 0,
             })),
             ttl,
             capacity: capacity.max(1),
@@ -87,14 +91,21 @@ impl<S: Scope, V> CachedValidator<S, V> {
 
     /// Forgets `token`; returns whether it was cached.
     pub fn evict(&self, token: &str) -> bool {
-        self.lock().entries.remove(&key(token)).is_some()
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.remove(&key(token)).is_some()
     }
 
     /// Forgets every token.
     pub fn clear(&self) {
         let mut inner = self.lock();
+        inner.generation += 1;
         inner.entries.clear();
         inner.order.clear();
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
     }
 
     /// The number of cached tokens.
@@ -124,21 +135,24 @@ impl<S: Scope, V> CachedValidator<S, V> {
         }
     }
 
-    fn store(&self, key: Key, principal: &Principal<S>, now: Instant) {
-        let mut until = now + self.ttl;
+    /// Caches `principal` unless an eviction happened since `generation`
+    /// was read (the validation may have raced a revocation).
+    fn store(&self, key: Key, principal: &Principal<S>, now: Instant, generation: u64) {
+        let mut until = now.checked_add(self.ttl).unwrap_or(now + Duration::from_secs(86_400 * 365));
         if let Some(expiry) = principal.expiry() {
             let left = expiry
                 .duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO);
-            until = until.min(now + left);
+            if let Some(at) = now.checked_add(left) {
+                until = until.min(at);
+            }
         }
         let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        // Full: drop the oldest entries still present (O(1) amortized).
         while inner.entries.len() >= self.capacity {
-            // Drop expired entries and, if still full, the oldest one.
-            inner.entries.retain(|_, e| e.until > now);
-            if inner.entries.len() < self.capacity {
-                break;
-            }
             match inner.order.pop_front() {
                 Some(old) => {
                     inner.entries.remove(&old);
@@ -148,17 +162,16 @@ impl<S: Scope, V> CachedValidator<S, V> {
         }
         if inner.order.len() >= self.capacity * 2 {
             // Compact the order queue of keys that are gone.
-            let Inner { entries, order } = &mut *inner;
+            let Inner { entries, order, .. } = &mut *inner;
             order.retain(|k| entries.contains_key(k));
         }
-        inner.order.push_back(key);
-        inner.entries.insert(
-            key,
-            Entry {
-                principal: principal.clone(),
-                until,
-            },
-        );
+        if inner
+            .entries
+            .insert(key, Entry { principal: principal.clone(), until })
+            .is_none()
+        {
+            inner.order.push_back(key);
+        }
     }
 }
 
@@ -170,12 +183,13 @@ impl<S: Scope, V: TokenValidator<S>> TokenValidator<S> for CachedValidator<S, V>
         let k = key(token);
         let now = Instant::now();
         let hit = self.lookup(&k, now);
+        let generation = self.generation();
         async move {
             if let Some(principal) = hit {
                 return Ok(principal);
             }
             let principal = self.inner.validate(token).await?;
-            self.store(k, &principal, now);
+            self.store(k, &principal, now, generation);
             Ok(principal)
         }
     }
@@ -186,9 +200,10 @@ impl<S: Scope, V: TokenValidator<S>> TokenValidator<S> for CachedValidator<S, V>
         if let Some(hit) = self.lookup(&k, now) {
             return Some(Ok(hit));
         }
+        let generation = self.generation();
         let answer = self.inner.validate_now(token)?;
         if let Ok(principal) = &answer {
-            self.store(k, principal, now);
+            self.store(k, principal, now, generation);
         }
         Some(answer)
     }
@@ -250,6 +265,41 @@ mod tests {
             std::thread::sleep(Duration::from_millis(80));
             assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
         });
+    }
+
+    #[test]
+    fn an_eviction_during_validation_is_not_undone() {
+        // A validator that is slow: revocation (evict) lands while it runs.
+        let cached = CachedValidator::new(
+            |_token: String| async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok(principal())
+            },
+            Duration::from_secs(60),
+            10,
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let validation = cached.validate("t");
+            let eviction = async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                cached.evict("t");
+            };
+            let (answer, ()) = tokio::join!(validation, eviction);
+            assert!(answer.is_ok());
+        });
+        assert!(cached.is_empty(), "the revoked token must not be cached");
+    }
+
+    #[test]
+    fn huge_ttls_do_not_overflow() {
+        let store = InMemoryValidator::new();
+        store.insert("t", principal());
+        let cached = CachedValidator::new(store, Duration::MAX, 10);
+        block_on(async { assert!(cached.validate("t").await.is_ok()) });
     }
 
     #[test]

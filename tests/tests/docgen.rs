@@ -177,3 +177,66 @@ fn the_generated_matrix_checks_clean_against_the_code() {
     assert!(report.is_clean(), "{report}\n{matrix}");
     assert_eq!(report.compared, Api::ROUTES.len());
 }
+
+#[test]
+fn openapi_operation_ids_are_unique() {
+    // `playlists` serves GET, POST and DELETE.
+    let doc = docgen::openapi(Api::ROUTES, &info());
+    let mut ids = std::collections::HashSet::new();
+    for item in doc["paths"].as_object().expect("paths").values() {
+        for op in item.as_object().expect("path item").values() {
+            let id = op["operationId"].as_str().expect("operationId");
+            assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+        }
+    }
+    assert_eq!(ids.len(), Api::ROUTES.len());
+}
+
+#[test]
+fn check_follows_the_nesting_of_markdown_lists() {
+    // `/api/v1/accounts/verify_credentials` sits under `read`, not under
+    // the `read:statuses` item listed before it.
+    let published = "\
+- read
+  - read:statuses
+    - GET /api/v1/statuses/:id
+  - GET /api/v1/accounts/verify_credentials
+";
+    let report = docgen::check(
+        published,
+        Api::ROUTES,
+        &CheckOptions::default().implemented_only(true),
+    );
+    let wrong: Vec<_> = report
+        .disagreements
+        .iter()
+        .filter(|d| d.kind != DisagreementKind::OnlyInCode)
+        .collect();
+    assert_eq!(wrong.len(), 1, "{report}");
+    assert_eq!(wrong[0].path, "/api/v1/accounts/verify_credentials");
+    assert_eq!(
+        wrong[0].kind,
+        DisagreementKind::Scopes {
+            published: "read".into(),
+            code: "read:accounts".into()
+        }
+    );
+}
+
+#[test]
+fn check_accepts_head_rows_for_get_routes() {
+    let published = "HEAD\t/api/v1/instance\t-\tpublic\n";
+    let report = docgen::check(
+        published,
+        Api::ROUTES,
+        &CheckOptions::default().implemented_only(true),
+    );
+    assert_eq!(report.compared, 1);
+    assert!(
+        !report
+            .disagreements
+            .iter()
+            .any(|d| d.kind == DisagreementKind::OnlyPublished),
+        "{report}"
+    );
+}

@@ -225,14 +225,15 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
                 }
             }
         };
-    let mut current_scope: Option<String> = None;
+    // The enclosing scope headings of a nested list, by indentation.
+    let mut headings: Vec<(usize, String)> = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
             continue;
         }
         if line.starts_with('#') {
             // A comment, or a Markdown heading that ends the scope list.
-            current_scope = None;
+            headings.clear();
             continue;
         }
         if line.contains('\t') {
@@ -259,21 +260,23 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
         }
         let trimmed = line.trim_start();
         if !trimmed.starts_with(['•', '-', '*']) {
-            // Prose ends the list the previous heading belonged to.
-            current_scope = None;
+            // Prose ends the list the previous headings belonged to.
+            headings.clear();
             continue;
         }
-        let item = trimmed
-            .trim_start_matches(['•', '-', '*'])
-            .trim()
-            .replace('`', "");
+        let indent = line.len() - trimmed.len();
+        while headings.last().is_some_and(|(i, _)| *i >= indent) {
+            headings.pop();
+        }
+        let item = trimmed.trim_start_matches(['•', '-', '*']).trim().replace('`', "");
         let mut words = item.split_whitespace();
         let Some(first) = words.next() else { continue };
         if let (Some(ms), Some(path)) = (methods(first), words.next())
             && path.starts_with('/')
         {
-            // Under a scope heading the endpoint requires that scope; after
-            // prose (such as "Endpoints without a scope") it requires none.
+            // An endpoint requires the scope of the heading it is nested
+            // in; outside any heading (after prose such as "Endpoints
+            // without a scope") it requires none.
             let (scopes, all_of) = match item.split_once("(all of:") {
                 Some((_, list)) => (
                     list.trim_end_matches(')')
@@ -282,13 +285,16 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
                         .collect(),
                     true,
                 ),
-                None => (current_scope.iter().cloned().collect::<Vec<_>>(), false),
+                None => (
+                    headings.last().map(|(_, s)| s.clone()).into_iter().collect::<Vec<_>>(),
+                    false,
+                ),
             };
             for m in ms {
                 add(m, path, scopes.clone(), all_of, None);
             }
         } else {
-            current_scope = Some(first.trim_end_matches(':').to_owned());
+            headings.push((indent, first.trim_end_matches(':').to_owned()));
         }
     }
     out
@@ -335,7 +341,11 @@ pub fn check<S: Scope>(text: &str, routes: &[Route<S>], options: &CheckOptions) 
             path: entry.path.clone(),
             kind,
         };
-        let Some(route) = code.get(&(*method, key.clone())) else {
+        // axum answers HEAD on every GET route.
+        let served = code
+            .get(&(*method, key.clone()))
+            .or_else(|| (*method == Method::Head).then(|| code.get(&(Method::Get, key.clone()))).flatten());
+        let Some(route) = served else {
             if !options.implemented_only {
                 report
                     .disagreements

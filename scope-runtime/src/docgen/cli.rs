@@ -3,7 +3,7 @@
 //! ```text
 //! <binary> docs write [DIR]        write the generated files (default docs/scopes)
 //! <binary> docs check-fresh [DIR]  exit 1 if the files in DIR are out of date
-//! <binary> docs check FILE [--scope-column N] [--implemented-only]
+//! <binary> docs check FILE [--scope-column N] [--token-column N|none] [--implemented-only]
 //!                                  compare a published matrix with the code
 //! ```
 //!
@@ -29,7 +29,7 @@ use crate::scope::Scope;
 pub const USAGE: &str = "usage:
   docs write [DIR]         write scope-matrix.md, endpoints.md, scopes.json, openapi.json (DIR: docs/scopes)
   docs check-fresh [DIR]   fail if the files in DIR differ from what the code generates
-  docs check FILE [--scope-column N] [--implemented-only]
+  docs check FILE [--scope-column N] [--token-column N|none] [--implemented-only]
                            list every disagreement between a published matrix and the code";
 
 /// Runs the `docs` subcommand on `args` (the words after `docs`), printing
@@ -82,6 +82,14 @@ pub fn run<S: Scope>(
                         Some(n) => options.scope_column = n,
                         None => {
                             eprintln!("error: --scope-column takes a number\n{USAGE}");
+                            return ExitCode::from(2);
+                        }
+                    },
+                    "--token-column" => match rest.next().map(String::as_str) {
+                        Some("none") => options.token_column = None,
+                        Some(n) if n.parse::<usize>().is_ok() => options.token_column = n.parse().ok(),
+                        _ => {
+                            eprintln!("error: --token-column takes a number or `none`\n{USAGE}");
                             return ExitCode::from(2);
                         }
                     },

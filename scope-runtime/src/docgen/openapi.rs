@@ -76,7 +76,12 @@ pub fn openapi<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo) -> Value {
                 }
             }
             let mut operation = json!({
-                "operationId": route.handler().replace("::", "_"),
+                // Unique even when one handler serves several methods.
+                "operationId": format!(
+                    "{}_{}",
+                    route.method().as_str().to_ascii_lowercase(),
+                    route.handler().replace("::", "_")
+                ),
                 "security": security(route),
                 "responses": responses,
                 "x-token-kind": route.access().as_str(),
@@ -87,6 +92,8 @@ pub fn openapi<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo) -> Value {
             let parameters: Vec<Value> = path
                 .split('/')
                 .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                // axum's catch-all `{*rest}` is the parameter `rest`.
+                .map(|name| name.trim_start_matches('*'))
                 .map(|name| {
                     json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } })
                 })

@@ -56,6 +56,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use http::request::Parts;
 
@@ -294,6 +295,10 @@ impl<S: Scope> Enforcer<S> {
             TokenError::Invalid => AuthError::InvalidToken,
             TokenError::Unavailable(_) => AuthError::Unavailable,
         })?;
+        // Whatever the validator did, an expired token is refused here.
+        if principal.expiry().is_some_and(|at| at <= SystemTime::now()) {
+            return Err(AuthError::InvalidToken);
+        }
         match access {
             Access::User if !principal.is_user() => return Err(AuthError::UserRequired),
             Access::App if principal.is_user() => return Err(AuthError::AppRequired),

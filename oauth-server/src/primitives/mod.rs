@@ -1,0 +1,201 @@
+//! The storage primitive: records and the [`Store`] trait, "the smallest
+//! independent unit of policy" the flows need. Implemented by
+//! [`MemoryStore`](crate::store::MemoryStore) and
+//! [`SqliteStore`](crate::store::SqliteStore); a PostgreSQL store is a third
+//! implementation of the same trait.
+//!
+//! Secrets never reach a store: records carry [`SecretHash`]es. Scopes are
+//! stored as canonical scope strings, so a store is independent of the
+//! hierarchy.
+
+use std::future::Future;
+
+use crate::secret::SecretHash;
+
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// A registered client application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    /// Numeric id (Mastodon's `id`).
+    pub id: i64,
+    /// The public `client_id`.
+    pub client_id: String,
+    /// SHA-256 of the `client_secret`.
+    pub secret_hash: SecretHash,
+    /// `client_name`.
+    pub name: String,
+    /// Registered redirect URIs, matched exactly.
+    pub redirect_uris: Vec<String>,
+    /// The scopes the client may ask for (canonical scope string).
+    pub scopes: String,
+    /// `website`.
+    pub website: Option<String>,
+    /// For a personal application, the user who created it.
+    pub owner: Option<i64>,
+    /// Registration time.
+    pub created_at: Timestamp,
+}
+
+/// What registering a client needs.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    /// The public `client_id`.
+    pub client_id: String,
+    /// SHA-256 of the `client_secret`.
+    pub secret_hash: SecretHash,
+    /// `client_name`.
+    pub name: String,
+    /// Redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Canonical scope string.
+    pub scopes: String,
+    /// `website`.
+    pub website: Option<String>,
+    /// For a personal application, its user.
+    pub owner: Option<i64>,
+    /// Registration time.
+    pub created_at: Timestamp,
+}
+
+/// A user who can log in on the consent page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Numeric id.
+    pub id: i64,
+    /// Login name, unique.
+    pub username: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Whether the user administers the pod.
+    pub admin: bool,
+}
+
+/// An authorization code, stored hashed until exchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    /// SHA-256 of the code.
+    pub code_hash: SecretHash,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The user who consented.
+    pub user_id: i64,
+    /// The redirect URI of the authorization request.
+    pub redirect_uri: String,
+    /// Granted scopes (canonical).
+    pub scopes: String,
+    /// PKCE `code_challenge`, if sent.
+    pub challenge: Option<String>,
+    /// PKCE `code_challenge_method` (`S256` or `plain`).
+    pub challenge_method: Option<String>,
+    /// Expiry.
+    pub expires_at: Timestamp,
+}
+
+/// An issued access token (and its refresh token, if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Public identifier of the grant (RFC 9068 `jti`), random.
+    pub id: String,
+    /// SHA-256 of the access token.
+    pub access_hash: SecretHash,
+    /// SHA-256 of the refresh token.
+    pub refresh_hash: Option<SecretHash>,
+    /// The client.
+    pub client_id: String,
+    /// The user, or `None` for a client-credentials token.
+    pub user_id: Option<i64>,
+    /// Granted scopes (canonical).
+    pub scopes: String,
+    /// Issue time.
+    pub created_at: Timestamp,
+    /// Expiry of the access token, if it expires.
+    pub expires_at: Option<Timestamp>,
+    /// The refresh-token family: every token rotated from one grant shares it.
+    pub family: String,
+    /// The authorization code the family was issued from.
+    pub code_hash: Option<SecretHash>,
+    /// Whether the token was revoked.
+    pub revoked: bool,
+}
+
+/// The result of [`Store::consume_code`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumed {
+    /// First use: the code, now spent.
+    Fresh(CodeRecord),
+    /// The code was spent already: a replay.
+    Replayed(CodeRecord),
+    /// No such code.
+    Unknown,
+}
+
+/// The result of [`Store::rotate_refresh`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotated {
+    /// The old refresh token was current; the new token is stored.
+    Done,
+    /// The old refresh token had been used or revoked: reuse.
+    Reused {
+        /// The family to revoke.
+        family: String,
+    },
+    /// No such refresh token.
+    Unknown,
+}
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique value (username, client id) exists already.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The backend failed (I/O, database).
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// Persistence of clients, users, codes and tokens. Every write is durable
+/// when its future completes.
+pub trait Store: Send + Sync + 'static {
+    /// Registers a client.
+    fn create_client(&self, client: NewClient) -> impl Future<Output = Result<ClientRecord, StoreError>> + Send;
+    /// The client with this `client_id`.
+    fn client(&self, client_id: &str) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
+    /// Creates a user; [`StoreError::Conflict`] if the name is taken.
+    fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        admin: bool,
+    ) -> impl Future<Output = Result<UserRecord, StoreError>> + Send;
+    /// The user with this name.
+    fn user_by_name(&self, username: &str) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+    /// The user with this id.
+    fn user(&self, id: i64) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+    /// Stores a new authorization code.
+    fn insert_code(&self, code: CodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Spends a code, atomically: exactly one caller gets [`Consumed::Fresh`].
+    fn consume_code(&self, code_hash: SecretHash) -> impl Future<Output = Result<Consumed, StoreError>> + Send;
+    /// Stores a new token.
+    fn insert_token(&self, token: TokenRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The token whose access token hashes to `hash`.
+    fn token_by_access(&self, hash: SecretHash) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
+    /// The token whose refresh token hashes to `hash`.
+    fn token_by_refresh(&self, hash: SecretHash) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
+    /// Atomically: if `old_refresh` belongs to a live token, revoke that
+    /// token and store `new`; otherwise report reuse.
+    fn rotate_refresh(
+        &self,
+        old_refresh: SecretHash,
+        new: TokenRecord,
+    ) -> impl Future<Output = Result<Rotated, StoreError>> + Send;
+    /// Revokes one token by id; returns whether it was live.
+    fn revoke_token(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Revokes every token of a refresh family; returns how many were live.
+    fn revoke_family(&self, family: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Revokes every token issued from an authorization code.
+    fn revoke_by_code(&self, code_hash: SecretHash) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}

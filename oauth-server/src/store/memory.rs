@@ -1,0 +1,176 @@
+//! [`MemoryStore`]: everything in a mutex-protected map, for tests.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::primitives::{
+    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord, UserRecord,
+};
+use crate::secret::SecretHash;
+
+#[derive(Default)]
+struct Inner {
+    clients: Vec<ClientRecord>,
+    users: Vec<UserRecord>,
+    codes: HashMap<SecretHash, (CodeRecord, bool)>,
+    tokens: Vec<TokenRecord>,
+}
+
+/// A [`Store`] in memory. Clones share the data; nothing survives the
+/// process.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock only means a holder panicked between statements
+        // that leave the maps consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Store for MemoryStore {
+    async fn create_client(&self, c: NewClient) -> Result<ClientRecord, StoreError> {
+        let mut inner = self.lock();
+        if inner.clients.iter().any(|x| x.client_id == c.client_id) {
+            return Err(StoreError::Conflict(format!("client {}", c.client_id)));
+        }
+        let record = ClientRecord {
+            id: inner.clients.len() as i64 + 1,
+            client_id: c.client_id,
+            secret_hash: c.secret_hash,
+            name: c.name,
+            redirect_uris: c.redirect_uris,
+            scopes: c.scopes,
+            website: c.website,
+            owner: c.owner,
+            created_at: c.created_at,
+        };
+        inner.clients.push(record.clone());
+        Ok(record)
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        Ok(self.lock().clients.iter().find(|c| c.client_id == client_id).cloned())
+    }
+
+    async fn create_user(&self, username: &str, password_hash: &str, admin: bool) -> Result<UserRecord, StoreError> {
+        let mut inner = self.lock();
+        if inner.users.iter().any(|u| u.username == username) {
+            return Err(StoreError::Conflict(format!("user {username}")));
+        }
+        let user = UserRecord {
+            id: inner.users.len() as i64 + 1,
+            username: username.to_owned(),
+            password_hash: password_hash.to_owned(),
+            admin,
+        };
+        inner.users.push(user.clone());
+        Ok(user)
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.lock().users.iter().find(|u| u.username == username).cloned())
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        Ok(self.lock().users.iter().find(|u| u.id == id).cloned())
+    }
+
+    async fn insert_code(&self, code: CodeRecord) -> Result<(), StoreError> {
+        self.lock().codes.insert(code.code_hash, (code, false));
+        Ok(())
+    }
+
+    async fn consume_code(&self, code_hash: SecretHash) -> Result<Consumed, StoreError> {
+        let mut inner = self.lock();
+        Ok(match inner.codes.get_mut(&code_hash) {
+            None => Consumed::Unknown,
+            Some((code, used)) if *used => Consumed::Replayed(code.clone()),
+            Some((code, used)) => {
+                *used = true;
+                Consumed::Fresh(code.clone())
+            }
+        })
+    }
+
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        self.lock().tokens.push(token);
+        Ok(())
+    }
+
+    async fn token_by_access(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self.lock().tokens.iter().find(|t| t.access_hash == hash).cloned())
+    }
+
+    async fn token_by_refresh(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .tokens
+            .iter()
+            .find(|t| t.refresh_hash == Some(hash))
+            .cloned())
+    }
+
+    async fn rotate_refresh(&self, old_refresh: SecretHash, new: TokenRecord) -> Result<Rotated, StoreError> {
+        let mut inner = self.lock();
+        let Some(old) = inner.tokens.iter_mut().find(|t| t.refresh_hash == Some(old_refresh)) else {
+            return Ok(Rotated::Unknown);
+        };
+        if old.revoked {
+            return Ok(Rotated::Reused {
+                family: old.family.clone(),
+            });
+        }
+        old.revoked = true;
+        inner.tokens.push(new);
+        Ok(Rotated::Done)
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        Ok(match inner.tokens.iter_mut().find(|t| t.id == id) {
+            Some(t) if !t.revoked => {
+                t.revoked = true;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for t in self.lock().tokens.iter_mut().filter(|t| t.family == family && !t.revoked) {
+            t.revoked = true;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    async fn revoke_by_code(&self, code_hash: SecretHash) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for t in self
+            .lock()
+            .tokens
+            .iter_mut()
+            .filter(|t| t.code_hash == Some(code_hash) && !t.revoked)
+        {
+            t.revoked = true;
+            n += 1;
+        }
+        Ok(n)
+    }
+}

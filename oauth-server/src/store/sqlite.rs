@@ -1,0 +1,358 @@
+//! [`SqliteStore`]: the embedded default. One file, WAL journal,
+//! `synchronous = FULL` (a commit is on disk before its future completes, so
+//! a token handed to a client survives a crash), migrations embedded and
+//! applied at connect time, a busy timeout instead of "database is locked".
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::primitives::{
+    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord, UserRecord,
+};
+use crate::secret::SecretHash;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A [`Store`] in one SQLite file.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn backend(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Conflict(db.message().to_owned());
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn hash_from(row: &SqliteRow, column: &str) -> Result<SecretHash, StoreError> {
+    let bytes: Vec<u8> = row.try_get(column).map_err(backend)?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| StoreError::Backend(format!("{column} is not a SHA-256 digest")))?;
+    Ok(SecretHash::from_bytes(bytes))
+}
+
+fn opt_hash_from(row: &SqliteRow, column: &str) -> Result<Option<SecretHash>, StoreError> {
+    let bytes: Option<Vec<u8>> = row.try_get(column).map_err(backend)?;
+    bytes
+        .map(|b| {
+            b.try_into()
+                .map(SecretHash::from_bytes)
+                .map_err(|_| StoreError::Backend(format!("{column} is not a SHA-256 digest")))
+        })
+        .transpose()
+}
+
+fn client_from(row: &SqliteRow) -> Result<ClientRecord, StoreError> {
+    let uris: String = row.try_get("redirect_uris").map_err(backend)?;
+    Ok(ClientRecord {
+        id: row.try_get("id").map_err(backend)?,
+        client_id: row.try_get("client_id").map_err(backend)?,
+        secret_hash: hash_from(row, "secret_hash")?,
+        name: row.try_get("name").map_err(backend)?,
+        redirect_uris: uris.lines().map(str::to_owned).collect(),
+        scopes: row.try_get("scopes").map_err(backend)?,
+        website: row.try_get("website").map_err(backend)?,
+        owner: row.try_get("owner").map_err(backend)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+    })
+}
+
+fn user_from(row: &SqliteRow) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: row.try_get("id").map_err(backend)?,
+        username: row.try_get("username").map_err(backend)?,
+        password_hash: row.try_get("password_hash").map_err(backend)?,
+        admin: row.try_get("admin").map_err(backend)?,
+    })
+}
+
+fn code_from(row: &SqliteRow) -> Result<CodeRecord, StoreError> {
+    Ok(CodeRecord {
+        code_hash: hash_from(row, "code_hash")?,
+        client_id: row.try_get("client_id").map_err(backend)?,
+        user_id: row.try_get("user_id").map_err(backend)?,
+        redirect_uri: row.try_get("redirect_uri").map_err(backend)?,
+        scopes: row.try_get("scopes").map_err(backend)?,
+        challenge: row.try_get("challenge").map_err(backend)?,
+        challenge_method: row.try_get("challenge_method").map_err(backend)?,
+        expires_at: row.try_get("expires_at").map_err(backend)?,
+    })
+}
+
+fn token_from(row: &SqliteRow) -> Result<TokenRecord, StoreError> {
+    Ok(TokenRecord {
+        id: row.try_get("id").map_err(backend)?,
+        access_hash: hash_from(row, "access_hash")?,
+        refresh_hash: opt_hash_from(row, "refresh_hash")?,
+        client_id: row.try_get("client_id").map_err(backend)?,
+        user_id: row.try_get("user_id").map_err(backend)?,
+        scopes: row.try_get("scopes").map_err(backend)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+        expires_at: row.try_get("expires_at").map_err(backend)?,
+        family: row.try_get("family").map_err(backend)?,
+        code_hash: opt_hash_from(row, "code_hash")?,
+        revoked: row.try_get("revoked").map_err(backend)?,
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`
+    /// (`sqlite://pod.db`, `sqlite::memory:`), and applies the embedded
+    /// migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] with the reason: a malformed URL, a file that
+    /// cannot be created or opened, a failed migration.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::Backend(format!(
+                "invalid SQLite URL {url:?}: expected sqlite://PATH or sqlite::memory:"
+            )));
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid SQLite URL {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // An in-memory database exists per connection: keep exactly one.
+        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// The connection pool, for operators' tools.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+impl Store for SqliteStore {
+    async fn create_client(&self, c: NewClient) -> Result<ClientRecord, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO clients (client_id, secret_hash, name, redirect_uris, scopes, website, owner, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .bind(&c.client_id)
+        .bind(c.secret_hash.as_bytes().as_slice())
+        .bind(&c.name)
+        .bind(c.redirect_uris.join("\n"))
+        .bind(&c.scopes)
+        .bind(&c.website)
+        .bind(c.owner)
+        .bind(c.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        client_from(&row)
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        sqlx::query("SELECT * FROM clients WHERE client_id = ?")
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(client_from)
+            .transpose()
+    }
+
+    async fn create_user(&self, username: &str, password_hash: &str, admin: bool) -> Result<UserRecord, StoreError> {
+        let row = sqlx::query("INSERT INTO users (username, password_hash, admin) VALUES (?, ?, ?) RETURNING *")
+            .bind(username)
+            .bind(password_hash)
+            .bind(admin)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        user_from(&row)
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        sqlx::query("SELECT * FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(user_from)
+            .transpose()
+    }
+
+    async fn insert_code(&self, code: CodeRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scopes, challenge, challenge_method, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(code.code_hash.as_bytes().as_slice())
+        .bind(&code.client_id)
+        .bind(code.user_id)
+        .bind(&code.redirect_uri)
+        .bind(&code.scopes)
+        .bind(&code.challenge)
+        .bind(&code.challenge_method)
+        .bind(code.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn consume_code(&self, code_hash: SecretHash) -> Result<Consumed, StoreError> {
+        let key = code_hash.as_bytes().as_slice();
+        // One statement: exactly one concurrent caller flips `used`.
+        if let Some(row) = sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+        {
+            return Ok(Consumed::Fresh(code_from(&row)?));
+        }
+        Ok(
+            match sqlx::query("SELECT * FROM codes WHERE code_hash = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?
+            {
+                Some(row) => Consumed::Replayed(code_from(&row)?),
+                None => Consumed::Unknown,
+            },
+        )
+    }
+
+    async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
+        insert_token(&self.pool, &t).await
+    }
+
+    async fn token_by_access(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query("SELECT * FROM tokens WHERE access_hash = ?")
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(token_from)
+            .transpose()
+    }
+
+    async fn token_by_refresh(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        sqlx::query("SELECT * FROM tokens WHERE refresh_hash = ?")
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .as_ref()
+            .map(token_from)
+            .transpose()
+    }
+
+    async fn rotate_refresh(&self, old_refresh: SecretHash, new: TokenRecord) -> Result<Rotated, StoreError> {
+        let key = old_refresh.as_bytes().as_slice();
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let revoked = sqlx::query("UPDATE tokens SET revoked = 1 WHERE refresh_hash = ? AND revoked = 0")
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+        if revoked == 0 {
+            let family: Option<String> = sqlx::query_scalar("SELECT family FROM tokens WHERE refresh_hash = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.rollback().await.map_err(backend)?;
+            return Ok(match family {
+                Some(family) => Rotated::Reused { family },
+                None => Rotated::Unknown,
+            });
+        }
+        insert_token(&mut *tx, &new).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Rotated::Done)
+    }
+
+    async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+            > 0)
+    }
+
+    async fn revoke_family(&self, family: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query("UPDATE tokens SET revoked = 1 WHERE family = ? AND revoked = 0")
+            .bind(family)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected())
+    }
+
+    async fn revoke_by_code(&self, code_hash: SecretHash) -> Result<u64, StoreError> {
+        Ok(sqlx::query("UPDATE tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0")
+            .bind(code_hash.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected())
+    }
+}
+
+async fn insert_token<'e, E>(executor: E, t: &TokenRecord) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&t.id)
+    .bind(t.access_hash.as_bytes().as_slice())
+    .bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+    .bind(&t.client_id)
+    .bind(t.user_id)
+    .bind(&t.scopes)
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .bind(&t.family)
+    .bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+    .bind(t.revoked)
+    .execute(executor)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}

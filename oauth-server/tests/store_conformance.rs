@@ -1,0 +1,221 @@
+//! One conformance suite for every `Store`: each test runs against the
+//! memory store and against SQLite (a fresh file per test).
+
+use std::sync::Arc;
+
+use oauth_server::primitives::{CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord};
+use oauth_server::secret::{self, SecretHash};
+use oauth_server::store::{MemoryStore, SqliteStore};
+
+fn new_client(client_id: &str, secret: &str) -> NewClient {
+    NewClient {
+        client_id: client_id.into(),
+        secret_hash: SecretHash::of(secret),
+        name: "test app".into(),
+        redirect_uris: vec!["https://app.example/cb".into(), "urn:ietf:wg:oauth:2.0:oob".into()],
+        scopes: "read write".into(),
+        website: Some("https://app.example".into()),
+        owner: None,
+        created_at: 1_700_000_000,
+    }
+}
+
+fn token(id: &str, access: &str, refresh: Option<&str>, family: &str) -> TokenRecord {
+    TokenRecord {
+        id: id.into(),
+        access_hash: SecretHash::of(access),
+        refresh_hash: refresh.map(SecretHash::of),
+        client_id: "c1".into(),
+        user_id: Some(1),
+        scopes: "read".into(),
+        created_at: 1_700_000_000,
+        expires_at: Some(1_700_036_000),
+        family: family.into(),
+        code_hash: Some(SecretHash::of("the-code")),
+        revoked: false,
+    }
+}
+
+fn code(code: &str) -> CodeRecord {
+    CodeRecord {
+        code_hash: SecretHash::of(code),
+        client_id: "c1".into(),
+        user_id: 1,
+        redirect_uri: "https://app.example/cb".into(),
+        scopes: "read".into(),
+        challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        challenge_method: Some("S256".into()),
+        expires_at: 1_700_000_300,
+    }
+}
+
+async fn clients_and_users<S: Store>(store: S) {
+    let created = store.create_client(new_client("c1", "secret")).await.expect("create");
+    let found = store.client("c1").await.expect("query").expect("found");
+    assert_eq!(created, found);
+    assert!(found.secret_hash.matches("secret"));
+    assert_eq!(found.redirect_uris.len(), 2);
+    assert!(store.client("nope").await.expect("query").is_none());
+    assert!(matches!(
+        store.create_client(new_client("c1", "other")).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let user = store.create_user("alice", "$argon2id$...", true).await.expect("user");
+    assert_eq!(store.user_by_name("alice").await.expect("query"), Some(user.clone()));
+    assert_eq!(store.user(user.id).await.expect("query"), Some(user));
+    assert!(matches!(
+        store.create_user("alice", "x", false).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn codes_are_single_use<S: Store>(store: S) {
+    store.insert_code(code("abc")).await.expect("insert");
+    assert_eq!(
+        store.consume_code(SecretHash::of("abc")).await.expect("consume"),
+        Consumed::Fresh(code("abc"))
+    );
+    assert_eq!(
+        store.consume_code(SecretHash::of("abc")).await.expect("consume"),
+        Consumed::Replayed(code("abc"))
+    );
+    assert_eq!(store.consume_code(SecretHash::of("zzz")).await.expect("consume"), Consumed::Unknown);
+}
+
+async fn concurrent_consumers_get_one_fresh_code<S: Store>(store: S) {
+    let store = Arc::new(store);
+    store.insert_code(code("race")).await.expect("insert");
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.consume_code(SecretHash::of("race")).await })
+        })
+        .collect();
+    let mut fresh = 0;
+    for t in tasks {
+        if let Consumed::Fresh(_) = t.await.expect("join").expect("consume") {
+            fresh += 1;
+        }
+    }
+    assert_eq!(fresh, 1);
+}
+
+async fn tokens_rotate_and_revoke<S: Store>(store: S) {
+    store.insert_token(token("t1", "a1", Some("r1"), "fam")).await.expect("insert");
+    let t1 = store.token_by_access(SecretHash::of("a1")).await.expect("q").expect("found");
+    assert_eq!(t1, token("t1", "a1", Some("r1"), "fam"));
+    assert_eq!(store.token_by_refresh(SecretHash::of("r1")).await.expect("q"), Some(t1));
+
+    // Rotation revokes the old token and stores the new one.
+    let rotated = store
+        .rotate_refresh(SecretHash::of("r1"), token("t2", "a2", Some("r2"), "fam"))
+        .await
+        .expect("rotate");
+    assert_eq!(rotated, Rotated::Done);
+    assert!(store.token_by_access(SecretHash::of("a1")).await.expect("q").expect("old").revoked);
+    assert!(!store.token_by_access(SecretHash::of("a2")).await.expect("q").expect("new").revoked);
+
+    // Reusing the old refresh token is detected; nothing is stored.
+    let reused = store
+        .rotate_refresh(SecretHash::of("r1"), token("t3", "a3", Some("r3"), "fam"))
+        .await
+        .expect("rotate");
+    assert_eq!(reused, Rotated::Reused { family: "fam".into() });
+    assert!(store.token_by_access(SecretHash::of("a3")).await.expect("q").is_none());
+    assert_eq!(
+        store.rotate_refresh(SecretHash::of("nope"), token("t4", "a4", None, "x")).await.expect("rotate"),
+        Rotated::Unknown
+    );
+
+    assert_eq!(store.revoke_family("fam").await.expect("revoke"), 1);
+    assert!(store.token_by_access(SecretHash::of("a2")).await.expect("q").expect("new").revoked);
+
+    store.insert_token(token("t5", "a5", None, "other")).await.expect("insert");
+    assert!(store.revoke_token("t5").await.expect("revoke"));
+    assert!(!store.revoke_token("t5").await.expect("revoke"), "idempotent");
+
+    store.insert_token(token("t6", "a6", None, "third")).await.expect("insert");
+    assert_eq!(store.revoke_by_code(SecretHash::of("the-code")).await.expect("revoke"), 1);
+}
+
+async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (SqliteStore::connect(&url).await.expect("connect"), dir)
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(oauth_server::store::MemoryStore::new()).await;
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _dir) = super::sqlite().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    clients_and_users,
+    codes_are_single_use,
+    concurrent_consumers_get_one_fresh_code,
+    tokens_rotate_and_revoke,
+);
+
+#[tokio::test]
+async fn sqlite_keeps_no_secret_in_clear_and_survives_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pod.db");
+    let url = format!("sqlite://{}", path.display());
+    let client_secret = secret::generate().expect("random");
+    let access = secret::generate().expect("random");
+    let refresh = secret::generate().expect("random");
+    {
+        let store = SqliteStore::connect(&url).await.expect("connect");
+        store.create_client(new_client("c1", &client_secret)).await.expect("client");
+        store
+            .insert_token(token("t1", &access, Some(&refresh), "fam"))
+            .await
+            .expect("token");
+        store.pool().close().await;
+    }
+    let mut bytes = std::fs::read(&path).expect("db file");
+    if let Ok(wal) = std::fs::read(dir.path().join("pod.db-wal")) {
+        bytes.extend(wal);
+    }
+    for secret in [&client_secret, &access, &refresh] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a secret is stored in clear"
+        );
+    }
+    let store = SqliteStore::connect(&url).await.expect("reopen");
+    let t = store.token_by_access(SecretHash::of(&access)).await.expect("q").expect("durable");
+    assert_eq!(t.id, "t1");
+    assert!(store.client("c1").await.expect("q").expect("client").secret_hash.matches(&client_secret));
+}
+
+#[tokio::test]
+async fn sqlite_reports_bad_urls_and_paths() {
+    let err = SqliteStore::connect("postgres://nope").await.expect_err("not sqlite");
+    assert!(err.to_string().contains("invalid SQLite URL"), "{err}");
+    let err = SqliteStore::connect("sqlite:///nonexistent-dir/sub/pod.db").await.expect_err("no dir");
+    assert!(err.to_string().contains("cannot open"), "{err}");
+}
+
+#[tokio::test]
+async fn memory_store_is_a_store() {
+    clients_and_users(MemoryStore::new()).await;
+}
