@@ -39,6 +39,10 @@ run() { # name url [header]
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     errors=$(awk '/Non-2xx/ {print $5}' <<<"$out")
     printf '%-10s %12s req/s   p99 %8s   non-2xx %s\n' "$1" "$rps" "$p99" "${errors:-0}" >&2
+    if [ "${errors:-0}" != 0 ]; then
+        echo "error: $1 answered non-2xx responses; the figures would be meaningless" >&2
+        exit 1
+    fi
     echo "$rps"
 }
 

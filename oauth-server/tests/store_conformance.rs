@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use oauth_server::primitives::{CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord};
+use oauth_server::primitives::{
+    CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
+};
 use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{MemoryStore, SqliteStore};
 
@@ -12,7 +14,10 @@ fn new_client(client_id: &str, secret: &str) -> NewClient {
         client_id: client_id.into(),
         secret_hash: SecretHash::of(secret),
         name: "test app".into(),
-        redirect_uris: vec!["https://app.example/cb".into(), "urn:ietf:wg:oauth:2.0:oob".into()],
+        redirect_uris: vec![
+            "https://app.example/cb".into(),
+            "urn:ietf:wg:oauth:2.0:oob".into(),
+        ],
         scopes: "read write".into(),
         website: Some("https://app.example".into()),
         owner: None,
@@ -50,7 +55,10 @@ fn code(code: &str) -> CodeRecord {
 }
 
 async fn clients_and_users<S: Store>(store: S) {
-    let created = store.create_client(new_client("c1", "secret")).await.expect("create");
+    let created = store
+        .create_client(new_client("c1", "secret"))
+        .await
+        .expect("create");
     let found = store.client("c1").await.expect("query").expect("found");
     assert_eq!(created, found);
     assert!(found.secret_hash.matches("secret"));
@@ -61,8 +69,14 @@ async fn clients_and_users<S: Store>(store: S) {
         Err(StoreError::Conflict(_))
     ));
 
-    let user = store.create_user("alice", "$argon2id$...", true).await.expect("user");
-    assert_eq!(store.user_by_name("alice").await.expect("query"), Some(user.clone()));
+    let user = store
+        .create_user("alice", "$argon2id$...", true)
+        .await
+        .expect("user");
+    assert_eq!(
+        store.user_by_name("alice").await.expect("query"),
+        Some(user.clone())
+    );
     assert_eq!(store.user(user.id).await.expect("query"), Some(user));
     assert!(matches!(
         store.create_user("alice", "x", false).await,
@@ -73,14 +87,26 @@ async fn clients_and_users<S: Store>(store: S) {
 async fn codes_are_single_use<S: Store>(store: S) {
     store.insert_code(code("abc")).await.expect("insert");
     assert_eq!(
-        store.consume_code(SecretHash::of("abc")).await.expect("consume"),
+        store
+            .consume_code(SecretHash::of("abc"))
+            .await
+            .expect("consume"),
         Consumed::Fresh(code("abc"))
     );
     assert_eq!(
-        store.consume_code(SecretHash::of("abc")).await.expect("consume"),
+        store
+            .consume_code(SecretHash::of("abc"))
+            .await
+            .expect("consume"),
         Consumed::Replayed(code("abc"))
     );
-    assert_eq!(store.consume_code(SecretHash::of("zzz")).await.expect("consume"), Consumed::Unknown);
+    assert_eq!(
+        store
+            .consume_code(SecretHash::of("zzz"))
+            .await
+            .expect("consume"),
+        Consumed::Unknown
+    );
 }
 
 async fn concurrent_consumers_get_one_fresh_code<S: Store>(store: S) {
@@ -102,10 +128,23 @@ async fn concurrent_consumers_get_one_fresh_code<S: Store>(store: S) {
 }
 
 async fn tokens_rotate_and_revoke<S: Store>(store: S) {
-    store.insert_token(token("t1", "a1", Some("r1"), "fam")).await.expect("insert");
-    let t1 = store.token_by_access(SecretHash::of("a1")).await.expect("q").expect("found");
+    store
+        .insert_token(token("t1", "a1", Some("r1"), "fam"))
+        .await
+        .expect("insert");
+    let t1 = store
+        .token_by_access(SecretHash::of("a1"))
+        .await
+        .expect("q")
+        .expect("found");
     assert_eq!(t1, token("t1", "a1", Some("r1"), "fam"));
-    assert_eq!(store.token_by_refresh(SecretHash::of("r1")).await.expect("q"), Some(t1));
+    assert_eq!(
+        store
+            .token_by_refresh(SecretHash::of("r1"))
+            .await
+            .expect("q"),
+        Some(t1)
+    );
 
     // Rotation revokes the old token and stores the new one.
     let rotated = store
@@ -113,30 +152,80 @@ async fn tokens_rotate_and_revoke<S: Store>(store: S) {
         .await
         .expect("rotate");
     assert_eq!(rotated, Rotated::Done);
-    assert!(store.token_by_access(SecretHash::of("a1")).await.expect("q").expect("old").revoked);
-    assert!(!store.token_by_access(SecretHash::of("a2")).await.expect("q").expect("new").revoked);
+    assert!(
+        store
+            .token_by_access(SecretHash::of("a1"))
+            .await
+            .expect("q")
+            .expect("old")
+            .revoked
+    );
+    assert!(
+        !store
+            .token_by_access(SecretHash::of("a2"))
+            .await
+            .expect("q")
+            .expect("new")
+            .revoked
+    );
 
     // Reusing the old refresh token is detected; nothing is stored.
     let reused = store
         .rotate_refresh(SecretHash::of("r1"), token("t3", "a3", Some("r3"), "fam"))
         .await
         .expect("rotate");
-    assert_eq!(reused, Rotated::Reused { family: "fam".into() });
-    assert!(store.token_by_access(SecretHash::of("a3")).await.expect("q").is_none());
     assert_eq!(
-        store.rotate_refresh(SecretHash::of("nope"), token("t4", "a4", None, "x")).await.expect("rotate"),
+        reused,
+        Rotated::Reused {
+            family: "fam".into()
+        }
+    );
+    assert!(
+        store
+            .token_by_access(SecretHash::of("a3"))
+            .await
+            .expect("q")
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .rotate_refresh(SecretHash::of("nope"), token("t4", "a4", None, "x"))
+            .await
+            .expect("rotate"),
         Rotated::Unknown
     );
 
     assert_eq!(store.revoke_family("fam").await.expect("revoke"), 1);
-    assert!(store.token_by_access(SecretHash::of("a2")).await.expect("q").expect("new").revoked);
+    assert!(
+        store
+            .token_by_access(SecretHash::of("a2"))
+            .await
+            .expect("q")
+            .expect("new")
+            .revoked
+    );
 
-    store.insert_token(token("t5", "a5", None, "other")).await.expect("insert");
+    store
+        .insert_token(token("t5", "a5", None, "other"))
+        .await
+        .expect("insert");
     assert!(store.revoke_token("t5").await.expect("revoke"));
-    assert!(!store.revoke_token("t5").await.expect("revoke"), "idempotent");
+    assert!(
+        !store.revoke_token("t5").await.expect("revoke"),
+        "idempotent"
+    );
 
-    store.insert_token(token("t6", "a6", None, "third")).await.expect("insert");
-    assert_eq!(store.revoke_by_code(SecretHash::of("the-code")).await.expect("revoke"), 1);
+    store
+        .insert_token(token("t6", "a6", None, "third"))
+        .await
+        .expect("insert");
+    assert_eq!(
+        store
+            .revoke_by_code(SecretHash::of("the-code"))
+            .await
+            .expect("revoke"),
+        1
+    );
 }
 
 async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
@@ -184,7 +273,10 @@ async fn sqlite_keeps_no_secret_in_clear_and_survives_reopening() {
     let refresh = secret::generate().expect("random");
     {
         let store = SqliteStore::connect(&url).await.expect("connect");
-        store.create_client(new_client("c1", &client_secret)).await.expect("client");
+        store
+            .create_client(new_client("c1", &client_secret))
+            .await
+            .expect("client");
         store
             .insert_token(token("t1", &access, Some(&refresh), "fam"))
             .await
@@ -202,16 +294,32 @@ async fn sqlite_keeps_no_secret_in_clear_and_survives_reopening() {
         );
     }
     let store = SqliteStore::connect(&url).await.expect("reopen");
-    let t = store.token_by_access(SecretHash::of(&access)).await.expect("q").expect("durable");
+    let t = store
+        .token_by_access(SecretHash::of(&access))
+        .await
+        .expect("q")
+        .expect("durable");
     assert_eq!(t.id, "t1");
-    assert!(store.client("c1").await.expect("q").expect("client").secret_hash.matches(&client_secret));
+    assert!(
+        store
+            .client("c1")
+            .await
+            .expect("q")
+            .expect("client")
+            .secret_hash
+            .matches(&client_secret)
+    );
 }
 
 #[tokio::test]
 async fn sqlite_reports_bad_urls_and_paths() {
-    let err = SqliteStore::connect("postgres://nope").await.expect_err("not sqlite");
+    let err = SqliteStore::connect("postgres://nope")
+        .await
+        .expect_err("not sqlite");
     assert!(err.to_string().contains("invalid SQLite URL"), "{err}");
-    let err = SqliteStore::connect("sqlite:///nonexistent-dir/sub/pod.db").await.expect_err("no dir");
+    let err = SqliteStore::connect("sqlite:///nonexistent-dir/sub/pod.db")
+        .await
+        .expect_err("no dir");
     assert!(err.to_string().contains("cannot open"), "{err}");
 }
 

@@ -123,6 +123,14 @@ pub(crate) fn expand(args: Args, item: TokenStream) -> TokenStream {
 /// The hidden struct and its `ScopedHandler` impl, or `None` if the
 /// arguments are wrong (errors are in `cx`).
 fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> {
+    if let Some(receiver) = function.sig.receiver() {
+        cx.error_spanned_by(
+            receiver,
+            "`#[requires_scope]` goes on free `async fn` handlers, not on methods: \
+             the declaration it adds next to the handler is an item, which an `impl` cannot hold",
+        );
+        return None;
+    }
     if function.sig.asyncness.is_none() {
         cx.error_spanned_by(
             function.sig.fn_token,
@@ -138,14 +146,19 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         match arg {
             Arg::Rule(r) => {
                 if let Some(first) = &rule {
-                    cx.syn_error(syn::Error::new(
-                        rule_span(&r),
-                        format!(
-                            "a handler has one scope requirement, and this one already has {}; \
+                    let message =
+                        if matches!(first, Rule::Public(_)) || matches!(r, Rule::Public(_)) {
+                            "a `public` route takes no scope; for a public route whose scopes are \
+                         checked when a token is sent, write the scope and `token = optional`"
+                                .to_owned()
+                        } else {
+                            format!(
+                                "a handler has one scope requirement, and this one already has {}; \
                              combine scopes with `any(..)` or `all(..)`",
-                            describe(first)
-                        ),
-                    ));
+                                describe(first)
+                            )
+                        };
+                    cx.syn_error(syn::Error::new(rule_span(&r), message));
                 } else {
                     rule = Some(r);
                 }
@@ -213,6 +226,12 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
     let fn_name = &function.sig.ident;
     let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
     let summary = summary(function);
+    // The marker exists exactly when the handler does.
+    let cfgs: Vec<_> = function
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect();
     let hierarchy = hierarchy.unwrap_or_else(|| syn::parse_quote_spanned!(fn_name.span()=> Scope));
     let resolve =
         |lit: &LitStr| quote_spanned!(lit.span()=> #hierarchy! { @resolve [#hierarchy] #lit });
@@ -235,10 +254,12 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
 
     if let Rule::Public(_) = rule {
         return Some(quote! {
+            #(#cfgs)*
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #vis struct #marker;
 
+            #(#cfgs)*
             impl<S: #krate::Scope> #runtime::ScopedHandler<S> for #marker {
                 const DECLARATION: #runtime::HandlerScope<S> = #runtime::HandlerScope::__new(
                     #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
@@ -269,12 +290,13 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         }
         Rule::Public(_) => unreachable!("handled above"),
     };
-
     Some(quote! {
+        #(#cfgs)*
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker;
 
+        #(#cfgs)*
         impl #runtime::ScopedHandler<#hierarchy> for #marker {
             const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__new(
                 #rule,

@@ -124,6 +124,19 @@ pub(crate) fn expand(input: Input) -> TokenStream {
             );
             continue;
         }
+        if let Some(segment) = path.split('/').find(|s| s.starts_with(':')) {
+            cx.error_spanned_by(
+                &row.path,
+                format_args!(
+                    "`{segment}` is the old axum syntax; write `{{{}}}`",
+                    segment.trim_start_matches(':')
+                ),
+            );
+            continue;
+        }
+        // Two spellings of one route (`/a/{id}` and `/a/{x}`) would make
+        // axum panic when the router is built; the table must not hold them.
+        let shape = normalize(&path);
         for method in &row.methods {
             let name = method.to_string();
             let Some((_, variant)) = METHODS.iter().find(|(m, _)| *m == name) else {
@@ -135,11 +148,12 @@ pub(crate) fn expand(input: Input) -> TokenStream {
                 );
                 continue;
             };
-            if !seen.insert((name.clone(), path.clone())) {
+            if !seen.insert((name.clone(), shape.clone())) {
                 cx.error_spanned_by(
                     method,
                     format_args!(
-                        "duplicate route `{name} {path}`: each method and path is routed once"
+                        "duplicate route `{name} {path}`: each method and path is routed once \
+                         (whatever the parameter names)"
                     ),
                 );
                 continue;
@@ -152,6 +166,8 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         let mut marker = handler.clone();
         if let Some(last) = marker.segments.last_mut() {
             last.ident = format_ident!("__requires_scope_{}", last.ident, span = last.ident.span());
+            // `show::<Mem>` routes the generic handler; its marker is not generic.
+            last.arguments = syn::PathArguments::None;
         }
         marker
     };
@@ -222,4 +238,18 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         out.extend(errors.into_compile_error());
     }
     out
+}
+
+/// `/a/{id}/b` -> `/a/{}/b`: parameter names do not distinguish routes.
+fn normalize(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                "{}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -138,7 +138,9 @@ impl<S: Scope, V> CachedValidator<S, V> {
     /// Caches `principal` unless an eviction happened since `generation`
     /// was read (the validation may have raced a revocation).
     fn store(&self, key: Key, principal: &Principal<S>, now: Instant, generation: u64) {
-        let mut until = now.checked_add(self.ttl).unwrap_or(now + Duration::from_secs(86_400 * 365));
+        let mut until = now
+            .checked_add(self.ttl)
+            .unwrap_or(now + Duration::from_secs(86_400 * 365));
         if let Some(expiry) = principal.expiry() {
             let left = expiry
                 .duration_since(SystemTime::now())
@@ -167,7 +169,13 @@ impl<S: Scope, V> CachedValidator<S, V> {
         }
         if inner
             .entries
-            .insert(key, Entry { principal: principal.clone(), until })
+            .insert(
+                key,
+                Entry {
+                    principal: principal.clone(),
+                    until,
+                },
+            )
             .is_none()
         {
             inner.order.push_back(key);

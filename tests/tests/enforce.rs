@@ -411,3 +411,75 @@ fn the_table_is_static_and_complete() {
         Access::Setting
     );
 }
+
+/// A validator with no synchronous answer: every request goes through the
+/// awaited path of the layer.
+fn async_only() -> Enforcer<Scope> {
+    let tokens = tokens();
+    Enforcer::new(move |token: String| {
+        let tokens = tokens.clone();
+        async move {
+            tokio::task::yield_now().await;
+            scope_runtime::TokenValidator::validate(&tokens, &token).await
+        }
+    })
+}
+
+#[tokio::test]
+async fn the_awaited_validation_path_allows_refuses_and_extracts() {
+    let app = Api::router(async_only());
+    let r = send(
+        app.clone(),
+        "GET",
+        "/api/v1/accounts/verify_credentials",
+        Some("read"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, "alice");
+    let r = send(
+        app.clone(),
+        "GET",
+        "/api/v2/suggestions",
+        Some("read-accounts"),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        app.clone(),
+        "POST",
+        "/api/v1/statuses",
+        Some("write"),
+        r#"{"status":"x"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = send(
+        app.clone(),
+        "GET",
+        "/api/v1/statuses/1",
+        Some("read-statuses"),
+        "",
+    )
+    .await;
+    assert_eq!(r.body, "status for app1");
+    let r = send(app, "GET", "/api/v2/suggestions", Some("bogus"), "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn expired_tokens_are_refused_whatever_the_validator_says() {
+    // A validator that forgets to check expiry.
+    let careless = |_token: String| async {
+        Ok::<_, TokenError>(
+            Principal::<Scope>::user("alice", "app1", "read".parse().expect("scope"))
+                .expires_at(std::time::SystemTime::now() - std::time::Duration::from_secs(3600)),
+        )
+    };
+    let app = Api::router(Enforcer::new(careless));
+    let r = send(app, "GET", "/api/v2/suggestions", Some("anything"), "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.challenge.expect("challenge").contains("invalid_token"));
+}

@@ -96,3 +96,92 @@ async fn over_a_real_socket() {
 
     server.abort();
 }
+
+#[tokio::test]
+async fn every_token_kind_and_malformed_headers_over_a_socket() {
+    use scope_runtime::enforce::AnonymousAccess;
+
+    let switch = AnonymousAccess::new(false);
+    let app = Api::router(Enforcer::new(tokens()).anonymous_access(switch.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let status =
+        |method: reqwest::Method, path: &str, auth: Option<reqwest::header::HeaderValue>| {
+            let mut request = client.request(method, format!("{base}{path}"));
+            if let Some(auth) = auth {
+                request = request.header("authorization", auth);
+            }
+            async move { request.send().await.expect("request").status().as_u16() }
+        };
+    let bearer = |t: &str| {
+        Some(reqwest::header::HeaderValue::from_str(&format!("Bearer {t}")).expect("header"))
+    };
+    use reqwest::Method as M;
+
+    // app tokens only
+    assert_eq!(
+        status(M::POST, "/api/v1/accounts", bearer("app-write")).await,
+        200
+    );
+    assert_eq!(
+        status(M::POST, "/api/v1/accounts", bearer("write")).await,
+        403
+    );
+    // optional: anonymous passes, a sent token is checked
+    assert_eq!(status(M::GET, "/api/v1/statuses/9", None).await, 200);
+    assert_eq!(
+        status(M::GET, "/api/v1/statuses/9", bearer("write")).await,
+        403
+    );
+    // setting: follows the switch at run time
+    assert_eq!(status(M::GET, "/api/v1/tracks/", None).await, 401);
+    switch.set(true);
+    assert_eq!(status(M::GET, "/api/v1/tracks/", None).await, 200);
+    // resource rule
+    assert_eq!(
+        status(M::GET, "/api/v1/playlists/", bearer("read-playlists")).await,
+        200
+    );
+    assert_eq!(
+        status(M::POST, "/api/v1/playlists/", bearer("read-playlists")).await,
+        403
+    );
+    assert_eq!(
+        status(M::DELETE, "/api/v1/playlists/3/", bearer("write-playlists")).await,
+        200
+    );
+    // legacy alias and parent scope
+    assert_eq!(
+        status(M::GET, "/api/v1/accounts/relationships", bearer("follow")).await,
+        200
+    );
+    assert_eq!(
+        status(M::GET, "/api/v1/accounts/relationships", bearer("read")).await,
+        200
+    );
+    // malformed headers: clean 401s
+    let raw = |b: &[u8]| Some(reqwest::header::HeaderValue::from_bytes(b).expect("header bytes"));
+    assert_eq!(
+        status(M::GET, "/api/v2/suggestions", raw(b"Bearer \xff\xfe")).await,
+        401
+    );
+    assert_eq!(
+        status(M::GET, "/api/v2/suggestions", raw(b"Bearer a b")).await,
+        401
+    );
+    let long = format!("Bearer {}", "a".repeat(10 * 1024));
+    assert_eq!(
+        status(M::GET, "/api/v2/suggestions", raw(long.as_bytes())).await,
+        401
+    );
+    assert_eq!(
+        status(M::GET, "/api/v2/suggestions", raw(b"Basic dXNlcjpwYXNz")).await,
+        401
+    );
+
+    server.abort();
+}

@@ -11,4 +11,5 @@ fn ui() {
     t.compile_fail("ui/routes/fail/*.rs");
     t.pass("ui/hierarchy/pass/*.rs");
     t.pass("ui/requires_scope/pass/*.rs");
+    t.pass("ui/routes/pass/*.rs");
 }

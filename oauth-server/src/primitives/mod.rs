@@ -161,9 +161,15 @@ pub enum StoreError {
 /// when its future completes.
 pub trait Store: Send + Sync + 'static {
     /// Registers a client.
-    fn create_client(&self, client: NewClient) -> impl Future<Output = Result<ClientRecord, StoreError>> + Send;
+    fn create_client(
+        &self,
+        client: NewClient,
+    ) -> impl Future<Output = Result<ClientRecord, StoreError>> + Send;
     /// The client with this `client_id`.
-    fn client(&self, client_id: &str) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
+    fn client(
+        &self,
+        client_id: &str,
+    ) -> impl Future<Output = Result<Option<ClientRecord>, StoreError>> + Send;
     /// Creates a user; [`StoreError::Conflict`] if the name is taken.
     fn create_user(
         &self,
@@ -172,19 +178,34 @@ pub trait Store: Send + Sync + 'static {
         admin: bool,
     ) -> impl Future<Output = Result<UserRecord, StoreError>> + Send;
     /// The user with this name.
-    fn user_by_name(&self, username: &str) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
+    fn user_by_name(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
     /// The user with this id.
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
     /// Stores a new authorization code.
     fn insert_code(&self, code: CodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Spends a code, atomically: exactly one caller gets [`Consumed::Fresh`].
-    fn consume_code(&self, code_hash: SecretHash) -> impl Future<Output = Result<Consumed, StoreError>> + Send;
+    fn consume_code(
+        &self,
+        code_hash: SecretHash,
+    ) -> impl Future<Output = Result<Consumed, StoreError>> + Send;
     /// Stores a new token.
-    fn insert_token(&self, token: TokenRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn insert_token(
+        &self,
+        token: TokenRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The token whose access token hashes to `hash`.
-    fn token_by_access(&self, hash: SecretHash) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
+    fn token_by_access(
+        &self,
+        hash: SecretHash,
+    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
     /// The token whose refresh token hashes to `hash`.
-    fn token_by_refresh(&self, hash: SecretHash) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
+    fn token_by_refresh(
+        &self,
+        hash: SecretHash,
+    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
     /// Atomically: if `old_refresh` belongs to a live token, revoke that
     /// token and store `new`; otherwise report reuse.
     fn rotate_refresh(
@@ -197,5 +218,8 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every token of a refresh family; returns how many were live.
     fn revoke_family(&self, family: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Revokes every token issued from an authorization code.
-    fn revoke_by_code(&self, code_hash: SecretHash) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn revoke_by_code(
+        &self,
+        code_hash: SecretHash,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

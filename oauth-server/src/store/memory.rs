@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord, UserRecord,
+    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
+    UserRecord,
 };
 use crate::secret::SecretHash;
 
@@ -64,10 +65,20 @@ impl Store for MemoryStore {
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        Ok(self.lock().clients.iter().find(|c| c.client_id == client_id).cloned())
+        Ok(self
+            .lock()
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+            .cloned())
     }
 
-    async fn create_user(&self, username: &str, password_hash: &str, admin: bool) -> Result<UserRecord, StoreError> {
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        admin: bool,
+    ) -> Result<UserRecord, StoreError> {
         let mut inner = self.lock();
         if inner.users.iter().any(|u| u.username == username) {
             return Err(StoreError::Conflict(format!("user {username}")));
@@ -83,7 +94,12 @@ impl Store for MemoryStore {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(self.lock().users.iter().find(|u| u.username == username).cloned())
+        Ok(self
+            .lock()
+            .users
+            .iter()
+            .find(|u| u.username == username)
+            .cloned())
     }
 
     async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
@@ -113,7 +129,12 @@ impl Store for MemoryStore {
     }
 
     async fn token_by_access(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
-        Ok(self.lock().tokens.iter().find(|t| t.access_hash == hash).cloned())
+        Ok(self
+            .lock()
+            .tokens
+            .iter()
+            .find(|t| t.access_hash == hash)
+            .cloned())
     }
 
     async fn token_by_refresh(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
@@ -125,9 +146,17 @@ impl Store for MemoryStore {
             .cloned())
     }
 
-    async fn rotate_refresh(&self, old_refresh: SecretHash, new: TokenRecord) -> Result<Rotated, StoreError> {
+    async fn rotate_refresh(
+        &self,
+        old_refresh: SecretHash,
+        new: TokenRecord,
+    ) -> Result<Rotated, StoreError> {
         let mut inner = self.lock();
-        let Some(old) = inner.tokens.iter_mut().find(|t| t.refresh_hash == Some(old_refresh)) else {
+        let Some(old) = inner
+            .tokens
+            .iter_mut()
+            .find(|t| t.refresh_hash == Some(old_refresh))
+        else {
             return Ok(Rotated::Unknown);
         };
         if old.revoked {
@@ -153,7 +182,12 @@ impl Store for MemoryStore {
 
     async fn revoke_family(&self, family: &str) -> Result<u64, StoreError> {
         let mut n = 0;
-        for t in self.lock().tokens.iter_mut().filter(|t| t.family == family && !t.revoked) {
+        for t in self
+            .lock()
+            .tokens
+            .iter_mut()
+            .filter(|t| t.family == family && !t.revoked)
+        {
             t.revoked = true;
             n += 1;
         }

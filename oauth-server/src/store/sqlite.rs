@@ -6,11 +6,14 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord, UserRecord,
+    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
+    UserRecord,
 };
 use crate::secret::SecretHash;
 
@@ -175,14 +178,21 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn create_user(&self, username: &str, password_hash: &str, admin: bool) -> Result<UserRecord, StoreError> {
-        let row = sqlx::query("INSERT INTO users (username, password_hash, admin) VALUES (?, ?, ?) RETURNING *")
-            .bind(username)
-            .bind(password_hash)
-            .bind(admin)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        admin: bool,
+    ) -> Result<UserRecord, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO users (username, password_hash, admin) VALUES (?, ?, ?) RETURNING *",
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(admin)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
         user_from(&row)
     }
 
@@ -230,11 +240,12 @@ impl Store for SqliteStore {
     async fn consume_code(&self, code_hash: SecretHash) -> Result<Consumed, StoreError> {
         let key = code_hash.as_bytes().as_slice();
         // One statement: exactly one concurrent caller flips `used`.
-        if let Some(row) = sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?
+        if let Some(row) =
+            sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?
         {
             return Ok(Consumed::Fresh(code_from(&row)?));
         }
@@ -277,21 +288,27 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn rotate_refresh(&self, old_refresh: SecretHash, new: TokenRecord) -> Result<Rotated, StoreError> {
+    async fn rotate_refresh(
+        &self,
+        old_refresh: SecretHash,
+        new: TokenRecord,
+    ) -> Result<Rotated, StoreError> {
         let key = old_refresh.as_bytes().as_slice();
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let revoked = sqlx::query("UPDATE tokens SET revoked = 1 WHERE refresh_hash = ? AND revoked = 0")
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?
-            .rows_affected();
-        if revoked == 0 {
-            let family: Option<String> = sqlx::query_scalar("SELECT family FROM tokens WHERE refresh_hash = ?")
+        let revoked =
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE refresh_hash = ? AND revoked = 0")
                 .bind(key)
-                .fetch_optional(&mut *tx)
+                .execute(&mut *tx)
                 .await
-                .map_err(backend)?;
+                .map_err(backend)?
+                .rows_affected();
+        if revoked == 0 {
+            let family: Option<String> =
+                sqlx::query_scalar("SELECT family FROM tokens WHERE refresh_hash = ?")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
             tx.rollback().await.map_err(backend)?;
             return Ok(match family {
                 Some(family) => Rotated::Reused { family },
@@ -304,31 +321,37 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query("UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?
-            .rows_affected()
-            > 0)
+        Ok(
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE id = ? AND revoked = 0")
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                > 0,
+        )
     }
 
     async fn revoke_family(&self, family: &str) -> Result<u64, StoreError> {
-        Ok(sqlx::query("UPDATE tokens SET revoked = 1 WHERE family = ? AND revoked = 0")
-            .bind(family)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?
-            .rows_affected())
+        Ok(
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE family = ? AND revoked = 0")
+                .bind(family)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?
+                .rows_affected(),
+        )
     }
 
     async fn revoke_by_code(&self, code_hash: SecretHash) -> Result<u64, StoreError> {
-        Ok(sqlx::query("UPDATE tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0")
-            .bind(code_hash.as_bytes().as_slice())
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?
-            .rows_affected())
+        Ok(
+            sqlx::query("UPDATE tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0")
+                .bind(code_hash.as_bytes().as_slice())
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?
+                .rows_affected(),
+        )
     }
 }
 

@@ -268,7 +268,10 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
         while headings.last().is_some_and(|(i, _)| *i >= indent) {
             headings.pop();
         }
-        let item = trimmed.trim_start_matches(['•', '-', '*']).trim().replace('`', "");
+        let item = trimmed
+            .trim_start_matches(['•', '-', '*'])
+            .trim()
+            .replace('`', "");
         let mut words = item.split_whitespace();
         let Some(first) = words.next() else { continue };
         if let (Some(ms), Some(path)) = (methods(first), words.next())
@@ -286,7 +289,11 @@ fn parse(text: &str, options: &CheckOptions) -> BTreeMap<(Method, String), Publi
                     true,
                 ),
                 None => (
-                    headings.last().map(|(_, s)| s.clone()).into_iter().collect::<Vec<_>>(),
+                    headings
+                        .last()
+                        .map(|(_, s)| s.clone())
+                        .into_iter()
+                        .collect::<Vec<_>>(),
                     false,
                 ),
             };
@@ -342,9 +349,11 @@ pub fn check<S: Scope>(text: &str, routes: &[Route<S>], options: &CheckOptions) 
             kind,
         };
         // axum answers HEAD on every GET route.
-        let served = code
-            .get(&(*method, key.clone()))
-            .or_else(|| (*method == Method::Head).then(|| code.get(&(Method::Get, key.clone()))).flatten());
+        let served = code.get(&(*method, key.clone())).or_else(|| {
+            (*method == Method::Head)
+                .then(|| code.get(&(Method::Get, key.clone())))
+                .flatten()
+        });
         let Some(route) = served else {
             if !options.implemented_only {
                 report

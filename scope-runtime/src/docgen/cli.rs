@@ -87,7 +87,9 @@ pub fn run<S: Scope>(
                     },
                     "--token-column" => match rest.next().map(String::as_str) {
                         Some("none") => options.token_column = None,
-                        Some(n) if n.parse::<usize>().is_ok() => options.token_column = n.parse().ok(),
+                        Some(n) if n.parse::<usize>().is_ok() => {
+                            options.token_column = n.parse().ok()
+                        }
                         _ => {
                             eprintln!("error: --token-column takes a number or `none`\n{USAGE}");
                             return ExitCode::from(2);
