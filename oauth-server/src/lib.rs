@@ -15,6 +15,10 @@
 //! client credentials, revocation, introspection), the axum routes, the
 //! consent page and the operator binary come next; see `ARCHITECTURE.md`.
 
+pub mod config;
+pub mod flows;
+pub mod http;
 pub mod primitives;
 pub mod secret;
 pub mod store;
+pub mod validator;

@@ -1,0 +1,102 @@
+//! The grant logic, independent of axum: app registration, the
+//! authorization-code flow with PKCE, refresh rotation, client credentials,
+//! revocation and introspection. [`http`](crate::http) is a thin layer of
+//! routes over [`AuthServer`].
+
+mod apps;
+mod authorize;
+mod error;
+mod token;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use self::apps::{AppRegistration, OOB, RegisteredApp};
+pub use self::authorize::{AuthorizeError, AuthorizeRequest, ValidAuthorization};
+pub use self::error::OAuthError;
+pub use self::token::{Introspection, IssuedToken, TokenRequest};
+use crate::config::Config;
+use crate::primitives::{ClientRecord, Store, Timestamp};
+use crate::secret::SecretHash;
+use scope_runtime::Scope;
+
+/// The authorization server's logic over a store, for hierarchy `S`.
+/// Cheap to clone.
+pub struct AuthServer<S: Scope, St: Store> {
+    store: Arc<St>,
+    config: Arc<Config>,
+    _scope: PhantomData<fn() -> S>,
+}
+
+impl<S: Scope, St: Store> Clone for AuthServer<S, St> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            config: Arc::clone(&self.config),
+            _scope: PhantomData,
+        }
+    }
+}
+
+impl<S: Scope, St: Store> std::fmt::Debug for AuthServer<S, St> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthServer")
+            .field("hierarchy", &S::HIERARCHY)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl<S: Scope, St: Store> AuthServer<S, St> {
+    /// A server over `store` with `config`.
+    pub fn new(store: St, config: Config) -> Self {
+        Self {
+            store: Arc::new(store),
+            config: Arc::new(config),
+            _scope: PhantomData,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &St {
+        &self.store
+    }
+
+    /// The store, shared (for a [`StoreValidator`](crate::validator::StoreValidator)).
+    pub fn store_arc(&self) -> Arc<St> {
+        Arc::clone(&self.store)
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Authenticates a client by id and secret (HTTP Basic or form fields,
+    /// RFC 6749 §2.3.1); the secret is compared in constant time against its
+    /// stored hash.
+    ///
+    /// # Errors
+    /// 401 `invalid_client` for an unknown client or a wrong or missing
+    /// secret, without telling which.
+    pub async fn authenticate_client(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> Result<ClientRecord, OAuthError> {
+        let client = self.store.client(client_id).await?;
+        // Hash even for an unknown client, so timing does not tell.
+        let presented = SecretHash::of(secret.unwrap_or_default());
+        match client {
+            Some(c) if secret.is_some() && c.secret_hash == presented => Ok(c),
+            _ => Err(OAuthError::invalid_client()),
+        }
+    }
+}

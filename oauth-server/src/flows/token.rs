@@ -1,0 +1,391 @@
+//! The token endpoint's grants (RFC 6749 §4.1.3, §4.4, §6; RFC 7636 §4.6),
+//! revocation (RFC 7009) and introspection (RFC 7662).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use scope_runtime::{Scope, ScopeSet};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{AuthServer, OAuthError, now};
+use crate::primitives::{ClientRecord, CodeRecord, Consumed, Rotated, Store, TokenRecord};
+use crate::secret::{self, SecretHash};
+
+/// The form of `POST /oauth/token`. Unknown parameters are ignored
+/// (RFC 6749 §3.2).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TokenRequest {
+    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    pub grant_type: Option<String>,
+    /// The authorization code.
+    pub code: Option<String>,
+    /// Must match the authorization request's.
+    pub redirect_uri: Option<String>,
+    /// Client id, when not sent with HTTP Basic.
+    pub client_id: Option<String>,
+    /// Client secret, when not sent with HTTP Basic.
+    pub client_secret: Option<String>,
+    /// The refresh token.
+    pub refresh_token: Option<String>,
+    /// Requested scopes (client credentials; narrowing on refresh).
+    pub scope: Option<String>,
+    /// PKCE verifier.
+    pub code_verifier: Option<String>,
+}
+
+/// A token response (Mastodon's Token entity plus RFC 6749 §5.1 fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    /// The bearer token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Granted scopes.
+    pub scope: String,
+    /// Issue time, Unix seconds.
+    pub created_at: i64,
+    /// Seconds until the access token expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// The refresh token, for authorization-code grants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// An RFC 7662 introspection response.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Introspection {
+    /// Whether the token is valid now.
+    pub active: bool,
+    /// Granted scopes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The user's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// `Bearer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    /// Expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Issue time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// The user's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// The grant's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+impl Introspection {
+    fn inactive() -> Self {
+        Self {
+            active: false,
+            scope: None,
+            client_id: None,
+            username: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            sub: None,
+            jti: None,
+        }
+    }
+}
+
+/// RFC 7636 §4.6.
+fn pkce_matches(code: &CodeRecord, verifier: &str) -> bool {
+    let (Some(challenge), Some(method)) = (&code.challenge, &code.challenge_method) else {
+        return false;
+    };
+    if !super::authorize::is_pkce_value(verifier) {
+        return false;
+    }
+    let computed = match method.as_str() {
+        "S256" => URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())),
+        "plain" => verifier.to_owned(),
+        _ => return false,
+    };
+    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+}
+
+impl<S: Scope, St: Store> AuthServer<S, St> {
+    fn lifetime(&self) -> i64 {
+        i64::try_from(self.config.access_token_lifetime.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// Mints a token record and the secrets to hand out.
+    fn mint(
+        &self,
+        client: &ClientRecord,
+        user_id: Option<i64>,
+        scopes: &ScopeSet<S>,
+        refresh: bool,
+        family: Option<String>,
+        code_hash: Option<SecretHash>,
+    ) -> Result<(TokenRecord, IssuedToken), OAuthError> {
+        let access = secret::generate()?;
+        let refresh_token = if refresh {
+            Some(secret::generate()?)
+        } else {
+            None
+        };
+        let created_at = now();
+        let lifetime = self.lifetime();
+        let record = TokenRecord {
+            id: secret::generate()?,
+            access_hash: SecretHash::of(&access),
+            refresh_hash: refresh_token.as_deref().map(SecretHash::of),
+            client_id: client.client_id.clone(),
+            user_id,
+            scopes: scopes.to_string(),
+            created_at,
+            expires_at: Some(created_at.saturating_add(lifetime)),
+            family: match family {
+                Some(f) => f,
+                None => secret::generate()?,
+            },
+            code_hash,
+            revoked: false,
+        };
+        let issued = IssuedToken {
+            access_token: access,
+            token_type: "Bearer",
+            scope: record.scopes.clone(),
+            created_at,
+            expires_in: u64::try_from(lifetime).ok(),
+            refresh_token,
+        };
+        Ok((record, issued))
+    }
+
+    /// Runs the token endpoint for an authenticated `client`. Every token is
+    /// in the store before this returns.
+    ///
+    /// # Errors
+    /// The documented OAuth errors: `invalid_grant` (unknown, expired,
+    /// replayed or foreign code; PKCE failure; reused refresh token),
+    /// `invalid_scope`, `unsupported_grant_type`, `invalid_request`.
+    pub async fn token(
+        &self,
+        client: &ClientRecord,
+        req: &TokenRequest,
+    ) -> Result<IssuedToken, OAuthError> {
+        match req.grant_type.as_deref() {
+            Some("authorization_code") => self.exchange_code(client, req).await,
+            Some("refresh_token") => self.refresh(client, req).await,
+            Some("client_credentials") => self.client_credentials(client, req).await,
+            Some(_) => Err(OAuthError::unsupported_grant_type()),
+            None => Err(OAuthError::invalid_request("grant_type is missing")),
+        }
+    }
+
+    async fn exchange_code(
+        &self,
+        client: &ClientRecord,
+        req: &TokenRequest,
+    ) -> Result<IssuedToken, OAuthError> {
+        let code = req
+            .code
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+        let hash = SecretHash::of(code);
+        let code = match self.store.consume_code(hash).await? {
+            Consumed::Fresh(code) => code,
+            Consumed::Replayed(_) => {
+                // RFC 6749 §4.1.2: a code used twice revokes what it issued.
+                let n = self.store.revoke_by_code(hash).await?;
+                tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
+                return Err(OAuthError::invalid_grant());
+            }
+            Consumed::Unknown => return Err(OAuthError::invalid_grant()),
+        };
+        if code.client_id != client.client_id || code.expires_at <= now() {
+            return Err(OAuthError::invalid_grant());
+        }
+        match req.redirect_uri.as_deref() {
+            Some(uri) if uri == code.redirect_uri => {}
+            // Optional only when the client has just this one URI.
+            None if client.redirect_uris == [code.redirect_uri.clone()] => {}
+            _ => return Err(OAuthError::invalid_grant()),
+        }
+        match (&code.challenge, req.code_verifier.as_deref()) {
+            (Some(_), Some(verifier)) if pkce_matches(&code, verifier) => {}
+            (None, None) => {}
+            // A verifier without a challenge is a downgrade attempt
+            // (RFC 9700 §2.1.1); a challenge without a verifier, a failure.
+            _ => return Err(OAuthError::invalid_grant()),
+        }
+        let scopes = ScopeSet::<S>::parse(&code.scopes).map_err(|_| OAuthError::invalid_grant())?;
+        let (record, issued) = self.mint(
+            client,
+            Some(code.user_id),
+            &scopes,
+            self.config.refresh_tokens,
+            None,
+            Some(hash),
+        )?;
+        self.store.insert_token(record).await?;
+        Ok(issued)
+    }
+
+    async fn refresh(
+        &self,
+        client: &ClientRecord,
+        req: &TokenRequest,
+    ) -> Result<IssuedToken, OAuthError> {
+        let refresh = req
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+        let hash = SecretHash::of(refresh);
+        let Some(old) = self.store.token_by_refresh(hash).await? else {
+            return Err(OAuthError::invalid_grant());
+        };
+        if old.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant());
+        }
+        let granted = ScopeSet::<S>::parse(&old.scopes).map_err(|_| OAuthError::invalid_grant())?;
+        let scopes = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => granted,
+            Some(asked) => {
+                let asked = ScopeSet::<S>::parse(asked).map_err(|_| OAuthError::invalid_scope())?;
+                // A refresh can narrow the grant, never widen it.
+                if !granted.grants_all(&asked) {
+                    return Err(OAuthError::invalid_scope());
+                }
+                asked
+            }
+        };
+        let (record, issued) = self.mint(
+            client,
+            old.user_id,
+            &scopes,
+            true,
+            Some(old.family.clone()),
+            old.code_hash,
+        )?;
+        match self.store.rotate_refresh(hash, record).await? {
+            Rotated::Done => Ok(issued),
+            Rotated::Reused { family } => {
+                // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes
+                // the whole family, the attacker's copy and the victim's.
+                let n = self.store.revoke_family(&family).await?;
+                tracing::warn!(client_id = %client.client_id, revoked = n, "refresh token reused");
+                Err(OAuthError::invalid_grant())
+            }
+            Rotated::Unknown => Err(OAuthError::invalid_grant()),
+        }
+    }
+
+    async fn client_credentials(
+        &self,
+        client: &ClientRecord,
+        req: &TokenRequest,
+    ) -> Result<IssuedToken, OAuthError> {
+        let scopes = ScopeSet::<S>::parse_requested(req.scope.as_deref().unwrap_or_default())
+            .map_err(|_| OAuthError::invalid_scope())?;
+        let allowed = ScopeSet::<S>::parse(&client.scopes).unwrap_or_default();
+        if !allowed.grants_all(&scopes) {
+            return Err(OAuthError::invalid_scope());
+        }
+        let (record, issued) = self.mint(client, None, &scopes, false, None, None)?;
+        self.store.insert_token(record).await?;
+        Ok(issued)
+    }
+
+    /// Issues a token for a personal application of `user_id` (Funkwhale's
+    /// `/settings/applications/new`): no consent round trip, no refresh.
+    ///
+    /// # Errors
+    /// As [`AuthServer::register_app`].
+    pub async fn personal_token(
+        &self,
+        user_id: i64,
+        app: super::AppRegistration,
+    ) -> Result<(super::RegisteredApp, IssuedToken), OAuthError> {
+        let registered = self.register_app(app, Some(user_id)).await?;
+        let scopes = ScopeSet::<S>::parse(&registered.record.scopes)
+            .map_err(|_| OAuthError::invalid_scope())?;
+        let (record, issued) = self.mint(
+            &registered.record,
+            Some(user_id),
+            &scopes,
+            false,
+            None,
+            None,
+        )?;
+        self.store.insert_token(record).await?;
+        Ok((registered, issued))
+    }
+
+    async fn find_token(&self, token: &str) -> Result<Option<(TokenRecord, bool)>, OAuthError> {
+        let hash = SecretHash::of(token);
+        if let Some(t) = self.store.token_by_access(hash).await? {
+            return Ok(Some((t, false)));
+        }
+        Ok(self.store.token_by_refresh(hash).await?.map(|t| (t, true)))
+    }
+
+    /// Revokes `token` (access or refresh) for its `client` (RFC 7009).
+    /// Idempotent: an unknown or already revoked token is not an error.
+    ///
+    /// # Errors
+    /// 403 `unauthorized_client` for a token of another client.
+    pub async fn revoke(&self, client: &ClientRecord, token: &str) -> Result<(), OAuthError> {
+        let Some((record, is_refresh)) = self.find_token(token).await? else {
+            return Ok(());
+        };
+        if record.client_id != client.client_id {
+            return Err(OAuthError::not_your_token());
+        }
+        if is_refresh {
+            // Revoking the refresh token ends the grant (RFC 7009 §2.1).
+            self.store.revoke_family(&record.family).await?;
+        } else {
+            self.store.revoke_token(&record.id).await?;
+        }
+        tracing::info!(client_id = %client.client_id, token_id = %record.id, "token revoked");
+        Ok(())
+    }
+
+    /// What a resource server may learn about `token` (RFC 7662).
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn introspect(&self, token: &str) -> Result<Introspection, OAuthError> {
+        let Some((record, is_refresh)) = self.find_token(token).await? else {
+            return Ok(Introspection::inactive());
+        };
+        let expired = !is_refresh && record.expires_at.is_some_and(|e| e <= now());
+        if record.revoked || expired {
+            return Ok(Introspection::inactive());
+        }
+        let username = match record.user_id {
+            Some(id) => self.store.user(id).await?.map(|u| u.username),
+            None => None,
+        };
+        Ok(Introspection {
+            active: true,
+            scope: Some(record.scopes),
+            client_id: Some(record.client_id),
+            username,
+            token_type: Some(if is_refresh {
+                "refresh_token"
+            } else {
+                "Bearer"
+            }),
+            exp: if is_refresh { None } else { record.expires_at },
+            iat: Some(record.created_at),
+            sub: record.user_id.map(|id| id.to_string()),
+            jti: Some(record.id),
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Reading OAuth parameters from a request body without ever failing
+//! badly: form or JSON, bounded size, duplicates refused (RFC 6749 §3.1),
+//! unknown parameters ignored (§3.2).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use http::header::CONTENT_TYPE;
+
+use super::error::Rejection;
+use crate::flows::OAuthError;
+
+/// Largest body accepted by the OAuth endpoints.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The parameters of a request body, by name. A JSON array value (e.g.
+/// Mastodon's `redirect_uris`) becomes its items joined by newlines.
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub HashMap<String, String>);
+
+impl Params {
+    /// The value of `name`, if sent and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name`, owned.
+    pub fn owned(&self, name: &str) -> Option<String> {
+        self.get(name).map(str::to_owned)
+    }
+
+    /// Parses a form body.
+    ///
+    /// # Errors
+    /// `invalid_request` for a repeated parameter.
+    pub fn from_form(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut out = HashMap::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            if out.insert(k.to_string(), v.into_owned()).is_some() {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {k} is repeated"
+                )));
+            }
+        }
+        Ok(Self(out))
+    }
+
+    fn from_json(body: &[u8]) -> Result<Self, OAuthError> {
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| OAuthError::invalid_request("the JSON body is malformed"))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(OAuthError::invalid_request(
+                "the JSON body must be an object",
+            ));
+        };
+        let mut out = HashMap::new();
+        for (k, v) in map {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                serde_json::Value::Null => continue,
+                other => other.to_string(),
+            };
+            out.insert(k, v);
+        }
+        Ok(Self(out))
+    }
+}
+
+impl<St: Send + Sync> FromRequest<St> for Params {
+    type Rejection = Rejection;
+
+    async fn from_request(req: Request, state: &St) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                Rejection(OAuthError {
+                    status: http::StatusCode::PAYLOAD_TOO_LARGE,
+                    ..OAuthError::invalid_request(format!(
+                        "the body is larger than {MAX_BODY} bytes"
+                    ))
+                })
+            } else {
+                Rejection(OAuthError::invalid_request("the body could not be read"))
+            }
+        })?;
+        let params = if is_json {
+            Self::from_json(&body)
+        } else {
+            Self::from_form(&body)
+        };
+        params.map_err(Rejection)
+    }
+}
+
+/// Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded id and
+/// secret) or, failing that, from the body.
+pub(crate) fn client_credentials(
+    headers: &http::HeaderMap,
+    params: &Params,
+) -> Result<(String, Option<String>), OAuthError> {
+    use base64::Engine as _;
+    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| OAuthError::invalid_client())?;
+        if let Some((scheme, encoded)) = value.split_once(' ')
+            && scheme.eq_ignore_ascii_case("basic")
+        {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| OAuthError::invalid_client())?;
+            let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(OAuthError::invalid_client)?;
+            let unescape = |s: &str| -> String {
+                form_urlencoded::parse(format!("x={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            return Ok((unescape(id), Some(unescape(secret))));
+        }
+    }
+    let id = params
+        .owned("client_id")
+        .ok_or_else(OAuthError::invalid_client)?;
+    Ok((id, params.owned("client_secret")))
+}

@@ -1,0 +1,69 @@
+//! The store-backed [`TokenValidator`]: what the enforcement layer of a pod
+//! uses when the OAuth server runs in the same process. Wrap it in
+//! [`CachedValidator`](scope_runtime::cache::CachedValidator) and evict on
+//! revocation.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use scope_runtime::token::{Principal, TokenError, TokenValidator};
+use scope_runtime::{Scope, ScopeSet};
+
+use crate::flows::now;
+use crate::primitives::Store;
+use crate::secret::SecretHash;
+
+/// Looks bearer tokens up by their SHA-256 in a [`Store`].
+pub struct StoreValidator<St> {
+    store: std::sync::Arc<St>,
+}
+
+impl<St> Clone for StoreValidator<St> {
+    fn clone(&self) -> Self {
+        Self {
+            store: std::sync::Arc::clone(&self.store),
+        }
+    }
+}
+
+impl<St> std::fmt::Debug for StoreValidator<St> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreValidator").finish_non_exhaustive()
+    }
+}
+
+impl<St: Store> StoreValidator<St> {
+    /// A validator reading `store`.
+    pub fn new(store: std::sync::Arc<St>) -> Self {
+        Self { store }
+    }
+}
+
+impl<S: Scope, St: Store> TokenValidator<S> for StoreValidator<St> {
+    async fn validate(&self, token: &str) -> Result<Principal<S>, TokenError> {
+        let record = self
+            .store
+            .token_by_access(SecretHash::of(token))
+            .await
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?
+            .ok_or(TokenError::Invalid)?;
+        if record.revoked || record.expires_at.is_some_and(|e| e <= now()) {
+            return Err(TokenError::Invalid);
+        }
+        // Scopes the hierarchy no longer knows are dropped, not fatal.
+        let scopes: ScopeSet<S> = record
+            .scopes
+            .split_ascii_whitespace()
+            .filter_map(S::from_name)
+            .collect();
+        let principal = match record.user_id {
+            Some(user) => Principal::user(user.to_string(), record.client_id, scopes),
+            None => Principal::app(record.client_id, scopes),
+        };
+        Ok(
+            match record.expires_at.and_then(|e| u64::try_from(e).ok()) {
+                Some(at) => principal.expires_at(UNIX_EPOCH + Duration::from_secs(at)),
+                None => principal,
+            },
+        )
+    }
+}
