@@ -2,8 +2,8 @@
 //! Mastodon and Funkwhale scope hierarchies, declared with
 //! `scope_hierarchy!` from the research files copied into `tests/data/`.
 
-pub mod funkwhale;
-pub mod mastodon;
+pub use scope_hierarchies::{funkwhale, mastodon};
+
 pub mod reference;
 
 /// The README's Rust examples, compiled and run as doctests.

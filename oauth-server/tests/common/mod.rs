@@ -9,7 +9,7 @@ use oauth_server::flows::AuthServer;
 use oauth_server::primitives::Store;
 use oauth_server::secret;
 use oauth_server::store::{MemoryStore, SqliteStore};
-use scope_tests::mastodon::MastodonScope;
+use scope_hierarchies::MastodonScope;
 
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -1,0 +1,272 @@
+//! `oauth-server`: the operator's command line.
+//!
+//! ```text
+//! oauth-server serve [--listen ADDR] [--database URL] [--issuer URL] ...
+//! oauth-server migrate
+//! oauth-server create-user NAME [--admin] [--password-stdin]
+//! oauth-server create-app NAME --redirect-uri URI [--scopes "read write"]
+//! oauth-server revoke TOKEN
+//! ```
+//!
+//! Every option has an environment variable (`DATABASE_URL`, `LISTEN`,
+//! `ISSUER`, `ACCESS_TOKEN_EXPIRE_SECONDS`, `REQUIRE_PKCE`, `SCOPE_HIERARCHY`).
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use oauth_server::config::Config;
+use oauth_server::flows::{AppRegistration, AuthServer};
+use oauth_server::primitives::Store;
+use oauth_server::secret::{self, SecretHash};
+use oauth_server::store::SqliteStore;
+use scope_hierarchies::{FunkwhaleScope, MastodonScope};
+use scope_runtime::Scope;
+
+#[derive(Parser)]
+#[command(
+    name = "oauth-server",
+    version,
+    about = "An OAuth 2 authorization server for Mastodon and Funkwhale clients"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Common {
+    /// The database: `sqlite://PATH` (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://oauth-server.db"
+    )]
+    database: String,
+    /// The scope hierarchy to serve.
+    #[arg(
+        long,
+        global = true,
+        env = "SCOPE_HIERARCHY",
+        value_enum,
+        default_value = "mastodon"
+    )]
+    hierarchy: Hierarchy,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Hierarchy {
+    Mastodon,
+    Funkwhale,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the OAuth endpoints.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Public base URL (defaults to http://LISTEN).
+        #[arg(long, env = "ISSUER")]
+        issuer: Option<String>,
+        /// Lifetime of access tokens, in seconds.
+        #[arg(long, env = "ACCESS_TOKEN_EXPIRE_SECONDS", default_value_t = 36_000)]
+        access_token_lifetime: u64,
+        /// Require PKCE from every client.
+        #[arg(long, env = "REQUIRE_PKCE")]
+        require_pkce: bool,
+    },
+    /// Create the database and apply migrations, then exit.
+    Migrate,
+    /// Create a user who can log in on the consent page.
+    CreateUser {
+        /// Login name.
+        name: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input instead
+        /// of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Register an application and print its credentials.
+    CreateApp {
+        /// The application's name.
+        name: String,
+        /// Redirect URI (repeat for several; `urn:ietf:wg:oauth:2.0:oob` to show codes).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Scopes the application may ask for.
+        #[arg(long, default_value = "read")]
+        scopes: String,
+    },
+    /// Revoke an access or refresh token.
+    Revoke {
+        /// The token, as the client holds it.
+        token: String,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.common.hierarchy {
+        Hierarchy::Mastodon => run::<MastodonScope>(cli).await,
+        Hierarchy::Funkwhale => run::<FunkwhaleScope>(cli).await,
+    }
+}
+
+async fn run<S: Scope>(cli: Cli) -> ExitCode {
+    let store = match SqliteStore::connect(&cli.common.database).await {
+        Ok(store) => store,
+        Err(e) => {
+            return fail(format!(
+                "{e} (check DATABASE_URL and that its directory is writable)"
+            ));
+        }
+    };
+    match cli.command {
+        Command::Migrate => {
+            println!("database {} is up to date", cli.common.database);
+            ExitCode::SUCCESS
+        }
+        Command::Serve {
+            listen,
+            issuer,
+            access_token_lifetime,
+            require_pkce,
+        } => {
+            let issuer = issuer.unwrap_or_else(|| format!("http://{listen}"));
+            let config = Config::new(issuer.clone())
+                .access_token_lifetime(Duration::from_secs(access_token_lifetime))
+                .require_pkce(require_pkce);
+            let server = AuthServer::<S, _>::new(store, config);
+            let listener = match tokio::net::TcpListener::bind(&listen).await {
+                Ok(l) => l,
+                Err(e) => return fail(format!("cannot listen on {listen}: {e}")),
+            };
+            println!(
+                "oauth-server ({}) listening on {listen}, issuer {issuer}",
+                S::HIERARCHY
+            );
+            println!("database: {}", cli.common.database);
+            let app: axum::Router = oauth_server::http::router(server);
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            match axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
+        Command::CreateUser {
+            name,
+            admin,
+            password_stdin,
+        } => {
+            let password = if password_stdin || !std::io::stdin().is_terminal() {
+                let mut line = String::new();
+                if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+                    return fail(format!("cannot read the password: {e}"));
+                }
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                match rpassword::prompt_password(format!("Password for {name}: ")) {
+                    Ok(p) => p,
+                    Err(e) => return fail(format!("cannot read the password: {e}")),
+                }
+            };
+            if password.len() < 8 {
+                return fail("the password must have at least 8 characters");
+            }
+            let hash =
+                match tokio::task::spawn_blocking(move || secret::hash_password(&password)).await {
+                    Ok(Ok(hash)) => hash,
+                    Ok(Err(e)) => return fail(e),
+                    Err(e) => return fail(e),
+                };
+            match store.create_user(&name, &hash, admin).await {
+                Ok(user) => {
+                    println!("created user {} (id {})", user.username, user.id);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::CreateApp {
+            name,
+            redirect_uris,
+            scopes,
+        } => {
+            let server = AuthServer::<S, _>::new(store, Config::default());
+            let app = AppRegistration {
+                client_name: name,
+                redirect_uris,
+                scopes: Some(scopes),
+                website: None,
+            };
+            match server.register_app(app, None).await {
+                Ok(app) => {
+                    println!("client_id:     {}", app.record.client_id);
+                    println!("client_secret: {}", app.client_secret);
+                    println!("scopes:        {}", app.record.scopes);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e.description),
+            }
+        }
+        Command::Revoke { token } => {
+            let hash = SecretHash::of(token.trim());
+            let found = match store.token_by_access(hash).await {
+                Ok(Some(t)) => Some((t, false)),
+                Ok(None) => match store.token_by_refresh(hash).await {
+                    Ok(t) => t.map(|t| (t, true)),
+                    Err(e) => return fail(e),
+                },
+                Err(e) => return fail(e),
+            };
+            let result = match &found {
+                Some((t, true)) => store.revoke_family(&t.family).await.map(|n| n > 0),
+                Some((t, false)) => store.revoke_token(&t.id).await,
+                None => return fail("no such token"),
+            };
+            match result {
+                Ok(_) => {
+                    println!("revoked");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
