@@ -119,10 +119,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             .as_deref()
             .ok_or_else(|| page("client_id is missing"))?;
         let client = self
-            .store
             .client(client_id)
             .await
-            .map_err(|e| AuthorizeError::Page(e.into()))?
+            .map_err(AuthorizeError::Page)?
             .ok_or_else(|| AuthorizeError::Page(OAuthError::invalid_client()))?;
         let redirect_uri = match (&req.redirect_uri, client.redirect_uris.as_slice()) {
             (Some(uri), registered) if registered.iter().any(|r| r == uri) => uri.clone(),

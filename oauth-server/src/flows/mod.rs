@@ -8,8 +8,9 @@ mod authorize;
 mod error;
 mod token;
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use self::apps::{AppRegistration, OOB, RegisteredApp};
@@ -26,14 +27,21 @@ use scope_runtime::Scope;
 pub struct AuthServer<S: Scope, St: Store> {
     store: Arc<St>,
     config: Arc<Config>,
+    /// Registered clients, read on every token request; clients are never
+    /// changed after registration, so entries never go stale.
+    clients: Arc<Mutex<HashMap<String, ClientRecord>>>,
     _scope: PhantomData<fn() -> S>,
 }
+
+/// Clients kept in memory at most.
+const CLIENT_CACHE: usize = 10_000;
 
 impl<S: Scope, St: Store> Clone for AuthServer<S, St> {
     fn clone(&self) -> Self {
         Self {
             store: Arc::clone(&self.store),
             config: Arc::clone(&self.config),
+            clients: Arc::clone(&self.clients),
             _scope: PhantomData,
         }
     }
@@ -60,6 +68,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         Self {
             store: Arc::new(store),
             config: Arc::new(config),
+            clients: Arc::default(),
             _scope: PhantomData,
         }
     }
@@ -79,6 +88,31 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         &self.config
     }
 
+    /// The client with this id, from memory when it was seen before.
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, OAuthError> {
+        let cached = self
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client_id)
+            .cloned();
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let client = self.store.client(client_id).await?;
+        if let Some(c) = &client {
+            let mut cache = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= CLIENT_CACHE {
+                cache.clear();
+            }
+            cache.insert(c.client_id.clone(), c.clone());
+        }
+        Ok(client)
+    }
+
     /// Authenticates a client by id and secret (HTTP Basic or form fields,
     /// RFC 6749 §2.3.1); the secret is compared in constant time against its
     /// stored hash.
@@ -91,7 +125,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         client_id: &str,
         secret: Option<&str>,
     ) -> Result<ClientRecord, OAuthError> {
-        let client = self.store.client(client_id).await?;
+        let client = self.client(client_id).await?;
         // Hash even for an unknown client, so timing does not tell.
         let presented = SecretHash::of(secret.unwrap_or_default());
         match client {

@@ -10,6 +10,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::primitives::{
     ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
@@ -20,9 +21,57 @@ use crate::secret::SecretHash;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// A [`Store`] in one SQLite file.
+///
+/// New tokens go through a group-commit writer: concurrent inserts are
+/// batched into one transaction, so one `fsync` makes a whole batch durable
+/// and every caller is answered only after its batch committed.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: mpsc::Sender<Pending>,
+}
+
+type Pending = (TokenRecord, oneshot::Sender<Result<(), StoreError>>);
+
+/// Largest batch of one commit.
+const MAX_BATCH: usize = 512;
+
+/// Commits queued token inserts in batches until every sender is gone.
+async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let result = commit_batch(&pool, &batch).await;
+        for (_, reply) in batch.drain(..) {
+            // A caller that gave up (request cancelled) is no error.
+            let _ = reply.send(match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Backend(e.to_string())),
+            });
+        }
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, batch: &[Pending]) -> Result<(), StoreError> {
+    // One multi-row INSERT per batch (11 parameters a row, well under
+    // SQLite's 32766-parameter limit at MAX_BATCH rows).
+    let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
+    );
+    builder.push_values(batch, |mut row, (t, _)| {
+        row.push_bind(t.id.clone())
+            .push_bind(t.access_hash.as_bytes().to_vec())
+            .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+            .push_bind(t.client_id.clone())
+            .push_bind(t.user_id)
+            .push_bind(t.scopes.clone())
+            .push_bind(t.created_at)
+            .push_bind(t.expires_at)
+            .push_bind(t.family.clone())
+            .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+            .push_bind(t.revoked);
+    });
+    builder.build().execute(pool).await.map_err(backend)?;
+    Ok(())
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -138,7 +187,9 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(group_commit(pool.clone(), queue));
+        Ok(Self { pool, writer })
     }
 
     /// The connection pool, for operators' tools.
@@ -263,7 +314,13 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
-        insert_token(&self.pool, &t).await
+        let (reply, done) = oneshot::channel();
+        self.writer
+            .send((t, reply))
+            .await
+            .map_err(|_| StoreError::Backend("the token writer stopped".into()))?;
+        done.await
+            .map_err(|_| StoreError::Backend("the token writer stopped".into()))?
     }
 
     async fn token_by_access(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
