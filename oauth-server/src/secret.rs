@@ -29,6 +29,21 @@ pub fn generate() -> Result<String, RandomError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A new identifier that is unique and increases with time: 16 hex digits
+/// of nanoseconds since the epoch, then 16 random hex digits. Not a secret;
+/// its order keeps index inserts at the end of the B-tree.
+///
+/// # Errors
+/// [`RandomError`] if the OS generator fails.
+pub fn ordered_id() -> Result<String, RandomError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(RandomError)?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    Ok(format!("{:016x}{:016x}", nanos as u64, u64::from_be_bytes(bytes)))
+}
+
 /// The SHA-256 of a secret: what the store keeps instead of the secret.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SecretHash([u8; 32]);
@@ -130,6 +145,15 @@ mod tests {
             a.bytes()
                 .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         );
+    }
+
+    #[test]
+    fn ordered_ids_increase() {
+        let a = ordered_id().expect("random");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        let b = ordered_id().expect("random");
+        assert!(a < b);
+        assert_eq!(a.len(), 32);
     }
 
     #[test]

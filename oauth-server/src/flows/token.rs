@@ -140,7 +140,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         let created_at = now();
         let lifetime = self.lifetime();
         let record = TokenRecord {
-            id: secret::generate()?,
+            id: secret::ordered_id()?,
             access_hash: SecretHash::of(&access),
             refresh_hash: refresh_token.as_deref().map(SecretHash::of),
             client_id: client.client_id.clone(),
@@ -150,7 +150,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             expires_at: Some(created_at.saturating_add(lifetime)),
             family: match family {
                 Some(f) => f,
-                None => secret::generate()?,
+                None => secret::ordered_id()?,
             },
             code_hash,
             revoked: false,
