@@ -28,50 +28,133 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    writer: mpsc::Sender<Pending>,
+    writer: mpsc::Sender<Write>,
 }
 
-type Pending = (TokenRecord, oneshot::Sender<Result<(), StoreError>>);
+/// A write that goes through the group-commit writer.
+#[derive(Debug)]
+enum Write {
+    /// Insert a new token.
+    Token(TokenRecord, oneshot::Sender<Result<(), StoreError>>),
+    /// Spend an authorization code.
+    Consume(SecretHash, oneshot::Sender<Result<Consumed, StoreError>>),
+}
 
 /// Largest batch of one commit.
 const MAX_BATCH: usize = 512;
 
-/// Commits queued token inserts in batches until every sender is gone.
-async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+/// Commits queued writes in batches until every sender is gone: one
+/// transaction, one `fsync`, then every caller of the batch is answered.
+async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let result = commit_batch(&pool, &batch).await;
-        for (_, reply) in batch.drain(..) {
+        for (write, outcome) in batch.drain(..).zip(result.iter_outcomes()) {
             // A caller that gave up (request cancelled) is no error.
-            let _ = reply.send(match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(StoreError::Backend(e.to_string())),
-            });
+            match (write, outcome) {
+                (Write::Token(_, reply), Ok(_)) => {
+                    let _ = reply.send(Ok(()));
+                }
+                (Write::Consume(_, reply), Ok(consumed)) => {
+                    let _ = reply.send(Ok(consumed.unwrap_or(Consumed::Unknown)));
+                }
+                (Write::Token(_, reply), Err(e)) => {
+                    let _ = reply.send(Err(StoreError::Backend(e)));
+                }
+                (Write::Consume(_, reply), Err(e)) => {
+                    let _ = reply.send(Err(StoreError::Backend(e)));
+                }
+            }
         }
     }
 }
 
-async fn commit_batch(pool: &SqlitePool, batch: &[Pending]) -> Result<(), StoreError> {
-    // One multi-row INSERT per batch (11 parameters a row, well under
-    // SQLite's 32766-parameter limit at MAX_BATCH rows).
-    let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
-    );
-    builder.push_values(batch, |mut row, (t, _)| {
-        row.push_bind(t.id.clone())
-            .push_bind(t.access_hash.as_bytes().to_vec())
-            .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-            .push_bind(t.client_id.clone())
-            .push_bind(t.user_id)
-            .push_bind(t.scopes.clone())
-            .push_bind(t.created_at)
-            .push_bind(t.expires_at)
-            .push_bind(t.family.clone())
-            .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-            .push_bind(t.revoked);
-    });
-    builder.build().execute(pool).await.map_err(backend)?;
-    Ok(())
+/// What a batch produced: for each write, the consumed code (if it was a
+/// consumption), or the batch's error for all of them.
+enum BatchResult {
+    Committed(Vec<Option<Consumed>>),
+    Failed(String),
+}
+
+impl BatchResult {
+    fn iter_outcomes(&self) -> Box<dyn Iterator<Item = Result<Option<Consumed>, String>> + '_> {
+        match self {
+            Self::Committed(v) => Box::new(v.iter().map(|c| Ok(c.clone()))),
+            Self::Failed(e) => Box::new(std::iter::repeat_with(move || Err(e.clone()))),
+        }
+    }
+}
+
+async fn commit_batch(pool: &SqlitePool, batch: &[Write]) -> BatchResult {
+    match try_commit_batch(pool, batch).await {
+        Ok(v) => BatchResult::Committed(v),
+        Err(e) => BatchResult::Failed(e.to_string()),
+    }
+}
+
+async fn try_commit_batch(pool: &SqlitePool, batch: &[Write]) -> Result<Vec<Option<Consumed>>, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for write in batch {
+        outcomes.push(match write {
+            Write::Consume(hash, _) => Some(consume_code(&mut tx, *hash).await?),
+            Write::Token(..) => None,
+        });
+    }
+    let tokens: Vec<&TokenRecord> = batch
+        .iter()
+        .filter_map(|w| match w {
+            Write::Token(t, _) => Some(t),
+            Write::Consume(..) => None,
+        })
+        .collect();
+    if !tokens.is_empty() {
+        // One multi-row INSERT (11 parameters a row, well under SQLite's
+        // 32766-parameter limit at MAX_BATCH rows).
+        let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
+        );
+        builder.push_values(tokens, |mut row, t| {
+            row.push_bind(t.id.clone())
+                .push_bind(t.access_hash.as_bytes().to_vec())
+                .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+                .push_bind(t.client_id.clone())
+                .push_bind(t.user_id)
+                .push_bind(t.scopes.clone())
+                .push_bind(t.created_at)
+                .push_bind(t.expires_at)
+                .push_bind(t.family.clone())
+                .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+                .push_bind(t.revoked);
+        });
+        builder.build().execute(&mut *tx).await.map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)?;
+    Ok(outcomes)
+}
+
+/// Spends a code inside a transaction: exactly one caller flips `used`.
+async fn consume_code(tx: &mut sqlx::SqliteConnection, code_hash: SecretHash) -> Result<Consumed, StoreError> {
+    let key = code_hash.as_bytes().as_slice();
+    if let Some(row) = sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?
+    {
+        return Ok(Consumed::Fresh(code_from(&row)?));
+    }
+    Ok(
+        match sqlx::query("SELECT * FROM codes WHERE code_hash = ?")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
+        {
+            Some(row) => Consumed::Replayed(code_from(&row)?),
+            None => Consumed::Unknown,
+        },
+    )
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -296,34 +379,19 @@ impl Store for SqliteStore {
     }
 
     async fn consume_code(&self, code_hash: SecretHash) -> Result<Consumed, StoreError> {
-        let key = code_hash.as_bytes().as_slice();
-        // One statement: exactly one concurrent caller flips `used`.
-        if let Some(row) =
-            sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?
-        {
-            return Ok(Consumed::Fresh(code_from(&row)?));
-        }
-        Ok(
-            match sqlx::query("SELECT * FROM codes WHERE code_hash = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?
-            {
-                Some(row) => Consumed::Replayed(code_from(&row)?),
-                None => Consumed::Unknown,
-            },
-        )
+        let (reply, done) = oneshot::channel();
+        self.writer
+            .send(Write::Consume(code_hash, reply))
+            .await
+            .map_err(|_| StoreError::Backend("the writer stopped".into()))?;
+        done.await
+            .map_err(|_| StoreError::Backend("the writer stopped".into()))?
     }
 
     async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
         let (reply, done) = oneshot::channel();
         self.writer
-            .send((t, reply))
+            .send(Write::Token(t, reply))
             .await
             .map_err(|_| StoreError::Backend("the token writer stopped".into()))?;
         done.await
