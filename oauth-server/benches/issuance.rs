@@ -27,19 +27,36 @@ struct Outcome {
     elapsed: Duration,
 }
 
-async fn drive(url: String, forms: Vec<Vec<(&'static str, String)>>, auth: (String, String)) -> Outcome {
+async fn drive(
+    url: String,
+    forms: Vec<Vec<(&'static str, String)>>,
+    auth: (String, String),
+) -> Outcome {
     let queue = Arc::new(Mutex::new(forms));
     let ok = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (queue, ok, errors, url, auth) = (queue.clone(), ok.clone(), errors.clone(), url.clone(), auth.clone());
+            let (queue, ok, errors, url, auth) = (
+                queue.clone(),
+                ok.clone(),
+                errors.clone(),
+                url.clone(),
+                auth.clone(),
+            );
             tokio::spawn(async move {
                 let http = reqwest::Client::new();
                 loop {
-                    let Some(form) = queue.lock().await.pop() else { break };
-                    let r = http.post(&url).basic_auth(&auth.0, Some(&auth.1)).form(&form).send().await;
+                    let Some(form) = queue.lock().await.pop() else {
+                        break;
+                    };
+                    let r = http
+                        .post(&url)
+                        .basic_auth(&auth.0, Some(&auth.1))
+                        .form(&form)
+                        .send()
+                        .await;
                     match r {
                         Ok(r) if r.status().is_success() => ok.fetch_add(1, Ordering::Relaxed),
                         _ => errors.fetch_add(1, Ordering::Relaxed),
@@ -75,14 +92,23 @@ async fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(20_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::connect(&format!("sqlite://{}", dir.path().join("bench.db").display()))
+    let store = SqliteStore::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .await
+    .expect("sqlite");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .expect("sqlite");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = AuthServer::<MastodonScope, _>::new(store, Config::new(base.clone()));
     let hash = secret::hash_password("bench password").expect("hash");
-    let user = server.store().create_user("bench", &hash, false).await.expect("user");
+    let user = server
+        .store()
+        .create_user("bench", &hash, false)
+        .await
+        .expect("user");
     let app = server
         .register_app(
             AppRegistration {
@@ -124,7 +150,12 @@ async fn main() {
     let exchange = drive(url.clone(), forms, credentials.clone()).await;
     report("authorization_code", &exchange);
     let cc = (0..codes)
-        .map(|_| vec![("grant_type", "client_credentials".to_owned()), ("scope", "read".to_owned())])
+        .map(|_| {
+            vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("scope", "read".to_owned()),
+            ]
+        })
         .collect();
     let client_credentials = drive(url, cc, credentials).await;
     report("client_credentials", &client_credentials);

@@ -41,7 +41,11 @@ pub fn ordered_id() -> Result<String, RandomError> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    Ok(format!("{:016x}{:016x}", nanos as u64, u64::from_be_bytes(bytes)))
+    Ok(format!(
+        "{:016x}{:016x}",
+        nanos as u64,
+        u64::from_be_bytes(bytes)
+    ))
 }
 
 /// The SHA-256 of a secret: what the store keeps instead of the secret.

@@ -92,7 +92,10 @@ async fn commit_batch(pool: &SqlitePool, batch: &[Write]) -> BatchResult {
     }
 }
 
-async fn try_commit_batch(pool: &SqlitePool, batch: &[Write]) -> Result<Vec<Option<Consumed>>, StoreError> {
+async fn try_commit_batch(
+    pool: &SqlitePool,
+    batch: &[Write],
+) -> Result<Vec<Option<Consumed>>, StoreError> {
     let mut tx = pool.begin().await.map_err(backend)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for write in batch {
@@ -134,13 +137,17 @@ async fn try_commit_batch(pool: &SqlitePool, batch: &[Write]) -> Result<Vec<Opti
 }
 
 /// Spends a code inside a transaction: exactly one caller flips `used`.
-async fn consume_code(tx: &mut sqlx::SqliteConnection, code_hash: SecretHash) -> Result<Consumed, StoreError> {
+async fn consume_code(
+    tx: &mut sqlx::SqliteConnection,
+    code_hash: SecretHash,
+) -> Result<Consumed, StoreError> {
     let key = code_hash.as_bytes().as_slice();
-    if let Some(row) = sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?
+    if let Some(row) =
+        sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?
     {
         return Ok(Consumed::Fresh(code_from(&row)?));
     }
