@@ -35,7 +35,7 @@ pub struct SqliteStore {
 #[derive(Debug)]
 enum Write {
     /// Insert a new token.
-    Token(TokenRecord, oneshot::Sender<Result<(), StoreError>>),
+    Token(Box<TokenRecord>, oneshot::Sender<Result<(), StoreError>>),
     /// Spend an authorization code.
     Consume(SecretHash, oneshot::Sender<Result<Consumed, StoreError>>),
 }
@@ -107,7 +107,7 @@ async fn try_commit_batch(
     let tokens: Vec<&TokenRecord> = batch
         .iter()
         .filter_map(|w| match w {
-            Write::Token(t, _) => Some(t),
+            Write::Token(t, _) => Some(&**t),
             Write::Consume(..) => None,
         })
         .collect();
@@ -398,7 +398,7 @@ impl Store for SqliteStore {
     async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
         let (reply, done) = oneshot::channel();
         self.writer
-            .send(Write::Token(t, reply))
+            .send(Write::Token(Box::new(t), reply))
             .await
             .map_err(|_| StoreError::Backend("the token writer stopped".into()))?;
         done.await
