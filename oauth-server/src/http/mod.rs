@@ -11,11 +11,14 @@
 //! | `POST /oauth/revoke` | RFC 7009 |
 //! | `POST /oauth/introspect` | RFC 7662 |
 //! | `GET /.well-known/oauth-authorization-server` | RFC 8414 |
+//! | `GET`, `POST /settings/applications/new` | personal application token (page) |
+//! | `POST /api/v1/oauth/apps/personal` | personal application token (API, with a user token) |
 
 mod api;
 mod error;
 mod page;
 mod params;
+mod personal;
 
 use std::sync::Arc;
 
@@ -93,6 +96,14 @@ pub fn router<S: Scope, St: Store, Outer>(server: AuthServer<S, St>) -> Router<O
         .route(
             "/.well-known/oauth-authorization-server",
             get(api::metadata::<S, St>),
+        )
+        .route(
+            "/settings/applications/new",
+            get(personal::show::<S, St>).post(personal::create::<S, St>),
+        )
+        .route(
+            "/api/v1/oauth/apps/personal",
+            post(personal::create_api::<S, St>),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

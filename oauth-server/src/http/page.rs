@@ -45,7 +45,7 @@ impl Sessions {
     }
 
     /// The session of the request's cookie, if live: `(user, csrf)`.
-    fn get(&self, headers: &HeaderMap) -> Option<(SecretHash, Option<i64>, String)> {
+    pub(crate) fn get(&self, headers: &HeaderMap) -> Option<(SecretHash, Option<i64>, String)> {
         let id = cookie(headers)?;
         let key = SecretHash::of(&id);
         let map = self.lock();
@@ -54,7 +54,7 @@ impl Sessions {
     }
 
     /// A new session; returns its cookie value and CSRF token.
-    fn create(&self, user_id: Option<i64>) -> Result<(String, String), OAuthError> {
+    pub(crate) fn create(&self, user_id: Option<i64>) -> Result<(String, String), OAuthError> {
         let id = secret::generate()?;
         let csrf = secret::generate()?;
         let mut map = self.lock();
@@ -80,13 +80,13 @@ impl Sessions {
     }
 
     /// Whether `username` may try a password now.
-    fn may_try(&self, username: &str) -> bool {
+    pub(crate) fn may_try(&self, username: &str) -> bool {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.get(username)
             .is_none_or(|(n, since)| *n < LOGIN_FAILURES || since.elapsed() > LOGIN_WINDOW)
     }
 
-    fn failed(&self, username: &str) {
+    pub(crate) fn failed(&self, username: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let entry = map
             .entry(username.to_owned())
@@ -97,7 +97,7 @@ impl Sessions {
         entry.0 += 1;
     }
 
-    fn succeeded(&self, username: &str) {
+    pub(crate) fn succeeded(&self, username: &str) {
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -116,7 +116,7 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn set_cookie(id: &str, secure: bool) -> HeaderValue {
+pub(crate) fn set_cookie(id: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
@@ -124,7 +124,7 @@ fn set_cookie(id: &str, secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -142,14 +142,14 @@ fn escape(s: &str) -> String {
 /// An HTML page of the authorization server, with the headers every such
 /// page carries.
 pub(crate) struct Page {
-    status: StatusCode,
+    pub(crate) status: StatusCode,
     title: String,
     body: String,
-    cookie: Option<HeaderValue>,
+    pub(crate) cookie: Option<HeaderValue>,
 }
 
 impl Page {
-    fn new(status: StatusCode, title: &str, body: String) -> Self {
+    pub(crate) fn new(status: StatusCode, title: &str, body: String) -> Self {
         Self {
             status,
             title: title.to_owned(),
@@ -158,7 +158,7 @@ impl Page {
         }
     }
 
-    fn error(e: &OAuthError) -> Self {
+    pub(crate) fn error(e: &OAuthError) -> Self {
         Self::new(
             e.status,
             "Authorization error",
@@ -459,7 +459,7 @@ pub(crate) async fn decide<S: Scope, St: Store>(
     response
 }
 
-async fn login<S: Scope, St: Store>(
+pub(crate) async fn login<S: Scope, St: Store>(
     server: &AuthServer<S, St>,
     username: &str,
     password: &str,

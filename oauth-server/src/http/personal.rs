@@ -1,0 +1,220 @@
+//! Funkwhale's personal application tokens: a logged-in user creates an
+//! application for themself and receives an access token directly, on the
+//! page `/settings/applications/new` or through its API equivalent
+//! `POST /api/v1/oauth/apps/personal` (with a bearer token of the user; the
+//! new token can only get scopes that token grants).
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use scope_runtime::token::{TokenError, TokenValidator};
+use scope_runtime::{Scope, ScopeSet};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use super::HttpState;
+use super::error::Rejection;
+use super::page::{Page, escape, login, set_cookie};
+use super::params::Params;
+use crate::flows::{AppRegistration, OAuthError};
+use crate::primitives::Store;
+use crate::validator::StoreValidator;
+
+/// The redirect URI of personal applications: they never redirect.
+const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
+
+fn form(csrf: &str, login_fields: bool, message: Option<&str>) -> Page {
+    let mut body = String::new();
+    if let Some(m) = message {
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            escape(m)
+        ));
+    }
+    body.push_str(
+        "<p>Create an application for yourself and get an access token for it at once.</p>\
+         <form method=\"post\" action=\"/settings/applications/new\">",
+    );
+    body.push_str(&format!(
+        "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
+        escape(csrf)
+    ));
+    if login_fields {
+        body.push_str(
+            "<label for=\"username\">Username</label>\
+             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
+             <label for=\"password\">Password</label>\
+             <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>",
+        );
+    }
+    body.push_str(
+        "<label for=\"name\">Application name</label>\
+         <input type=\"text\" id=\"name\" name=\"name\" required>\
+         <label for=\"scopes\">Scopes (space separated)</label>\
+         <input type=\"text\" id=\"scopes\" name=\"scopes\" value=\"read\">\
+         <div class=\"actions\"><button class=\"approve\" type=\"submit\">Create</button></div></form>",
+    );
+    Page::new(StatusCode::OK, "New application", body)
+}
+
+/// `GET /settings/applications/new`.
+pub(crate) async fn show<S: Scope, St: Store>(
+    State(state): State<HttpState<S, St>>,
+    headers: HeaderMap,
+) -> Response {
+    match state.sessions.get(&headers) {
+        Some((_, user, csrf)) => form(&csrf, user.is_none(), None).into_response(),
+        None => match state.sessions.create(None) {
+            Ok((id, csrf)) => {
+                let mut page = form(&csrf, true, None);
+                page.cookie = Some(set_cookie(&id, state.secure_cookies()));
+                page.into_response()
+            }
+            Err(e) => Page::error(&e).into_response(),
+        },
+    }
+}
+
+/// `POST /settings/applications/new`.
+pub(crate) async fn create<S: Scope, St: Store>(
+    State(state): State<HttpState<S, St>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let Some((_, user, csrf)) = state.sessions.get(&headers) else {
+        return Page::error(&OAuthError {
+            status: StatusCode::FORBIDDEN,
+            ..OAuthError::invalid_request("the form expired; reload it and try again")
+        })
+        .into_response();
+    };
+    if !bool::from(
+        params
+            .get("csrf_token")
+            .unwrap_or_default()
+            .as_bytes()
+            .ct_eq(csrf.as_bytes()),
+    ) {
+        return Page::error(&OAuthError {
+            status: StatusCode::FORBIDDEN,
+            ..OAuthError::invalid_request("the form expired; reload it and try again")
+        })
+        .into_response();
+    }
+    let user_id = match (user, params.get("username"), params.get("password")) {
+        (Some(id), _, _) => id,
+        (None, Some(username), Some(password)) => {
+            if !state.sessions.may_try(username) {
+                let mut page = form(
+                    &csrf,
+                    true,
+                    Some("Too many failed logins; wait a few minutes."),
+                );
+                page.status = StatusCode::TOO_MANY_REQUESTS;
+                return page.into_response();
+            }
+            match login(&state.server, username, password).await {
+                Ok(Some(id)) => {
+                    state.sessions.succeeded(username);
+                    id
+                }
+                Ok(None) => {
+                    state.sessions.failed(username);
+                    let mut page = form(&csrf, true, Some("Wrong username or password."));
+                    page.status = StatusCode::UNAUTHORIZED;
+                    return page.into_response();
+                }
+                Err(e) => return Page::error(&e).into_response(),
+            }
+        }
+        _ => return form(&csrf, true, Some("Log in first.")).into_response(),
+    };
+    let app = AppRegistration {
+        client_name: params.owned("name").unwrap_or_default(),
+        redirect_uris: vec![OOB.into()],
+        scopes: params.owned("scopes"),
+        website: None,
+    };
+    match state.server.personal_token(user_id, app).await {
+        Ok((app, token)) => Page::new(
+            StatusCode::OK,
+            "Application created",
+            format!(
+                "<p>Access token of <strong>{}</strong> (scopes <code>{}</code>). It is shown once:</p>\
+                 <p class=\"code\" id=\"token\">{}</p>",
+                escape(&app.record.name),
+                escape(&token.scope),
+                escape(&token.access_token)
+            ),
+        )
+        .into_response(),
+        Err(e) => form(&csrf, false, Some(&e.description)).into_response(),
+    }
+}
+
+/// `POST /api/v1/oauth/apps/personal`: the API equivalent, authenticated by
+/// a bearer token of the user.
+pub(crate) async fn create_api<S: Scope, St: Store>(
+    State(state): State<HttpState<S, St>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    let unauthorized = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(http::header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+            Json(json!({ "error": "invalid_token", "error_description": "a user token is required" })),
+        )
+            .into_response()
+    };
+    let Some(token) = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned())
+    else {
+        return unauthorized();
+    };
+    let validator = StoreValidator::new(state.server.store_arc());
+    let principal = match TokenValidator::<S>::validate(&validator, &token).await {
+        Ok(p) => p,
+        Err(TokenError::Unavailable(_)) => {
+            return Rejection(OAuthError::unavailable()).into_response();
+        }
+        Err(_) => return unauthorized(),
+    };
+    let Some(user_id) = principal.user_id().and_then(|u| u.parse::<i64>().ok()) else {
+        return unauthorized();
+    };
+    // The new token may not grant more than the token asking for it.
+    let asked = match ScopeSet::<S>::parse_requested(params.get("scopes").unwrap_or_default()) {
+        Ok(s) => s,
+        Err(_) => return Rejection(OAuthError::invalid_scope()).into_response(),
+    };
+    if !principal.scopes().grants_all(&asked) {
+        return Rejection(OAuthError {
+            status: StatusCode::FORBIDDEN,
+            ..OAuthError::invalid_scope()
+        })
+        .into_response();
+    }
+    let app = AppRegistration {
+        client_name: params.owned("name").unwrap_or_default(),
+        redirect_uris: vec![OOB.into()],
+        scopes: Some(asked.to_string()),
+        website: None,
+    };
+    match state.server.personal_token(user_id, app).await {
+        Ok((app, token)) => Json(json!({
+            "client_id": app.record.client_id,
+            "client_secret": app.client_secret,
+            "name": app.record.name,
+            "scopes": app.record.scopes,
+            "token": token.access_token,
+        }))
+        .into_response(),
+        Err(e) => Rejection(e).into_response(),
+    }
+}
