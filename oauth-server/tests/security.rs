@@ -632,3 +632,105 @@ async fn funkwhale_paths() {
         .expect("token");
     assert_eq!(r.status(), 200);
 }
+
+/// Concurrent replays of one code: at most one exchange succeeds, and since
+/// the code was replayed, what it issued ends up revoked.
+#[tokio::test]
+async fn concurrent_code_replays_leave_no_live_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = common::start_sqlite(&dir).await;
+    let app = pod.register("read", REDIRECT).await;
+    let location = pod
+        .consent(&authorize_url(&pod.base, &app.client_id, REDIRECT, ""))
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (http, url, code, id, secret) = (
+                pod.http.clone(),
+                pod.url("/oauth/token"),
+                code.clone(),
+                app.client_id.clone(),
+                app.client_secret.clone(),
+            );
+            tokio::spawn(async move {
+                let r = http
+                    .post(url)
+                    .basic_auth(id, Some(secret))
+                    .form(&[
+                        ("grant_type", "authorization_code"),
+                        ("code", code.as_str()),
+                        ("redirect_uri", REDIRECT),
+                    ])
+                    .send()
+                    .await
+                    .expect("token");
+                let ok = r.status() == 200;
+                let v: Value = r.json().await.expect("json");
+                ok.then(|| v["access_token"].as_str().expect("token").to_owned())
+            })
+        })
+        .collect();
+    let mut issued = Vec::new();
+    for t in tasks {
+        if let Some(token) = t.await.expect("join") {
+            issued.push(token);
+        }
+    }
+    assert!(
+        issued.len() <= 1,
+        "{} exchanges of one code succeeded",
+        issued.len()
+    );
+    for token in issued {
+        let r = pod
+            .http
+            .get(pod.url("/api/v1/apps/verify_credentials"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("verify");
+        assert_eq!(r.status(), 401, "a token of a replayed code is alive");
+    }
+}
+
+/// Another client cannot burn someone else's code.
+#[tokio::test]
+async fn a_foreign_client_cannot_spend_a_code() {
+    let pod = common::start().await;
+    let victim = pod.register("read", REDIRECT).await;
+    let attacker = pod.register("read", REDIRECT).await;
+    let location = pod
+        .consent(&authorize_url(&pod.base, &victim.client_id, REDIRECT, ""))
+        .await;
+    let code = query_param(&location, "code").expect("code");
+    let exchange = |app: &common::App| {
+        let pod = &pod;
+        let (id, secret, code) = (
+            app.client_id.clone(),
+            app.client_secret.clone(),
+            code.clone(),
+        );
+        async move {
+            pod.http
+                .post(pod.url("/oauth/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                ])
+                .send()
+                .await
+                .expect("token")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(exchange(&attacker).await, 400);
+    assert_eq!(
+        exchange(&victim).await,
+        200,
+        "the victim's code still works"
+    );
+}

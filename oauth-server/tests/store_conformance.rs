@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use oauth_server::primitives::{
-    CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
+    CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
 };
 use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{MemoryStore, SqliteStore};
@@ -38,6 +38,14 @@ fn token(id: &str, access: &str, refresh: Option<&str>, family: &str) -> TokenRe
         family: family.into(),
         code_hash: Some(SecretHash::of("the-code")),
         revoked: false,
+    }
+}
+
+/// A token issued from the code `code`.
+fn token_of(code: &str, id: &str, access: &str) -> TokenRecord {
+    TokenRecord {
+        code_hash: Some(SecretHash::of(code)),
+        ..token(id, access, None, id)
     }
 }
 
@@ -87,25 +95,49 @@ async fn clients_and_users<S: Store>(store: S) {
 async fn codes_are_single_use<S: Store>(store: S) {
     store.insert_code(code("abc")).await.expect("insert");
     assert_eq!(
+        store.code(SecretHash::of("abc")).await.expect("code"),
+        Some((code("abc"), false))
+    );
+    let issued = store
+        .redeem_code(SecretHash::of("abc"), token_of("abc", "c1", "ca1"))
+        .await
+        .expect("redeem");
+    assert_eq!(issued, Redeemed::Issued);
+    assert_eq!(
         store
-            .consume_code(SecretHash::of("abc"))
+            .code(SecretHash::of("abc"))
             .await
-            .expect("consume"),
-        Consumed::Fresh(code("abc"))
+            .expect("code")
+            .map(|c| c.1),
+        Some(true)
+    );
+    // A replay revokes what the code issued and stores nothing.
+    let replay = store
+        .redeem_code(SecretHash::of("abc"), token_of("abc", "c2", "ca2"))
+        .await
+        .expect("redeem");
+    assert_eq!(replay, Redeemed::Replayed);
+    assert!(
+        store
+            .token_by_access(SecretHash::of("ca1"))
+            .await
+            .expect("q")
+            .expect("first")
+            .revoked
+    );
+    assert!(
+        store
+            .token_by_access(SecretHash::of("ca2"))
+            .await
+            .expect("q")
+            .is_none()
     );
     assert_eq!(
         store
-            .consume_code(SecretHash::of("abc"))
+            .redeem_code(SecretHash::of("zzz"), token_of("zzz", "c3", "ca3"))
             .await
-            .expect("consume"),
-        Consumed::Replayed(code("abc"))
-    );
-    assert_eq!(
-        store
-            .consume_code(SecretHash::of("zzz"))
-            .await
-            .expect("consume"),
-        Consumed::Unknown
+            .expect("redeem"),
+        Redeemed::Unknown
     );
 }
 
@@ -113,18 +145,31 @@ async fn concurrent_consumers_get_one_fresh_code<S: Store>(store: S) {
     let store = Arc::new(store);
     store.insert_code(code("race")).await.expect("insert");
     let tasks: Vec<_> = (0..16)
-        .map(|_| {
+        .map(|i| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.consume_code(SecretHash::of("race")).await })
+            tokio::spawn(async move {
+                let t = token_of("race", &format!("r{i}"), &format!("ra{i}"));
+                store.redeem_code(SecretHash::of("race"), t).await
+            })
         })
         .collect();
-    let mut fresh = 0;
+    let mut issued = 0;
     for t in tasks {
-        if let Consumed::Fresh(_) = t.await.expect("join").expect("consume") {
-            fresh += 1;
+        if t.await.expect("join").expect("redeem") == Redeemed::Issued {
+            issued += 1;
         }
     }
-    assert_eq!(fresh, 1);
+    assert_eq!(issued, 1);
+    // Fifteen replays: whatever the code issued is revoked.
+    for i in 0..16 {
+        if let Some(t) = store
+            .token_by_access(SecretHash::of(&format!("ra{i}")))
+            .await
+            .expect("q")
+        {
+            assert!(t.revoked, "token {i} survived the replays");
+        }
+    }
 }
 
 async fn tokens_rotate_and_revoke<S: Store>(store: S) {

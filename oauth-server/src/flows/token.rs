@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{AuthServer, OAuthError, now};
-use crate::primitives::{ClientRecord, CodeRecord, Consumed, Rotated, Store, TokenRecord};
+use crate::primitives::{ClientRecord, CodeRecord, Redeemed, Rotated, Store, TokenRecord};
 use crate::secret::{self, SecretHash};
 
 /// The form of `POST /oauth/token`. Unknown parameters are ignored
@@ -197,17 +197,21 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             .as_deref()
             .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
         let hash = SecretHash::of(code);
-        let code = match self.store.consume_code(hash).await? {
-            Consumed::Fresh(code) => code,
-            Consumed::Replayed(_) => {
-                // RFC 6749 §4.1.2: a code used twice revokes what it issued.
-                let n = self.store.revoke_by_code(hash).await?;
-                tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
-                return Err(OAuthError::invalid_grant());
-            }
-            Consumed::Unknown => return Err(OAuthError::invalid_grant()),
+        let Some((code, spent)) = self.store.code(hash).await? else {
+            return Err(OAuthError::invalid_grant());
         };
-        if code.client_id != client.client_id || code.expires_at <= now() {
+        // Another client learns nothing and changes nothing: it can neither
+        // spend the code nor trigger the replay revocation.
+        if code.client_id != client.client_id {
+            return Err(OAuthError::invalid_grant());
+        }
+        if spent {
+            // RFC 6749 §4.1.2: a code used twice revokes what it issued.
+            let n = self.store.revoke_by_code(hash).await?;
+            tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
+            return Err(OAuthError::invalid_grant());
+        }
+        if code.expires_at <= now() {
             return Err(OAuthError::invalid_grant());
         }
         match req.redirect_uri.as_deref() {
@@ -232,8 +236,16 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             None,
             Some(hash),
         )?;
-        self.store.insert_token(record).await?;
-        Ok(issued)
+        // Spending the code and storing the token is one atomic step: a
+        // concurrent replay either loses or revokes this very token.
+        match self.store.redeem_code(hash, record).await? {
+            Redeemed::Issued => Ok(issued),
+            Redeemed::Replayed => {
+                tracing::warn!(client_id = %client.client_id, "authorization code replayed concurrently");
+                Err(OAuthError::invalid_grant())
+            }
+            Redeemed::Unknown => Err(OAuthError::invalid_grant()),
+        }
     }
 
     async fn refresh(

@@ -120,13 +120,14 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
-/// The result of [`Store::consume_code`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Consumed {
-    /// First use: the code, now spent.
-    Fresh(CodeRecord),
-    /// The code was spent already: a replay.
-    Replayed(CodeRecord),
+/// The result of [`Store::redeem_code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeemed {
+    /// First use: the code is spent and the token stored, atomically.
+    Issued,
+    /// The code was spent already: a replay. Every token issued from the
+    /// code is now revoked, and the new token was not stored.
+    Replayed,
     /// No such code.
     Unknown,
 }
@@ -186,11 +187,20 @@ pub trait Store: Send + Sync + 'static {
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<UserRecord>, StoreError>> + Send;
     /// Stores a new authorization code.
     fn insert_code(&self, code: CodeRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Spends a code, atomically: exactly one caller gets [`Consumed::Fresh`].
-    fn consume_code(
+    /// The code with this hash, and whether it was spent.
+    fn code(
         &self,
         code_hash: SecretHash,
-    ) -> impl Future<Output = Result<Consumed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<(CodeRecord, bool)>, StoreError>> + Send;
+    /// Spends a code and stores the token issued for it, atomically: of
+    /// concurrent redemptions exactly one gets [`Redeemed::Issued`]; a
+    /// redemption of a spent code revokes what the code issued, including a
+    /// token stored in the same instant.
+    fn redeem_code(
+        &self,
+        code_hash: SecretHash,
+        token: TokenRecord,
+    ) -> impl Future<Output = Result<Redeemed, StoreError>> + Send;
     /// Stores a new token.
     fn insert_token(
         &self,

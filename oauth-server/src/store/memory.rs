@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
+    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
     UserRecord,
 };
 use crate::secret::SecretHash;
@@ -111,16 +111,32 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn consume_code(&self, code_hash: SecretHash) -> Result<Consumed, StoreError> {
+    async fn code(&self, code_hash: SecretHash) -> Result<Option<(CodeRecord, bool)>, StoreError> {
+        Ok(self.lock().codes.get(&code_hash).cloned())
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: SecretHash,
+        token: TokenRecord,
+    ) -> Result<Redeemed, StoreError> {
         let mut inner = self.lock();
-        Ok(match inner.codes.get_mut(&code_hash) {
-            None => Consumed::Unknown,
-            Some((code, used)) if *used => Consumed::Replayed(code.clone()),
-            Some((code, used)) => {
-                *used = true;
-                Consumed::Fresh(code.clone())
+        let Some((_, used)) = inner.codes.get_mut(&code_hash) else {
+            return Ok(Redeemed::Unknown);
+        };
+        if *used {
+            for t in inner
+                .tokens
+                .iter_mut()
+                .filter(|t| t.code_hash == Some(code_hash))
+            {
+                t.revoked = true;
             }
-        })
+            return Ok(Redeemed::Replayed);
+        }
+        *used = true;
+        inner.tokens.push(token);
+        Ok(Redeemed::Issued)
     }
 
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {

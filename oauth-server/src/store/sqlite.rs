@@ -13,7 +13,7 @@ use sqlx::{Row, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, Consumed, NewClient, Rotated, Store, StoreError, TokenRecord,
+    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
     UserRecord,
 };
 use crate::secret::SecretHash;
@@ -36,8 +36,12 @@ pub struct SqliteStore {
 enum Write {
     /// Insert a new token.
     Token(Box<TokenRecord>, oneshot::Sender<Result<(), StoreError>>),
-    /// Spend an authorization code.
-    Consume(SecretHash, oneshot::Sender<Result<Consumed, StoreError>>),
+    /// Spend an authorization code and store its token.
+    Redeem(
+        SecretHash,
+        Box<TokenRecord>,
+        oneshot::Sender<Result<Redeemed, StoreError>>,
+    ),
 }
 
 /// Largest batch of one commit.
@@ -55,13 +59,13 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
                 (Write::Token(_, reply), Ok(_)) => {
                     let _ = reply.send(Ok(()));
                 }
-                (Write::Consume(_, reply), Ok(consumed)) => {
-                    let _ = reply.send(Ok(consumed.unwrap_or(Consumed::Unknown)));
+                (Write::Redeem(_, _, reply), Ok(redeemed)) => {
+                    let _ = reply.send(Ok(redeemed.unwrap_or(Redeemed::Unknown)));
                 }
                 (Write::Token(_, reply), Err(e)) => {
                     let _ = reply.send(Err(StoreError::Backend(e)));
                 }
-                (Write::Consume(_, reply), Err(e)) => {
+                (Write::Redeem(_, _, reply), Err(e)) => {
                     let _ = reply.send(Err(StoreError::Backend(e)));
                 }
             }
@@ -69,17 +73,17 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
     }
 }
 
-/// What a batch produced: for each write, the consumed code (if it was a
-/// consumption), or the batch's error for all of them.
+/// What a batch produced: for each write, the redemption's outcome (if it
+/// was one), or the batch's error for all of them.
 enum BatchResult {
-    Committed(Vec<Option<Consumed>>),
+    Committed(Vec<Option<Redeemed>>),
     Failed(String),
 }
 
 impl BatchResult {
-    fn iter_outcomes(&self) -> Box<dyn Iterator<Item = Result<Option<Consumed>, String>> + '_> {
+    fn iter_outcomes(&self) -> Box<dyn Iterator<Item = Result<Option<Redeemed>, String>> + '_> {
         match self {
-            Self::Committed(v) => Box::new(v.iter().map(|c| Ok(c.clone()))),
+            Self::Committed(v) => Box::new(v.iter().map(|c| Ok(*c))),
             Self::Failed(e) => Box::new(std::iter::repeat_with(move || Err(e.clone()))),
         }
     }
@@ -95,29 +99,42 @@ async fn commit_batch(pool: &SqlitePool, batch: &[Write]) -> BatchResult {
 async fn try_commit_batch(
     pool: &SqlitePool,
     batch: &[Write],
-) -> Result<Vec<Option<Consumed>>, StoreError> {
+) -> Result<Vec<Option<Redeemed>>, StoreError> {
     let mut tx = pool.begin().await.map_err(backend)?;
     let mut outcomes = Vec::with_capacity(batch.len());
+    let mut tokens: Vec<TokenRecord> = Vec::new();
+    let mut replayed: Vec<SecretHash> = Vec::new();
     for write in batch {
         outcomes.push(match write {
-            Write::Consume(hash, _) => Some(consume_code(&mut tx, *hash).await?),
-            Write::Token(..) => None,
+            Write::Token(t, _) => {
+                tokens.push((**t).clone());
+                None
+            }
+            Write::Redeem(hash, t, _) => {
+                let outcome = redeem(&mut tx, *hash).await?;
+                match outcome {
+                    Redeemed::Issued => tokens.push((**t).clone()),
+                    Redeemed::Replayed => replayed.push(*hash),
+                    Redeemed::Unknown => {}
+                }
+                Some(outcome)
+            }
         });
     }
-    let tokens: Vec<&TokenRecord> = batch
-        .iter()
-        .filter_map(|w| match w {
-            Write::Token(t, _) => Some(&**t),
-            Write::Consume(..) => None,
-        })
-        .collect();
+    // A replay in this batch also revokes a token its code issued in this
+    // very batch.
+    for t in &mut tokens {
+        if t.code_hash.is_some_and(|h| replayed.contains(&h)) {
+            t.revoked = true;
+        }
+    }
     if !tokens.is_empty() {
         // One multi-row INSERT (11 parameters a row, well under SQLite's
         // 32766-parameter limit at MAX_BATCH rows).
         let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
         );
-        builder.push_values(tokens, |mut row, t| {
+        builder.push_values(&tokens, |mut row, t| {
             row.push_bind(t.id.clone())
                 .push_bind(t.access_hash.as_bytes().to_vec())
                 .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
@@ -136,32 +153,36 @@ async fn try_commit_batch(
     Ok(outcomes)
 }
 
-/// Spends a code inside a transaction: exactly one caller flips `used`.
-async fn consume_code(
+/// Spends a code inside the batch's transaction: exactly one redemption
+/// flips `used`; a later one revokes what the code issued.
+async fn redeem(
     tx: &mut sqlx::SqliteConnection,
     code_hash: SecretHash,
-) -> Result<Consumed, StoreError> {
+) -> Result<Redeemed, StoreError> {
     let key = code_hash.as_bytes().as_slice();
-    if let Some(row) =
-        sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0 RETURNING *")
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?
-    {
-        return Ok(Consumed::Fresh(code_from(&row)?));
+    let spent = sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0")
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+    if spent == 1 {
+        return Ok(Redeemed::Issued);
     }
-    Ok(
-        match sqlx::query("SELECT * FROM codes WHERE code_hash = ?")
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend)?
-        {
-            Some(row) => Consumed::Replayed(code_from(&row)?),
-            None => Consumed::Unknown,
-        },
-    )
+    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM codes WHERE code_hash = ?")
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+    if exists.is_none() {
+        return Ok(Redeemed::Unknown);
+    }
+    sqlx::query("UPDATE tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0")
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    Ok(Redeemed::Replayed)
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -385,10 +406,29 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn consume_code(&self, code_hash: SecretHash) -> Result<Consumed, StoreError> {
+    async fn code(&self, code_hash: SecretHash) -> Result<Option<(CodeRecord, bool)>, StoreError> {
+        let row = sqlx::query("SELECT * FROM codes WHERE code_hash = ?")
+            .bind(code_hash.as_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        match row {
+            Some(row) => {
+                let used: bool = row.try_get("used").map_err(backend)?;
+                Ok(Some((code_from(&row)?, used)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn redeem_code(
+        &self,
+        code_hash: SecretHash,
+        token: TokenRecord,
+    ) -> Result<Redeemed, StoreError> {
         let (reply, done) = oneshot::channel();
         self.writer
-            .send(Write::Consume(code_hash, reply))
+            .send(Write::Redeem(code_hash, Box::new(token), reply))
             .await
             .map_err(|_| StoreError::Backend("the writer stopped".into()))?;
         done.await
