@@ -22,6 +22,13 @@ pub struct Config {
     /// Accept `code_challenge_method=plain` (RFC 7636 allows it; RFC 9700
     /// advises against it).
     pub allow_plain_pkce: bool,
+    /// Scope-name prefixes granted only to administrators: a non-admin
+    /// user's grant never includes them (Mastodon's `admin:`; Funkwhale's
+    /// `read:instance:` and `write:instance:` need staff permissions).
+    pub admin_scope_prefixes: Vec<String>,
+    /// Clients (resource servers) allowed to introspect any token; other
+    /// clients may introspect only their own tokens (RFC 7662 §4).
+    pub resource_servers: Vec<String>,
 }
 
 impl Default for Config {
@@ -33,6 +40,8 @@ impl Default for Config {
             refresh_tokens: true,
             require_pkce: false,
             allow_plain_pkce: false,
+            admin_scope_prefixes: vec!["admin:".into()],
+            resource_servers: Vec::new(),
         }
     }
 }
@@ -64,6 +73,40 @@ impl Config {
     #[must_use]
     pub fn allow_plain_pkce(mut self, yes: bool) -> Self {
         self.allow_plain_pkce = yes;
+        self
+    }
+
+    /// Sets the scope-name prefixes reserved to administrators.
+    #[must_use]
+    pub fn admin_scope_prefixes(
+        mut self,
+        prefixes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.admin_scope_prefixes = prefixes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Lets these client ids introspect every token.
+    #[must_use]
+    pub fn resource_servers(
+        mut self,
+        clients: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.resource_servers = clients.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the lifetime of authorization codes.
+    #[must_use]
+    pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
+        self.code_lifetime = lifetime;
+        self
+    }
+
+    /// Issues refresh tokens with authorization-code grants, or not.
+    #[must_use]
+    pub fn refresh_tokens(mut self, yes: bool) -> Self {
+        self.refresh_tokens = yes;
         self
     }
 }

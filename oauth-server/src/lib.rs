@@ -1,19 +1,32 @@
-//! The bundled OAuth 2 authorization server.
+//! The bundled OAuth 2 authorization server, for any `scope_hierarchy!`
+//! hierarchy, compatible with the Mastodon and Funkwhale clients that exist.
 //!
-//! **In progress.** This crate so far holds the foundation the server's
-//! flows and HTTP routes are built on:
+//! Split as oxide-auth is:
 //!
-//! - [`secret`]: random secrets, SHA-256 at rest with constant-time
-//!   comparison, argon2id passwords;
 //! - [`primitives`]: the record types and the [`Store`](primitives::Store)
-//!   trait;
-//! - [`store`]: [`MemoryStore`](store::MemoryStore) and the embedded default
-//!   [`SqliteStore`](store::SqliteStore) (WAL, `synchronous = FULL`,
-//!   migrations embedded).
+//!   trait; [`store`] implements it in memory and in SQLite (WAL, FULL sync,
+//!   group commit, embedded migrations);
+//! - [`flows`]: the grant logic without HTTP ([`AuthServer`](flows::AuthServer));
+//! - [`http`]: the axum routes, the login and consent page;
+//! - [`secret`]: random secrets, SHA-256 at rest, argon2id passwords;
+//! - [`validator`]: the store-backed `TokenValidator` of the enforcement layer.
 //!
-//! The grant flows (authorization code with PKCE, refresh rotation,
-//! client credentials, revocation, introspection), the axum routes, the
-//! consent page and the operator binary come next; see `ARCHITECTURE.md`.
+//! ```no_run
+//! use oauth_server::{config::Config, flows::AuthServer, store::SqliteStore};
+//! use scope_hierarchies::MastodonScope;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SqliteStore::connect("sqlite://pod.db").await?;
+//! let server = AuthServer::<MastodonScope, _>::new(store, Config::new("https://pod.example"));
+//! let app: axum::Router = oauth_server::http::router(server);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Sessions of the consent page and the login rate limit live in memory, per
+//! [`http::router`] instance: run one instance per database, or put the
+//! page behind sticky sessions.
 
 pub mod config;
 pub mod flows;

@@ -154,9 +154,13 @@ async fn run<S: Scope>(cli: Cli) -> ExitCode {
             require_pkce,
         } => {
             let issuer = issuer.unwrap_or_else(|| format!("http://{listen}"));
-            let config = Config::new(issuer.clone())
+            let mut config = Config::new(issuer.clone())
                 .access_token_lifetime(Duration::from_secs(access_token_lifetime))
                 .require_pkce(require_pkce);
+            if S::HIERARCHY == "FunkwhaleScope" {
+                // Instance scopes need staff permissions in Funkwhale.
+                config = config.admin_scope_prefixes(["read:instance:", "write:instance:"]);
+            }
             let server = AuthServer::<S, _>::new(store, config);
             let listener = match tokio::net::TcpListener::bind(&listen).await {
                 Ok(l) => l,

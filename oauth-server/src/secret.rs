@@ -49,8 +49,22 @@ pub fn ordered_id() -> Result<String, RandomError> {
 }
 
 /// The SHA-256 of a secret: what the store keeps instead of the secret.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// Equality is constant-time.
+#[derive(Clone, Copy, Eq)]
 pub struct SecretHash([u8; 32]);
+
+impl PartialEq for SecretHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+// Consistent with `PartialEq`: equal digests hash equally.
+impl std::hash::Hash for SecretHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
 
 impl SecretHash {
     /// The hash of `secret`.
@@ -60,7 +74,12 @@ impl SecretHash {
 
     /// Whether `secret` hashes to this value, compared in constant time.
     pub fn matches(&self, secret: &str) -> bool {
-        Self::of(secret).0.ct_eq(&self.0).into()
+        self.matches_hash(&Self::of(secret))
+    }
+
+    /// Whether two digests are equal, compared in constant time.
+    pub fn matches_hash(&self, other: &SecretHash) -> bool {
+        self.0.ct_eq(&other.0).into()
     }
 
     /// Lower-case hex, as stored.
@@ -70,7 +89,7 @@ impl SecretHash {
 
     /// Parses [`SecretHash::to_hex`]'s output.
     pub fn from_hex(hex: &str) -> Option<Self> {
-        if hex.len() != 64 || !hex.is_ascii() {
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut out = [0u8; 32];

@@ -734,3 +734,132 @@ async fn a_foreign_client_cannot_spend_a_code() {
         "the victim's code still works"
     );
 }
+
+/// Scopes reserved to administrators are never granted to other users.
+#[tokio::test]
+async fn non_admin_users_get_no_admin_scopes() {
+    let pod = common::start().await;
+    let app = pod.register("read admin:read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "")
+        .replace("scope=read", "scope=read%20admin%3Aread");
+    let code = query_param(&pod.consent(&url).await, "code").expect("code");
+    let (status, token) = token_form(
+        &pod,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(token["scope"], "read");
+}
+
+/// `force_login` is honoured on the form post too.
+#[tokio::test]
+async fn force_login_requires_the_password_again() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
+    // Log in once: the session now has a user.
+    let location = pod.consent(&url).await;
+    assert!(location.contains("code="));
+    let (_, html, cookie) = pod.open(&url, None).await;
+    let cookie = cookie.expect("cookie");
+    let r = pod
+        .submit(
+            &html,
+            &cookie,
+            &[
+                ("username", USER),
+                ("password", PASSWORD),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let session = common::set_cookie(&r).expect("new session at login");
+    // With the logged-in session and force_login, approving without the
+    // password shows the login form again.
+    let (_, html, _) = pod
+        .open(&format!("{url}&force_login=true"), Some(&session))
+        .await;
+    assert!(html.contains("id=\"password\""), "the login form is shown");
+    let r = pod
+        .submit(&html, &session, &[("decision", "approve")])
+        .await;
+    assert_eq!(r.status(), 200, "no code without the password");
+    assert!(r.text().await.expect("html").contains("Log in again"));
+}
+
+/// Repeated parameters and dangerous schemes are refused cleanly.
+#[tokio::test]
+async fn repeated_authorize_parameters_and_script_uris_are_refused() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let url = format!(
+        "{}&client_id=other",
+        authorize_url(&pod.base, &app.client_id, REDIRECT, "")
+    );
+    let r = pod.http.get(url).send().await.expect("authorize");
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/html")
+    );
+    let r = pod
+        .http
+        .post(pod.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "x"),
+            ("redirect_uris", "javascript:alert(1)"),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(r.status(), 422);
+}
+
+/// A client may introspect its own tokens only (RFC 7662 §4).
+#[tokio::test]
+async fn introspection_does_not_leak_across_clients() {
+    let pod = common::start().await;
+    let owner = pod.register("read", REDIRECT).await;
+    let other = pod.register("read", REDIRECT).await;
+    let t: Value = pod
+        .http
+        .post(pod.url("/oauth/token"))
+        .basic_auth(&owner.client_id, Some(&owner.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let token = t["access_token"].as_str().expect("token");
+    let ask = |app: &common::App| {
+        let pod = &pod;
+        let (id, secret) = (app.client_id.clone(), app.client_secret.clone());
+        async move {
+            let v: Value = pod
+                .http
+                .post(pod.url("/oauth/introspect"))
+                .basic_auth(id, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .expect("introspect")
+                .json()
+                .await
+                .expect("json");
+            v["active"].as_bool()
+        }
+    };
+    assert_eq!(ask(&owner).await, Some(true));
+    assert_eq!(ask(&other).await, Some(false));
+}

@@ -24,7 +24,7 @@ pub struct AppRegistration {
 }
 
 /// A registered app and its secret, shown once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RegisteredApp {
     /// The stored record.
     pub record: ClientRecord,
@@ -32,11 +32,27 @@ pub struct RegisteredApp {
     pub client_secret: String,
 }
 
+/// The secret redacted.
+impl std::fmt::Debug for RegisteredApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisteredApp")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An absolute URI (RFC 3986 §4.3: a scheme, no fragment), or the OOB URN.
 fn is_absolute_uri(uri: &str) -> bool {
     let Some((scheme, rest)) = uri.split_once(':') else {
         return false;
     };
+    // Schemes a browser would run or render instead of handing to an app.
+    if ["javascript", "data", "vbscript", "file"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s))
+    {
+        return false;
+    }
     let mut chars = scheme.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -101,7 +117,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 created_at: now(),
             })
             .await?;
-        tracing::info!(client_id = %record.client_id, name = %record.name, "app registered");
+        tracing::info!(client_id = %record.client_id, name = ?record.name, "app registered");
         Ok(RegisteredApp {
             record,
             client_secret,
@@ -123,5 +139,7 @@ mod tests {
         assert!(!is_absolute_uri("https://app.example/cb#frag"));
         assert!(!is_absolute_uri("1http://x"));
         assert!(!is_absolute_uri("https:"));
+        assert!(!is_absolute_uri("javascript:alert(1)"));
+        assert!(!is_absolute_uri("DATA:text/html,x"));
     }
 }

@@ -213,13 +213,14 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     ) -> Result<String, OAuthError> {
         let code = secret::generate()?;
         let lifetime = i64::try_from(self.config.code_lifetime.as_secs()).unwrap_or(300);
+        let scopes = self.grantable_for(user_id, auth.scopes).await?;
         self.store
             .insert_code(CodeRecord {
                 code_hash: SecretHash::of(&code),
                 client_id: auth.client.client_id.clone(),
                 user_id,
                 redirect_uri: auth.redirect_uri.clone(),
-                scopes: auth.scopes.to_string(),
+                scopes: scopes.to_string(),
                 challenge: auth.challenge.as_ref().map(|(c, _)| c.clone()),
                 challenge_method: auth.challenge.as_ref().map(|(_, m)| m.clone()),
                 expires_at: now() + lifetime,

@@ -20,7 +20,7 @@ pub use self::token::{Introspection, IssuedToken, TokenRequest};
 use crate::config::Config;
 use crate::primitives::{ClientRecord, Store, Timestamp};
 use crate::secret::SecretHash;
-use scope_runtime::Scope;
+use scope_runtime::{Scope, ScopeSet};
 
 /// The authorization server's logic over a store, for hierarchy `S`.
 /// Cheap to clone.
@@ -113,6 +113,29 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         Ok(client)
     }
 
+    /// `scopes` without those reserved to administrators, unless `user_id`
+    /// is one (see [`Config::admin_scope_prefixes`]).
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn grantable_for(
+        &self,
+        user_id: i64,
+        scopes: ScopeSet<S>,
+    ) -> Result<ScopeSet<S>, OAuthError> {
+        let admin = self.store.user(user_id).await?.is_some_and(|u| u.admin);
+        if admin {
+            return Ok(scopes);
+        }
+        let reserved = |name: &str| {
+            self.config
+                .admin_scope_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+        };
+        Ok(scopes.iter().filter(|s| !reserved(s.name())).collect())
+    }
+
     /// Authenticates a client by id and secret (HTTP Basic or form fields,
     /// RFC 6749 §2.3.1); the secret is compared in constant time against its
     /// stored hash.
@@ -129,7 +152,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         // Hash even for an unknown client, so timing does not tell.
         let presented = SecretHash::of(secret.unwrap_or_default());
         match client {
-            Some(c) if secret.is_some() && c.secret_hash == presented => Ok(c),
+            Some(c) if secret.is_some() && c.secret_hash.matches_hash(&presented) => Ok(c),
             _ => Err(OAuthError::invalid_client()),
         }
     }

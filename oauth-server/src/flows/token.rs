@@ -14,7 +14,7 @@ use crate::secret::{self, SecretHash};
 
 /// The form of `POST /oauth/token`. Unknown parameters are ignored
 /// (RFC 6749 §3.2).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct TokenRequest {
     /// `authorization_code`, `refresh_token` or `client_credentials`.
     pub grant_type: Option<String>,
@@ -34,8 +34,20 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
 }
 
+/// Secrets redacted.
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A token response (Mastodon's Token entity plus RFC 6749 §5.1 fields).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct IssuedToken {
     /// The bearer token.
     pub access_token: String,
@@ -51,6 +63,17 @@ pub struct IssuedToken {
     /// The refresh token, for authorization-code grants.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+/// Secrets redacted.
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("scope", &self.scope)
+            .field("created_at", &self.created_at)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An RFC 7662 introspection response.
@@ -326,6 +349,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         let registered = self.register_app(app, Some(user_id)).await?;
         let scopes = ScopeSet::<S>::parse(&registered.record.scopes)
             .map_err(|_| OAuthError::invalid_scope())?;
+        let scopes = self.grantable_for(user_id, scopes).await?;
         let (record, issued) = self.mint(
             &registered.record,
             Some(user_id),
@@ -368,14 +392,27 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         Ok(())
     }
 
-    /// What a resource server may learn about `token` (RFC 7662).
+    /// What `caller` may learn about `token` (RFC 7662): everything about
+    /// its own tokens, or about any token for a configured resource server;
+    /// `active: false` otherwise.
     ///
     /// # Errors
     /// 503 if the store fails.
-    pub async fn introspect(&self, token: &str) -> Result<Introspection, OAuthError> {
+    pub async fn introspect(
+        &self,
+        caller: &ClientRecord,
+        token: &str,
+    ) -> Result<Introspection, OAuthError> {
         let Some((record, is_refresh)) = self.find_token(token).await? else {
             return Ok(Introspection::inactive());
         };
+        // RFC 7662 §4: a client learns about its own tokens only, unless it
+        // is a configured resource server.
+        if record.client_id != caller.client_id
+            && !self.config.resource_servers.contains(&caller.client_id)
+        {
+            return Ok(Introspection::inactive());
+        }
         let expired = !is_refresh && record.expires_at.is_some_and(|e| e <= now());
         if record.revoked || expired {
             return Ok(Introspection::inactive());

@@ -174,13 +174,13 @@ pub(crate) async fn introspect<S: Scope, St: Store>(
     params: Params,
 ) -> Result<Json<Value>, Rejection> {
     let (client_id, secret) = client_credentials(&headers, &params)?;
-    server
+    let caller = server
         .authenticate_client(&client_id, secret.as_deref())
         .await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
-    let answer = server.introspect(token).await?;
+    let answer = server.introspect(&caller, token).await?;
     Ok(Json(
         serde_json::to_value(answer).unwrap_or_else(|_| json!({ "active": false })),
     ))

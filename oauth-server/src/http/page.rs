@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
@@ -24,6 +24,10 @@ const SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 const MAX_SESSIONS: usize = 100_000;
 const LOGIN_WINDOW: Duration = Duration::from_secs(300);
 const LOGIN_FAILURES: u32 = 5;
+/// Accounts whose attempts are tracked at once.
+const MAX_TRACKED_LOGINS: usize = 100_000;
+/// Password checks running at once (argon2 takes ~19 MiB and a core each).
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 struct Session {
     user_id: Option<i64>,
@@ -62,7 +66,10 @@ impl Sessions {
             let now = Instant::now();
             map.retain(|_, s| s.until > now);
         }
-        if map.len() < MAX_SESSIONS {
+        if map.len() >= MAX_SESSIONS {
+            return Err(OAuthError::unavailable());
+        }
+        {
             map.insert(
                 SecretHash::of(&id),
                 Session {
@@ -79,15 +86,19 @@ impl Sessions {
         self.lock().remove(key);
     }
 
-    /// Whether `username` may try a password now.
+    /// Counts a login attempt for `username` and says whether it may
+    /// proceed: at most `LOGIN_FAILURES` attempts in `LOGIN_WINDOW` until one
+    /// succeeds. Counting before the password is checked means concurrent
+    /// guesses cannot slip past the limit.
     pub(crate) fn may_try(&self, username: &str) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(username)
-            .is_none_or(|(n, since)| *n < LOGIN_FAILURES || since.elapsed() > LOGIN_WINDOW)
-    }
-
-    pub(crate) fn failed(&self, username: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_TRACKED_LOGINS {
+            map.retain(|_, (_, since)| since.elapsed() <= LOGIN_WINDOW);
+            if map.len() >= MAX_TRACKED_LOGINS {
+                // Under a flood of names, refuse rather than grow.
+                return false;
+            }
+        }
         let entry = map
             .entry(username.to_owned())
             .or_insert((0, Instant::now()));
@@ -95,8 +106,10 @@ impl Sessions {
             *entry = (0, Instant::now());
         }
         entry.0 += 1;
+        entry.0 <= LOGIN_FAILURES
     }
 
+    /// A successful login clears the account's count.
     pub(crate) fn succeeded(&self, username: &str) {
         self.failures
             .lock()
@@ -238,6 +251,7 @@ fn hidden_fields(req: &AuthorizeRequest, csrf: &str) -> String {
         "code_challenge_method",
         req.code_challenge_method.as_deref(),
     );
+    field("force_login", req.force_login.as_deref());
     out
 }
 
@@ -299,6 +313,19 @@ fn consent_page<S: Scope>(
     Page::new(StatusCode::OK, "Authorize application", body)
 }
 
+fn request_from(params: &Params) -> AuthorizeRequest {
+    AuthorizeRequest {
+        response_type: params.owned("response_type"),
+        client_id: params.owned("client_id"),
+        redirect_uri: params.owned("redirect_uri"),
+        scope: params.owned("scope"),
+        state: params.owned("state"),
+        code_challenge: params.owned("code_challenge"),
+        code_challenge_method: params.owned("code_challenge_method"),
+        force_login: params.owned("force_login"),
+    }
+}
+
 fn refused(e: AuthorizeError) -> Response {
     match e {
         AuthorizeError::Page(e) => Page::error(&e).into_response(),
@@ -310,8 +337,15 @@ fn refused(e: AuthorizeError) -> Response {
 pub(crate) async fn show<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
-    Query(req): Query<AuthorizeRequest>,
+    RawQuery(query): RawQuery,
 ) -> Response {
+    // Parsed like a form, so a repeated parameter is an OAuth error on our
+    // page rather than an extractor's plain-text rejection.
+    let params = match Params::from_form(query.unwrap_or_default().as_bytes()) {
+        Ok(p) => p,
+        Err(e) => return Page::error(&e).into_response(),
+    };
+    let req = request_from(&params);
     let auth = match state.server.check_authorize(&req).await {
         Ok(auth) => auth,
         Err(e) => return refused(e),
@@ -350,16 +384,7 @@ pub(crate) async fn decide<S: Scope, St: Store>(
     if !bool::from(sent.as_bytes().ct_eq(csrf.as_bytes())) {
         return forbidden();
     }
-    let req = AuthorizeRequest {
-        response_type: params.owned("response_type"),
-        client_id: params.owned("client_id"),
-        redirect_uri: params.owned("redirect_uri"),
-        scope: params.owned("scope"),
-        state: params.owned("state"),
-        code_challenge: params.owned("code_challenge"),
-        code_challenge_method: params.owned("code_challenge_method"),
-        force_login: None,
-    };
+    let req = request_from(&params);
     // Never trust the hidden fields: validate again.
     let auth = match state.server.check_authorize(&req).await {
         Ok(auth) => auth,
@@ -410,8 +435,7 @@ pub(crate) async fn decide<S: Scope, St: Store>(
                     id
                 }
                 Ok(None) => {
-                    state.sessions.failed(username);
-                    tracing::info!(username = %username, "failed login");
+                    tracing::info!("failed login");
                     let mut page = consent_page(
                         &auth,
                         &req,
@@ -426,6 +450,11 @@ pub(crate) async fn decide<S: Scope, St: Store>(
             }
         }
         _ => match user {
+            // `force_login`: the session alone does not do.
+            Some(_) if req.force_login() => {
+                return consent_page(&auth, &req, &csrf, true, Some("Log in again to authorize."))
+                    .into_response();
+            }
             Some(id) => id,
             None => {
                 return consent_page(&auth, &req, &csrf, true, Some("Log in to authorize."))
@@ -472,6 +501,10 @@ pub(crate) async fn login<S: Scope, St: Store>(
         .as_ref()
         .map_or(DUMMY.to_owned(), |u| u.password_hash.clone());
     let password = password.to_owned();
+    let _permit = PASSWORD_CHECKS
+        .acquire()
+        .await
+        .map_err(|_| OAuthError::unavailable())?;
     let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
         .await
         .unwrap_or(false);

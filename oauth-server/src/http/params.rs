@@ -16,8 +16,15 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// The parameters of a request body, by name. A JSON array value (e.g.
 /// Mastodon's `redirect_uris`) becomes its items joined by newlines.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Params(pub HashMap<String, String>);
+
+/// Names only: values may be secrets or passwords.
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
 
 impl Params {
     /// The value of `name`, if sent and not empty.

@@ -1,14 +1,12 @@
 //! Funkwhale's personal application tokens: a logged-in user creates an
 //! application for themself and receives an access token directly, on the
 //! page `/settings/applications/new` or through its API equivalent
-//! `POST /api/v1/oauth/apps/personal` (with a bearer token of the user; the
-//! new token can only get scopes that token grants).
+//! `POST /api/v1/oauth/apps/personal` (with the user's own credentials).
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
-use scope_runtime::token::{TokenError, TokenValidator};
 use scope_runtime::{Scope, ScopeSet};
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -19,7 +17,6 @@ use super::page::{Page, escape, login, set_cookie};
 use super::params::Params;
 use crate::flows::{AppRegistration, OAuthError};
 use crate::primitives::Store;
-use crate::validator::StoreValidator;
 
 /// The redirect URI of personal applications: they never redirect.
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -120,7 +117,6 @@ pub(crate) async fn create<S: Scope, St: Store>(
                     id
                 }
                 Ok(None) => {
-                    state.sessions.failed(username);
                     let mut page = form(&csrf, true, Some("Wrong username or password."));
                     page.status = StatusCode::UNAUTHORIZED;
                     return page.into_response();
@@ -154,7 +150,9 @@ pub(crate) async fn create<S: Scope, St: Store>(
 }
 
 /// `POST /api/v1/oauth/apps/personal`: the API equivalent, authenticated by
-/// a bearer token of the user.
+/// the user's own credentials (HTTP Basic `username:password`, rate-limited
+/// like the page), as Funkwhale's session or basic authentication: a token of
+/// some app cannot mint tokens that would outlive its revocation.
 pub(crate) async fn create_api<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
@@ -163,43 +161,33 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
     let unauthorized = || {
         (
             StatusCode::UNAUTHORIZED,
-            [(http::header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
-            Json(json!({ "error": "invalid_token", "error_description": "a user token is required" })),
+            [(http::header::WWW_AUTHENTICATE, "Basic realm=\"personal applications\"")],
+            Json(json!({ "error": "invalid_client", "error_description": "the user's username and password are required" })),
         )
             .into_response()
     };
-    let Some(token) = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned())
-    else {
+    let Some((username, password)) = basic_credentials(&headers) else {
         return unauthorized();
     };
-    let validator = StoreValidator::new(state.server.store_arc());
-    let principal = match TokenValidator::<S>::validate(&validator, &token).await {
-        Ok(p) => p,
-        Err(TokenError::Unavailable(_)) => {
-            return Rejection(OAuthError::unavailable()).into_response();
+    if !state.sessions.may_try(&username) {
+        return Rejection(OAuthError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            ..OAuthError::invalid_request("too many failed logins; wait a few minutes")
+        })
+        .into_response();
+    }
+    let user_id = match login(&state.server, &username, &password).await {
+        Ok(Some(id)) => {
+            state.sessions.succeeded(&username);
+            id
         }
-        Err(_) => return unauthorized(),
+        Ok(None) => return unauthorized(),
+        Err(e) => return Rejection(e).into_response(),
     };
-    let Some(user_id) = principal.user_id().and_then(|u| u.parse::<i64>().ok()) else {
-        return unauthorized();
-    };
-    // The new token may not grant more than the token asking for it.
     let asked = match ScopeSet::<S>::parse_requested(params.get("scopes").unwrap_or_default()) {
         Ok(s) => s,
         Err(_) => return Rejection(OAuthError::invalid_scope()).into_response(),
     };
-    if !principal.scopes().grants_all(&asked) {
-        return Rejection(OAuthError {
-            status: StatusCode::FORBIDDEN,
-            ..OAuthError::invalid_scope()
-        })
-        .into_response();
-    }
     let app = AppRegistration {
         client_name: params.owned("name").unwrap_or_default(),
         redirect_uris: vec![OOB.into()],
@@ -211,10 +199,25 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
             "client_id": app.record.client_id,
             "client_secret": app.client_secret,
             "name": app.record.name,
-            "scopes": app.record.scopes,
+            "scopes": token.scope,
             "token": token.access_token,
         }))
         .into_response(),
         Err(e) => Rejection(e).into_response(),
     }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
 }

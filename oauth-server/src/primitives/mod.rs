@@ -60,7 +60,7 @@ pub struct NewClient {
 }
 
 /// A user who can log in on the consent page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct UserRecord {
     /// Numeric id.
     pub id: i64,
@@ -70,6 +70,17 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Whether the user administers the pod.
     pub admin: bool,
+}
+
+/// The password hash redacted.
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("admin", &self.admin)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An authorization code, stored hashed until exchanged.
