@@ -100,6 +100,19 @@ async fn try_commit_batch(
     pool: &SqlitePool,
     batch: &[Write],
 ) -> Result<Vec<Option<Redeemed>>, StoreError> {
+    // Only new tokens: one INSERT statement is atomic by itself, and saves
+    // the BEGIN and COMMIT round trips to the connection's thread.
+    if batch.iter().all(|w| matches!(w, Write::Token(..))) {
+        let tokens: Vec<&TokenRecord> = batch
+            .iter()
+            .filter_map(|w| match w {
+                Write::Token(t, _) => Some(&**t),
+                Write::Redeem(..) => None,
+            })
+            .collect();
+        insert_tokens(pool, &tokens).await?;
+        return Ok(vec![None; batch.len()]);
+    }
     let mut tx = pool.begin().await.map_err(backend)?;
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut tokens: Vec<TokenRecord> = Vec::new();
@@ -129,28 +142,37 @@ async fn try_commit_batch(
         }
     }
     if !tokens.is_empty() {
-        // One multi-row INSERT (11 parameters a row, well under SQLite's
-        // 32766-parameter limit at MAX_BATCH rows).
-        let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
-        );
-        builder.push_values(&tokens, |mut row, t| {
-            row.push_bind(t.id.clone())
-                .push_bind(t.access_hash.as_bytes().to_vec())
-                .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-                .push_bind(t.client_id.clone())
-                .push_bind(t.user_id)
-                .push_bind(t.scopes.clone())
-                .push_bind(t.created_at)
-                .push_bind(t.expires_at)
-                .push_bind(t.family.clone())
-                .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-                .push_bind(t.revoked);
-        });
-        builder.build().execute(&mut *tx).await.map_err(backend)?;
+        let refs: Vec<&TokenRecord> = tokens.iter().collect();
+        insert_tokens(&mut *tx, &refs).await?;
     }
     tx.commit().await.map_err(backend)?;
     Ok(outcomes)
+}
+
+/// One multi-row INSERT (11 parameters a row, well under SQLite's
+/// 32766-parameter limit at `MAX_BATCH` rows).
+async fn insert_tokens<'e, E>(executor: E, tokens: &[&TokenRecord]) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
+    );
+    builder.push_values(tokens, |mut row, t| {
+        row.push_bind(t.id.clone())
+            .push_bind(t.access_hash.as_bytes().to_vec())
+            .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+            .push_bind(t.client_id.clone())
+            .push_bind(t.user_id)
+            .push_bind(t.scopes.clone())
+            .push_bind(t.created_at)
+            .push_bind(t.expires_at)
+            .push_bind(t.family.clone())
+            .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+            .push_bind(t.revoked);
+    });
+    builder.build().execute(executor).await.map_err(backend)?;
+    Ok(())
 }
 
 /// Spends a code inside the batch's transaction: exactly one redemption
