@@ -516,7 +516,7 @@ impl Store for SqliteStore {
                 None => Rotated::Unknown,
             });
         }
-        insert_token(&mut *tx, &new).await?;
+        insert_tokens(&mut *tx, &[&new]).await?;
         tx.commit().await.map_err(backend)?;
         Ok(Rotated::Done)
     }
@@ -556,27 +556,3 @@ impl Store for SqliteStore {
     }
 }
 
-async fn insert_token<'e, E>(executor: E, t: &TokenRecord) -> Result<(), StoreError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    sqlx::query(
-        "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&t.id)
-    .bind(t.access_hash.as_bytes().as_slice())
-    .bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-    .bind(&t.client_id)
-    .bind(t.user_id)
-    .bind(&t.scopes)
-    .bind(t.created_at)
-    .bind(t.expires_at)
-    .bind(&t.family)
-    .bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-    .bind(t.revoked)
-    .execute(executor)
-    .await
-    .map_err(backend)?;
-    Ok(())
-}
