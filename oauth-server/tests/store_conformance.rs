@@ -372,3 +372,44 @@ async fn sqlite_reports_bad_urls_and_paths() {
 async fn memory_store_is_a_store() {
     clients_and_users(MemoryStore::new()).await;
 }
+
+/// A failing write does not fail the writes committed with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_isolates_a_failing_write_from_its_batch() {
+    let (store, _dir) = sqlite().await;
+    store
+        .insert_token(token("t0", "dup", None, "f0"))
+        .await
+        .expect("first");
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                // Every fourth write repeats an existing access hash.
+                let access = if i % 4 == 0 {
+                    "dup".to_owned()
+                } else {
+                    format!("ok{i}")
+                };
+                store
+                    .insert_token(token(&format!("t{}", i + 1), &access, None, "f"))
+                    .await
+            })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let result = t.await.expect("join");
+        if i % 4 == 0 {
+            assert!(
+                matches!(result, Err(StoreError::Conflict(_))),
+                "write {i}: {result:?}"
+            );
+        } else {
+            assert!(
+                result.is_ok(),
+                "write {i} failed with its batch: {result:?}"
+            );
+        }
+    }
+}

@@ -169,6 +169,16 @@ pub enum StoreError {
     Backend(String),
 }
 
+impl StoreError {
+    /// A copy of this error (for answering every caller of a failed batch).
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Self::Conflict(m) => Self::Conflict(m.clone()),
+            Self::Backend(m) => Self::Backend(m.clone()),
+        }
+    }
+}
+
 /// Persistence of clients, users, codes and tokens. Every write is durable
 /// when its future completes.
 pub trait Store: Send + Sync + 'static {

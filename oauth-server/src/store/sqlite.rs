@@ -53,21 +53,39 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let result = commit_batch(&pool, &batch).await;
-        for (write, outcome) in batch.drain(..).zip(result.iter_outcomes()) {
-            // A caller that gave up (request cancelled) is no error.
-            match (write, outcome) {
-                (Write::Token(_, reply), Ok(_)) => {
-                    let _ = reply.send(Ok(()));
-                }
-                (Write::Redeem(_, _, reply), Ok(redeemed)) => {
-                    let _ = reply.send(Ok(redeemed.unwrap_or(Redeemed::Unknown)));
-                }
-                (Write::Token(_, reply), Err(e)) => {
-                    let _ = reply.send(Err(StoreError::Backend(e)));
-                }
-                (Write::Redeem(_, _, reply), Err(e)) => {
-                    let _ = reply.send(Err(StoreError::Backend(e)));
-                }
+        if matches!(result, BatchResult::Failed(_)) && batch.len() > 1 {
+            // One bad write must not fail its neighbours: commit each alone.
+            tracing::warn!(
+                size = batch.len(),
+                "batch failed; committing its writes one by one"
+            );
+            for write in batch.drain(..) {
+                let one = [write];
+                let result = commit_batch(&pool, &one).await;
+                answer(one, &result);
+            }
+        } else {
+            answer(batch.drain(..), &result);
+        }
+    }
+}
+
+/// Answers every caller of a committed (or failed) batch. A caller that
+/// gave up (request cancelled) is no error.
+fn answer(writes: impl IntoIterator<Item = Write>, result: &BatchResult) {
+    for (write, outcome) in writes.into_iter().zip(result.iter_outcomes()) {
+        match (write, outcome) {
+            (Write::Token(_, reply), Ok(_)) => {
+                let _ = reply.send(Ok(()));
+            }
+            (Write::Redeem(_, _, reply), Ok(redeemed)) => {
+                let _ = reply.send(Ok(redeemed.unwrap_or(Redeemed::Unknown)));
+            }
+            (Write::Token(_, reply), Err(e)) => {
+                let _ = reply.send(Err(e));
+            }
+            (Write::Redeem(_, _, reply), Err(e)) => {
+                let _ = reply.send(Err(e));
             }
         }
     }
@@ -77,14 +95,14 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
 /// was one), or the batch's error for all of them.
 enum BatchResult {
     Committed(Vec<Option<Redeemed>>),
-    Failed(String),
+    Failed(StoreError),
 }
 
 impl BatchResult {
-    fn iter_outcomes(&self) -> Box<dyn Iterator<Item = Result<Option<Redeemed>, String>> + '_> {
+    fn iter_outcomes(&self) -> Box<dyn Iterator<Item = Result<Option<Redeemed>, StoreError>> + '_> {
         match self {
             Self::Committed(v) => Box::new(v.iter().map(|c| Ok(*c))),
-            Self::Failed(e) => Box::new(std::iter::repeat_with(move || Err(e.clone()))),
+            Self::Failed(e) => Box::new(std::iter::repeat_with(move || Err(e.duplicate()))),
         }
     }
 }
@@ -92,7 +110,7 @@ impl BatchResult {
 async fn commit_batch(pool: &SqlitePool, batch: &[Write]) -> BatchResult {
     match try_commit_batch(pool, batch).await {
         Ok(v) => BatchResult::Committed(v),
-        Err(e) => BatchResult::Failed(e.to_string()),
+        Err(e) => BatchResult::Failed(e),
     }
 }
 
