@@ -132,9 +132,25 @@ async fn try_commit_batch(
         return Ok(vec![None; batch.len()]);
     }
     let mut tx = pool.begin().await.map_err(backend)?;
+    // All redemptions of the batch in two statements: spend every fresh
+    // code at once, then tell spent codes from unknown ones.
+    let asked: Vec<SecretHash> = batch
+        .iter()
+        .filter_map(|w| match w {
+            Write::Redeem(hash, ..) => Some(*hash),
+            Write::Token(..) => None,
+        })
+        .collect();
+    let fresh = spend_codes(&mut tx, &asked).await?;
+    let known = if fresh.len() == asked.len() {
+        fresh.clone()
+    } else {
+        existing_codes(&mut tx, &asked).await?
+    };
     let mut outcomes = Vec::with_capacity(batch.len());
     let mut tokens: Vec<TokenRecord> = Vec::new();
     let mut replayed: Vec<SecretHash> = Vec::new();
+    let mut issued: Vec<SecretHash> = Vec::new();
     for write in batch {
         outcomes.push(match write {
             Write::Token(t, _) => {
@@ -142,15 +158,24 @@ async fn try_commit_batch(
                 None
             }
             Write::Redeem(hash, t, _) => {
-                let outcome = redeem(&mut tx, *hash).await?;
-                match outcome {
-                    Redeemed::Issued => tokens.push((**t).clone()),
-                    Redeemed::Replayed => replayed.push(*hash),
-                    Redeemed::Unknown => {}
-                }
+                // The first redemption of a fresh code in batch order wins;
+                // any other is a replay.
+                let outcome = if fresh.contains(hash) && !issued.contains(hash) {
+                    issued.push(*hash);
+                    tokens.push((**t).clone());
+                    Redeemed::Issued
+                } else if known.contains(hash) {
+                    replayed.push(*hash);
+                    Redeemed::Replayed
+                } else {
+                    Redeemed::Unknown
+                };
                 Some(outcome)
             }
         });
+    }
+    if !replayed.is_empty() {
+        revoke_codes(&mut tx, &replayed).await?;
     }
     // A replay in this batch also revokes a token its code issued in this
     // very batch.
@@ -193,36 +218,63 @@ where
     Ok(())
 }
 
-/// Spends a code inside the batch's transaction: exactly one redemption
-/// flips `used`; a later one revokes what the code issued.
-async fn redeem(
+/// `?, ?, ?` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Marks every unspent code of `hashes` spent; returns those it spent.
+async fn spend_codes(
     tx: &mut sqlx::SqliteConnection,
-    code_hash: SecretHash,
-) -> Result<Redeemed, StoreError> {
-    let key = code_hash.as_bytes().as_slice();
-    let spent = sqlx::query("UPDATE codes SET used = 1 WHERE code_hash = ? AND used = 0")
-        .bind(key)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected();
-    if spent == 1 {
-        return Ok(Redeemed::Issued);
+    hashes: &[SecretHash],
+) -> Result<Vec<SecretHash>, StoreError> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
     }
-    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM codes WHERE code_hash = ?")
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-    if exists.is_none() {
-        return Ok(Redeemed::Unknown);
+    let sql = format!(
+        "UPDATE codes SET used = 1 WHERE used = 0 AND code_hash IN ({}) RETURNING code_hash",
+        placeholders(hashes.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for h in hashes {
+        query = query.bind(h.as_bytes().as_slice());
     }
-    sqlx::query("UPDATE tokens SET revoked = 1 WHERE code_hash = ? AND revoked = 0")
-        .bind(key)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-    Ok(Redeemed::Replayed)
+    let rows = query.fetch_all(&mut *tx).await.map_err(backend)?;
+    rows.iter().map(|r| hash_from(r, "code_hash")).collect()
+}
+
+/// The codes of `hashes` that exist, spent or not.
+async fn existing_codes(
+    tx: &mut sqlx::SqliteConnection,
+    hashes: &[SecretHash],
+) -> Result<Vec<SecretHash>, StoreError> {
+    let sql = format!(
+        "SELECT code_hash FROM codes WHERE code_hash IN ({})",
+        placeholders(hashes.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for h in hashes {
+        query = query.bind(h.as_bytes().as_slice());
+    }
+    let rows = query.fetch_all(&mut *tx).await.map_err(backend)?;
+    rows.iter().map(|r| hash_from(r, "code_hash")).collect()
+}
+
+/// Revokes every token issued from the codes of `hashes`.
+async fn revoke_codes(
+    tx: &mut sqlx::SqliteConnection,
+    hashes: &[SecretHash],
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND code_hash IN ({})",
+        placeholders(hashes.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for h in hashes {
+        query = query.bind(h.as_bytes().as_slice());
+    }
+    query.execute(&mut *tx).await.map_err(backend)?;
+    Ok(())
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
