@@ -223,23 +223,32 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
+/// Runs `sql`, whose `{in}` stands for the list `?, ?, ...` bound to
+/// `hashes`, and returns its rows.
+async fn with_hashes(
+    tx: &mut sqlx::SqliteConnection,
+    sql: &str,
+    hashes: &[SecretHash],
+) -> Result<Vec<SqliteRow>, StoreError> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = sql.replace("{in}", &placeholders(hashes.len()));
+    let mut query = sqlx::query(&sql);
+    for h in hashes {
+        query = query.bind(h.as_bytes().as_slice());
+    }
+    query.fetch_all(&mut *tx).await.map_err(backend)
+}
+
 /// Marks every unspent code of `hashes` spent; returns those it spent.
 async fn spend_codes(
     tx: &mut sqlx::SqliteConnection,
     hashes: &[SecretHash],
 ) -> Result<Vec<SecretHash>, StoreError> {
-    if hashes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "UPDATE codes SET used = 1 WHERE used = 0 AND code_hash IN ({}) RETURNING code_hash",
-        placeholders(hashes.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for h in hashes {
-        query = query.bind(h.as_bytes().as_slice());
-    }
-    let rows = query.fetch_all(&mut *tx).await.map_err(backend)?;
+    let sql =
+        "UPDATE codes SET used = 1 WHERE used = 0 AND code_hash IN ({in}) RETURNING code_hash";
+    let rows = with_hashes(tx, sql, hashes).await?;
     rows.iter().map(|r| hash_from(r, "code_hash")).collect()
 }
 
@@ -248,15 +257,8 @@ async fn existing_codes(
     tx: &mut sqlx::SqliteConnection,
     hashes: &[SecretHash],
 ) -> Result<Vec<SecretHash>, StoreError> {
-    let sql = format!(
-        "SELECT code_hash FROM codes WHERE code_hash IN ({})",
-        placeholders(hashes.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for h in hashes {
-        query = query.bind(h.as_bytes().as_slice());
-    }
-    let rows = query.fetch_all(&mut *tx).await.map_err(backend)?;
+    let sql = "SELECT code_hash FROM codes WHERE code_hash IN ({in})";
+    let rows = with_hashes(tx, sql, hashes).await?;
     rows.iter().map(|r| hash_from(r, "code_hash")).collect()
 }
 
@@ -265,16 +267,8 @@ async fn revoke_codes(
     tx: &mut sqlx::SqliteConnection,
     hashes: &[SecretHash],
 ) -> Result<(), StoreError> {
-    let sql = format!(
-        "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND code_hash IN ({})",
-        placeholders(hashes.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for h in hashes {
-        query = query.bind(h.as_bytes().as_slice());
-    }
-    query.execute(&mut *tx).await.map_err(backend)?;
-    Ok(())
+    let sql = "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND code_hash IN ({in})";
+    with_hashes(tx, sql, hashes).await.map(drop)
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
