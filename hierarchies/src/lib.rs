@@ -11,3 +11,8 @@ pub mod mastodon;
 
 pub use funkwhale::FunkwhaleScope;
 pub use mastodon::MastodonScope;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use scope_runtime;
+}
