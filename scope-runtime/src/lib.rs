@@ -55,6 +55,8 @@ pub mod docgen;
 pub mod enforce;
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod ratelimit;
 pub mod route;
 pub mod scope;
 pub mod set;

@@ -30,8 +30,13 @@ pub struct AuthServer<S: Scope, St: Store> {
     /// Registered clients, read on every token request; clients are never
     /// changed after registration, so entries never go stale.
     clients: Arc<Mutex<HashMap<String, ClientRecord>>>,
+    /// Called after every revocation (see [`AuthServer::on_revoke`]).
+    on_revoke: Option<RevokeHook>,
     _scope: PhantomData<fn() -> S>,
 }
+
+/// A callback run after tokens are revoked.
+pub type RevokeHook = Arc<dyn Fn() + Send + Sync>;
 
 /// Clients kept in memory at most.
 const CLIENT_CACHE: usize = 10_000;
@@ -42,6 +47,7 @@ impl<S: Scope, St: Store> Clone for AuthServer<S, St> {
             store: Arc::clone(&self.store),
             config: Arc::clone(&self.config),
             clients: Arc::clone(&self.clients),
+            on_revoke: self.on_revoke.clone(),
             _scope: PhantomData,
         }
     }
@@ -69,7 +75,25 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             store: Arc::new(store),
             config: Arc::new(config),
             clients: Arc::default(),
+            on_revoke: None,
             _scope: PhantomData,
+        }
+    }
+
+    /// Calls `hook` after tokens are revoked, whatever the cause: the
+    /// revoke endpoint, a reused refresh token, a replayed code. A pod
+    /// empties its token-validation cache there, so a revoked token stops
+    /// working at once in this process.
+    #[must_use]
+    pub fn on_revoke(mut self, hook: RevokeHook) -> Self {
+        self.on_revoke = Some(hook);
+        self
+    }
+
+    /// Runs the revocation hook.
+    pub(crate) fn revoked(&self) {
+        if let Some(hook) = &self.on_revoke {
+            hook();
         }
     }
 

@@ -6,12 +6,13 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::Response;
-use http::Request;
+use http::{HeaderMap, Request};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::{BoxFuture, Enforcer, Step};
+use crate::guard::Verdict;
 use crate::route::Route;
 use crate::scope::Scope;
 
@@ -120,11 +121,27 @@ where
             // The hot path: no token needed, or the validator answered at
             // once (cache hit). No allocation beyond the extension.
             Step::Proceed(principal) => {
+                let headers =
+                    match self
+                        .enforcer
+                        .run_guard(self.route, principal.as_ref(), &request)
+                    {
+                        None => None,
+                        Some(Verdict::Pass(headers)) => Some(headers),
+                        Some(Verdict::Reject(response)) => {
+                            return ResponseFuture {
+                                kind: Kind::Ready {
+                                    response: Some(response),
+                                },
+                            };
+                        }
+                    };
                 if let Some(principal) = principal {
                     request.extensions_mut().insert(principal);
                 }
                 Kind::Inner {
                     future: self.inner.call(request),
+                    headers,
                 }
             }
             Step::Reject(error) => Kind::Ready {
@@ -140,13 +157,21 @@ where
                 Kind::Validating {
                     future: Box::pin(async move {
                         let answer = enforcer.validate(&token).await;
-                        match enforcer.finish(route, access, answer) {
-                            Ok(principal) => {
-                                request.extensions_mut().insert(principal);
-                                inner.call(request).await
-                            }
-                            Err(error) => Ok(enforcer.reject(&error)),
+                        let principal = match enforcer.finish(route, access, answer) {
+                            Ok(principal) => principal,
+                            Err(error) => return Ok(enforcer.reject(&error)),
+                        };
+                        let headers = match enforcer.run_guard(route, Some(&principal), &request) {
+                            None => None,
+                            Some(Verdict::Pass(headers)) => Some(headers),
+                            Some(Verdict::Reject(response)) => return Ok(response),
+                        };
+                        request.extensions_mut().insert(principal);
+                        let mut response = inner.call(request).await?;
+                        if let Some(headers) = headers {
+                            response.headers_mut().extend(headers);
                         }
+                        Ok(response)
                     }),
                 }
             }
@@ -166,7 +191,7 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F, E> {
-        Inner { #[pin] future: F },
+        Inner { #[pin] future: F, headers: Option<HeaderMap> },
         Ready { response: Option<Response> },
         // The validator's future type is unnameable (`impl Future` in a
         // trait), so a request that has to wait for it is boxed.
@@ -182,7 +207,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { future } => future.poll(cx),
+            KindProj::Inner { future, headers } => {
+                let mut response = std::task::ready!(future.poll(cx))?;
+                if let Some(headers) = headers.take() {
+                    response.headers_mut().extend(headers);
+                }
+                Poll::Ready(Ok(response))
+            }
             KindProj::Ready { response } => {
                 Poll::Ready(Ok(response.take().expect("future polled after completion")))
             }

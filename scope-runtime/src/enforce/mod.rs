@@ -64,6 +64,7 @@ use http::request::Parts;
 pub use self::error::{AuthError, ErrorStyle};
 #[doc(inline)]
 pub use self::layer::{Enforce, EnforceLayer, ResponseFuture};
+use crate::guard::{Guard, Verdict};
 use crate::route::{Access, Route};
 use crate::scope::Scope;
 use crate::token::{Principal, TokenError, TokenValidator};
@@ -151,6 +152,7 @@ struct Config<S: Scope> {
     style: ErrorStyle,
     realm: Option<Box<str>>,
     anonymous: AnonymousAccess,
+    guard: Option<Arc<dyn Guard<S>>>,
 }
 
 impl<S: Scope> Clone for Config<S> {
@@ -160,6 +162,7 @@ impl<S: Scope> Clone for Config<S> {
             style: self.style,
             realm: self.realm.clone(),
             anonymous: self.anonymous.clone(),
+            guard: self.guard.clone(),
         }
     }
 }
@@ -178,6 +181,7 @@ impl<S: Scope> std::fmt::Debug for Enforcer<S> {
             .field("style", &self.config.style)
             .field("realm", &self.config.realm)
             .field("anonymous", &self.config.anonymous)
+            .field("guard", &self.config.guard.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -192,6 +196,7 @@ impl<S: Scope> Enforcer<S> {
                 style: ErrorStyle::default(),
                 realm: None,
                 anonymous: AnonymousAccess::default(),
+                guard: None,
             }),
         }
     }
@@ -229,6 +234,27 @@ impl<S: Scope> Enforcer<S> {
         self
     }
 
+    /// Runs `guard` on every authorized request, before its handler (see
+    /// [`guard`](crate::guard)); replaces any earlier guard.
+    #[must_use]
+    pub fn guard(mut self, guard: impl Guard<S>) -> Self {
+        self.config_mut().guard = Some(Arc::new(guard));
+        self
+    }
+
+    /// The guard's verdict on an authorized request; `None` without a guard.
+    pub(crate) fn run_guard(
+        &self,
+        route: &Route<S>,
+        principal: Option<&Principal<S>>,
+        request: &http::Request<axum::body::Body>,
+    ) -> Option<Verdict> {
+        self.config
+            .guard
+            .as_ref()
+            .map(|guard| guard.check(route, principal, request))
+    }
+
     /// The layer enforcing `route`.
     pub fn layer(&self, route: &'static Route<S>) -> EnforceLayer<S> {
         EnforceLayer::new(self.clone(), route)
@@ -241,7 +267,8 @@ impl<S: Scope> Enforcer<S> {
 
     /// Decides whether the request may proceed to the handler of `route`;
     /// on success, the [`Principal`] (if a token was sent) is in the
-    /// request extensions.
+    /// request extensions. The [guard](Self::guard), which needs the whole
+    /// request, is not run here: only [`EnforceLayer`] runs it.
     ///
     /// # Errors
     /// The [`AuthError`] to answer with.

@@ -1,0 +1,253 @@
+//! The pods' command line: `serve` (the default), `create-user`, `docs`.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use oauth_server::primitives::Store;
+use scope_runtime::docgen;
+use scope_runtime::route::RouteTable;
+
+use crate::{App, DEMO_PASSWORD, DEMO_USER, Pod, Settings};
+
+#[derive(Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// The database: `sqlite://PATH`, created on first start.
+    #[arg(long, global = true, env = "DATABASE_URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: Serve,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the OAuth endpoints (the default).
+    Serve(Serve),
+    /// Create a user who can log in on the consent page.
+    CreateUser {
+        /// Login name.
+        name: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input instead
+        /// of prompting for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Write the scope documentation (Markdown, JSON, OpenAPI) generated
+    /// from the route table into DIR (default `docs/scopes`); `--check`
+    /// fails if the files there differ.
+    Docs {
+        /// Output directory.
+        dir: Option<PathBuf>,
+        /// Compare instead of writing.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(Args)]
+struct Serve {
+    /// Address to listen on.
+    #[arg(long, env = "POD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Public base URL (default `http://LISTEN`).
+    #[arg(long, env = "ISSUER")]
+    issuer: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_EXPIRE_SECONDS", default_value_t = 36_000)]
+    access_token_lifetime: u64,
+    /// Rate limiting on or off.
+    #[arg(long, env = "THROTTLING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    throttling_enabled: bool,
+    /// Rate overrides: `anonymous-list=10/hour,authenticated-create=2/minute`.
+    #[arg(long, env = "THROTTLING_RATES")]
+    throttling_rates: Option<String>,
+    /// Refuse anonymous requests on routes whose anonymous access is a
+    /// setting (Funkwhale's `API_AUTHENTICATION_REQUIRED`).
+    #[arg(long, env = "API_AUTHENTICATION_REQUIRED", default_value_t = false, action = clap::ArgAction::Set)]
+    api_authentication_required: bool,
+    /// Create the user `demo` (password `demo-password`) and demo data.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+/// Runs the command line of pod `P`.
+pub async fn main<P: Pod>() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let command = Cli::command().name(P::NAME).version(P::VERSION);
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let database = cli
+        .database
+        .unwrap_or_else(|| format!("sqlite://{}.db", P::NAME));
+    match cli.command {
+        Some(Command::Docs { dir, check }) => docs::<P>(dir, check),
+        Some(Command::CreateUser {
+            name,
+            admin,
+            password_stdin,
+        }) => create_user::<P>(&database, name, admin, password_stdin).await,
+        Some(Command::Serve(serve)) => serve_pod::<P>(&database, serve).await,
+        None => serve_pod::<P>(&database, cli.serve).await,
+    }
+}
+
+fn docs<P: Pod>(dir: Option<PathBuf>, check: bool) -> ExitCode {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("docs/scopes"));
+    let info = P::openapi_info();
+    let routes = <P::Api as RouteTable>::ROUTES;
+    if check {
+        let stale = docgen::stale_files(&dir, routes, &info);
+        if stale.is_empty() {
+            println!("{} is up to date", dir.display());
+            return ExitCode::SUCCESS;
+        }
+        for path in stale {
+            eprintln!("stale: {}", path.display());
+        }
+        return fail(format!(
+            "the documentation in {} differs from the code; run `{} docs {}`",
+            dir.display(),
+            P::NAME,
+            dir.display()
+        ));
+    }
+    match docgen::write_all(&dir, routes, &info) {
+        Ok(written) => {
+            for path in written {
+                println!("wrote {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot write {}: {e}", dir.display())),
+    }
+}
+
+async fn create_user<P: Pod>(
+    database: &str,
+    name: String,
+    admin: bool,
+    password_stdin: bool,
+) -> ExitCode {
+    let store = match crate::open::<P>(database).await {
+        Ok(store) => store,
+        Err(e) => return fail(e),
+    };
+    let password = if password_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+            return fail(format!("cannot read the password: {e}"));
+        }
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        match rpassword::prompt_password(format!("Password for {name}: ")) {
+            Ok(p) => p,
+            Err(e) => return fail(format!("cannot read the password: {e}")),
+        }
+    };
+    if password.chars().count() < 8 {
+        return fail("the password must have at least 8 characters");
+    }
+    let hash = match tokio::task::spawn_blocking(move || {
+        oauth_server::secret::hash_password(&password)
+    })
+    .await
+    {
+        Ok(Ok(hash)) => hash,
+        Ok(Err(e)) => return fail(e),
+        Err(e) => return fail(e),
+    };
+    match store.create_user(&name, &hash, admin).await {
+        Ok(user) => {
+            println!("created user {} (id {})", user.username, user.id);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot create {name}: {e}")),
+    }
+}
+
+async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
+    let listener = match tokio::net::TcpListener::bind(&serve.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            return fail(format!(
+                "cannot listen on {}: {e} (use --listen or POD_LISTEN)",
+                serve.listen
+            ));
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| serve.listen.clone(), |a| a.to_string());
+    let issuer = serve
+        .issuer
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let mut settings = match Settings::new(issuer.clone()).throttling(
+        serve.throttling_enabled,
+        serve.throttling_rates.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("THROTTLING_RATES: {e}")),
+    };
+    settings.access_token_lifetime = Duration::from_secs(serve.access_token_lifetime);
+    settings.api_authentication_required = serve.api_authentication_required;
+    let store = match crate::open::<P>(database).await {
+        Ok(store) => store,
+        Err(e) => return fail(e),
+    };
+    if serve.demo {
+        match crate::seed_demo::<P>(&store).await {
+            Ok(_) => println!("demo user: {DEMO_USER} / {DEMO_PASSWORD}"),
+            Err(e) => return fail(e),
+        }
+    }
+    let App { router, limiter } = crate::app::<P>(store, &settings);
+    let routes = <P::Api as RouteTable>::ROUTES.len();
+    println!("{} {} listening on {issuer}", P::NAME, P::VERSION);
+    println!("database: {database}");
+    println!(
+        "rate limiting: {}",
+        if limiter.is_some() { "on" } else { "off" }
+    );
+    println!("{routes} API routes; scope docs: `{} docs`", P::NAME);
+    println!("create a user:   echo 'a-long-password' | {} create-user alice --password-stdin", P::NAME);
+    println!(
+        "register an app: curl -d client_name=app -d redirect_uris=urn:ietf:wg:oauth:2.0:oob -d 'scopes=read write' {issuer}/api/v1/apps"
+    );
+    println!(
+        "then open {issuer}/oauth/authorize?response_type=code&client_id=CLIENT_ID&redirect_uri=urn:ietf:wg:oauth:2.0:oob&scope=read"
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    match axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,241 @@
+//! What the example pods share: the operator's command line, start-up
+//! (database, migrations, the bundled OAuth server, the enforcement layer
+//! with its token cache and rate limiter), and helpers for their tests.
+//!
+//! A pod is a library crate implementing [`Pod`] and a two-line `main`:
+//!
+//! ```ignore
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     pod_kit::main::<funkwhale_pod::Pod>().await
+//! }
+//! ```
+//!
+//! The command line (`serve` is the default subcommand):
+//!
+//! ```text
+//! <pod> [serve] [--listen ADDR] [--database URL] [--demo]
+//! <pod> create-user NAME [--admin] [--password-stdin]
+//! <pod> docs [DIR]
+//! ```
+//!
+//! Environment: `POD_LISTEN`, `DATABASE_URL`, `ISSUER`,
+//! `ACCESS_TOKEN_EXPIRE_SECONDS`, `THROTTLING_ENABLED`, `THROTTLING_RATES`
+//! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`.
+
+pub mod cli;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::{Extension, Router};
+use oauth_server::config::Config;
+use oauth_server::flows::AuthServer;
+use oauth_server::primitives::Store;
+use oauth_server::store::SqliteStore;
+use oauth_server::validator::StoreValidator;
+use scope_runtime::Scope;
+use scope_runtime::cache::CachedValidator;
+use scope_runtime::docgen::OpenApiInfo;
+use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
+use scope_runtime::ratelimit::{RateError, RateLimiter, Rates};
+use scope_runtime::route::RouteTable;
+use sqlx::SqlitePool;
+
+pub use cli::main;
+
+/// An example pod: its hierarchy, route table, schema and demo data.
+pub trait Pod: 'static {
+    /// The scope hierarchy.
+    type Scope: Scope;
+    /// The state of the API handlers.
+    type State: Clone + Send + Sync + 'static;
+    /// The route table.
+    type Api: RouteTable<Scope = Self::Scope, State = Self::State>;
+    /// The binary's name (`funkwhale-pod`).
+    const NAME: &'static str;
+    /// The pod's version.
+    const VERSION: &'static str;
+    /// The shape of authorization error bodies.
+    const ERROR_STYLE: ErrorStyle;
+
+    /// The pod's migrations, numbered from 100 (the OAuth server's tables
+    /// share the database).
+    fn migrator() -> sqlx::migrate::Migrator;
+    /// The handlers' state over the database.
+    fn state(db: SqlitePool) -> Self::State;
+    /// Idempotent demo data owned by `user_id`.
+    fn seed_demo(
+        db: &SqlitePool,
+        user_id: i64,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    /// Adjusts the OAuth server's configuration (e.g. admin-only scopes).
+    fn oauth_config(config: Config) -> Config {
+        config
+    }
+    /// Routes outside the scope table, merged into the app (none by
+    /// default). They are not enforced: keep them public.
+    fn extra_routes(router: Router) -> Router {
+        router
+    }
+    /// The title of the generated OpenAPI document.
+    fn openapi_info() -> OpenApiInfo {
+        OpenApiInfo {
+            title: Self::NAME.to_owned(),
+            version: Self::VERSION.to_owned(),
+            ..OpenApiInfo::default()
+        }
+    }
+}
+
+/// How a pod runs; what the command line and the environment set.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The public base URL (the OAuth issuer).
+    pub issuer: String,
+    /// Lifetime of access tokens.
+    pub access_token_lifetime: Duration,
+    /// `None`: no rate limiting.
+    pub rates: Option<Rates>,
+    /// Whether `token = setting` routes require a token.
+    pub api_authentication_required: bool,
+    /// How long a validated token is trusted without asking the store.
+    pub token_cache_ttl: Duration,
+}
+
+impl Settings {
+    /// Defaults for a pod served at `issuer`: tokens live 10 hours, rate
+    /// limits at Funkwhale's defaults, anonymous reads allowed.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            access_token_lifetime: Duration::from_secs(36_000),
+            rates: Some(Rates::funkwhale()),
+            api_authentication_required: false,
+            token_cache_ttl: Duration::from_secs(60),
+        }
+    }
+
+    /// Applies Funkwhale's `THROTTLING_ENABLED` (`false`/`0`/`no` turns
+    /// limiting off) and `THROTTLING_RATES` overrides.
+    ///
+    /// # Errors
+    /// [`RateError`] for a malformed `rates` entry.
+    pub fn throttling(mut self, enabled: bool, rates: Option<&str>) -> Result<Self, RateError> {
+        self.rates = if enabled {
+            Some(Rates::funkwhale().with_overrides(rates.unwrap_or(""))?)
+        } else {
+            None
+        };
+        Ok(self)
+    }
+}
+
+/// Why a pod could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("{0} (check DATABASE_URL and that its directory is writable)")]
+    Database(String),
+    /// The pod's demo data could not be written.
+    #[error("cannot seed the demo data: {0}")]
+    Demo(String),
+}
+
+/// Opens the database at `url` (creating it) and applies the OAuth
+/// server's and the pod's migrations.
+///
+/// # Errors
+/// [`StartError::Database`] with the reason.
+pub async fn open<P: Pod>(url: &str) -> Result<SqliteStore, StartError> {
+    let store = SqliteStore::connect(url)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    P::migrator()
+        .run(store.pool())
+        .await
+        .map_err(|e| StartError::Database(format!("migration failed: {e}")))?;
+    Ok(store)
+}
+
+/// The demo account of `--demo`.
+pub const DEMO_USER: &str = "demo";
+/// Its password.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// Creates the demo user if missing and seeds the pod's demo data; returns
+/// the user's id.
+///
+/// # Errors
+/// [`StartError::Demo`] with the reason.
+pub async fn seed_demo<P: Pod>(store: &SqliteStore) -> Result<i64, StartError> {
+    let demo = |e: &dyn std::fmt::Display| StartError::Demo(e.to_string());
+    let id = match store.user_by_name(DEMO_USER).await.map_err(|e| demo(&e))? {
+        Some(user) => user.id,
+        None => {
+            let hash = tokio::task::spawn_blocking(|| {
+                oauth_server::secret::hash_password(DEMO_PASSWORD)
+            })
+            .await
+            .map_err(|e| demo(&e))?
+            .map_err(|e| demo(&e))?;
+            store
+                .create_user(DEMO_USER, &hash, false)
+                .await
+                .map_err(|e| demo(&e))?
+                .id
+        }
+    };
+    P::seed_demo(store.pool(), id)
+        .await
+        .map_err(|e| demo(&e))?;
+    Ok(id)
+}
+
+/// The running pieces of a pod, for its tests and its `main`.
+pub struct App {
+    /// Everything the pod serves: the API table, the OAuth endpoints and
+    /// the pod's extra routes. Serve it with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` so anonymous
+    /// requests are rate-limited per address.
+    pub router: Router,
+    /// The rate limiter, if limiting is on.
+    pub limiter: Option<RateLimiter>,
+}
+
+/// Assembles the pod over `store`.
+pub fn app<P: Pod>(store: SqliteStore, settings: &Settings) -> App {
+    let db = store.pool().clone();
+    let config = P::oauth_config(
+        Config::new(settings.issuer.clone()).access_token_lifetime(settings.access_token_lifetime),
+    );
+    let server = AuthServer::<P::Scope, _>::new(store, config);
+    let validator = CachedValidator::new(
+        StoreValidator::new(server.store_arc()),
+        settings.token_cache_ttl,
+        100_000,
+    );
+    // A revocation, whatever its cause (revoke endpoint, refresh-token
+    // reuse, code replay), empties the cache: revocations are rare, and
+    // the cache cannot tell which of its entries a family holds.
+    let evict = validator.clone();
+    let server = server.on_revoke(Arc::new(move || evict.clear()));
+    let anonymous = AnonymousAccess::new(!settings.api_authentication_required);
+    let mut enforcer = Enforcer::new(validator)
+        .error_style(P::ERROR_STYLE)
+        .anonymous_access(anonymous);
+    let limiter = settings.rates.clone().map(RateLimiter::new);
+    if let Some(limiter) = &limiter {
+        enforcer = enforcer.guard(limiter.clone());
+    }
+    let api: Router = P::Api::router(enforcer).with_state(P::state(db));
+    let mut router = P::extra_routes(api.merge(oauth_server::http::router(server)));
+    if let Some(limiter) = &limiter {
+        router = router.layer(Extension(limiter.clone()));
+    }
+    App { router, limiter }
+}
