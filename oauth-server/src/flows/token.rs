@@ -231,6 +231,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if spent {
             // RFC 6749 §4.1.2: a code used twice revokes what it issued.
             let n = self.store.revoke_by_code(hash).await?;
+            self.revoked();
             tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
             return Err(OAuthError::invalid_grant());
         }
@@ -313,6 +314,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes
                 // the whole family, the attacker's copy and the victim's.
                 let n = self.store.revoke_family(&family).await?;
+                self.revoked();
                 tracing::warn!(client_id = %client.client_id, revoked = n, "refresh token reused");
                 Err(OAuthError::invalid_grant())
             }
@@ -388,6 +390,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         } else {
             self.store.revoke_token(&record.id).await?;
         }
+        self.revoked();
         tracing::info!(client_id = %client.client_id, token_id = %record.id, "token revoked");
         Ok(())
     }
