@@ -1,0 +1,12 @@
+//! `funkwhale-pod`: the Funkwhale example pod.
+//!
+//! ```text
+//! funkwhale-pod [serve] [--listen ADDR] [--database URL] [--demo]
+//! funkwhale-pod create-user NAME [--admin] [--password-stdin]
+//! funkwhale-pod docs [DIR] [--check]
+//! ```
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    pod_kit::main::<funkwhale_pod::FunkwhalePod>().await
+}

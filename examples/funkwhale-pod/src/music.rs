@@ -1,0 +1,158 @@
+//! Tracks, albums and artists (`read:libraries`; anonymous per the pod's setting).
+
+use axum::extract::State;
+use scope_runtime::requires_scope;
+use scope_runtime::token::Principal;
+
+use crate::common::{ApiError, ApiResult, Arg, Key, Query, Where, ok, user_of};
+use crate::{AppState, Scope, serial};
+
+/// Excludes the artists the viewer hid with content filters (Funkwhale's
+/// `HiddenFilter` on lists), `column` being the artist id column.
+fn hide_filtered(filter: &mut Where, column: &str, viewer: Option<i64>) {
+    filter.and(
+        format!("{column} NOT IN (SELECT target_artist FROM fw_content_filters WHERE user_id = ?)"),
+        [Arg::Int(viewer)],
+    );
+}
+
+/// The `ORDER BY` of an `ordering` parameter among `allowed` fields
+/// (unknown ones are ignored, as DRF's `OrderingFilter` does).
+fn ordering(query: &Query, alias: &str, allowed: &[&str]) -> String {
+    let default = format!("{alias}.id DESC");
+    let Some(raw) = query.get("ordering") else {
+        return default;
+    };
+    let (desc, field) = match raw.strip_prefix('-') {
+        Some(f) => (true, f),
+        None => (false, raw),
+    };
+    if !allowed.contains(&field) {
+        return default;
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    format!("{alias}.{field} {dir}, {alias}.id {dir}")
+}
+
+/// List tracks (`?artist=`, `?album=`, `?q=`, `?playable=`, `?ordering=`).
+#[requires_scope(resource = "libraries", token = setting)]
+pub(crate) async fn list_tracks(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    query: Query,
+) -> ApiResult {
+    let viewer = user_of(principal.as_ref());
+    let mut filter = Where::new();
+    hide_filtered(&mut filter, "t.artist_id", viewer);
+    if let Some(artist) = query.get("artist") {
+        filter.and("t.artist_id = ?", [Arg::Int(artist.parse().ok())]);
+    }
+    if let Some(album) = query.get("album") {
+        filter.and("t.album_id = ?", [Arg::Int(album.parse().ok())]);
+    }
+    if let Some(q) = query.get("q").or(query.get("title")) {
+        filter.and("t.title LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+    }
+    if let Some(playable) = query.bool("playable") {
+        let clause = if playable { "EXISTS" } else { "NOT EXISTS" };
+        filter.and(
+            format!("{clause} (SELECT 1 FROM fw_uploads u WHERE u.track_id = t.id)"),
+            [],
+        );
+    }
+    let order = ordering(
+        &query,
+        "t",
+        &["title", "creation_date", "position", "disc_number", "id"],
+    );
+    let (page, count, ids) = filter
+        .page(&state.db, "fw_tracks t", "t.id", &order, &query)
+        .await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(track) = serial::track(&state.db, id).await? {
+            results.push(track);
+        }
+    }
+    Ok(page.wrap(&query, count, results))
+}
+
+/// Retrieve a track.
+#[requires_scope(resource = "libraries", token = setting)]
+pub(crate) async fn get_track(State(state): State<AppState>, key: Key) -> ApiResult {
+    let track = serial::track(&state.db, key.id()?).await?;
+    Ok(ok(track.ok_or(ApiError::NotFound)?))
+}
+
+/// List albums (`?artist=`, `?q=`, `?ordering=`).
+#[requires_scope(resource = "libraries", token = setting)]
+pub(crate) async fn list_albums(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    query: Query,
+) -> ApiResult {
+    let viewer = user_of(principal.as_ref());
+    let mut filter = Where::new();
+    hide_filtered(&mut filter, "a.artist_id", viewer);
+    if let Some(artist) = query.get("artist") {
+        filter.and("a.artist_id = ?", [Arg::Int(artist.parse().ok())]);
+    }
+    if let Some(q) = query.get("q").or(query.get("title")) {
+        filter.and("a.title LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+    }
+    let order = ordering(
+        &query,
+        "a",
+        &["title", "creation_date", "release_date", "id"],
+    );
+    let (page, count, ids) = filter
+        .page(&state.db, "fw_albums a", "a.id", &order, &query)
+        .await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(album) = serial::album(&state.db, id).await? {
+            results.push(album);
+        }
+    }
+    Ok(page.wrap(&query, count, results))
+}
+
+/// Retrieve an album.
+#[requires_scope(resource = "libraries", token = setting)]
+pub(crate) async fn get_album(State(state): State<AppState>, key: Key) -> ApiResult {
+    let album = serial::album(&state.db, key.id()?).await?;
+    Ok(ok(album.ok_or(ApiError::NotFound)?))
+}
+
+/// List artists (`?q=`, `?ordering=`).
+#[requires_scope(resource = "libraries", token = setting)]
+pub(crate) async fn list_artists(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    query: Query,
+) -> ApiResult {
+    let viewer = user_of(principal.as_ref());
+    let mut filter = Where::new();
+    hide_filtered(&mut filter, "a.id", viewer);
+    if let Some(q) = query.get("q").or(query.get("name")) {
+        filter.and("a.name LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+    }
+    let order = ordering(&query, "a", &["name", "creation_date", "id"]);
+    let (page, count, ids) = filter
+        .page(&state.db, "fw_artists a", "a.id", &order, &query)
+        .await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(artist) = serial::artist(&state.db, id).await? {
+            results.push(artist);
+        }
+    }
+    Ok(page.wrap(&query, count, results))
+}
+
+/// Retrieve an artist.
+#[requires_scope(resource = "libraries", token = setting)]
+pub(crate) async fn get_artist(State(state): State<AppState>, key: Key) -> ApiResult {
+    let artist = serial::artist(&state.db, key.id()?).await?;
+    Ok(ok(artist.ok_or(ApiError::NotFound)?))
+}

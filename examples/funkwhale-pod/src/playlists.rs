@@ -1,0 +1,436 @@
+//! Playlists (`read:playlists` / `write:playlists`).
+//!
+//! Visibility follows `privacy_level` (`me`, `instance`, `everyone`): a
+//! private playlist of another user is not listed and is 404. Writes are
+//! the owner's only; another user's playlist is 404 (Funkwhale's
+//! `OwnerPermission` raises `Http404`).
+
+use axum::extract::State;
+use axum::http::Method;
+use scope_runtime::requires_scope;
+use scope_runtime::token::Principal;
+use serde_json::{Map, Value, json};
+use sqlx::SqlitePool;
+
+use crate::common::{
+    ApiError, ApiResult, Arg, Body, FieldErrors, Key, NOW, PRIVACY_LEVELS, Query, Where, as_int,
+    bool_field, choice_field, created, int_field, invalid, me, no_content, ok, string_field,
+    user_of,
+};
+use crate::{AppState, Scope, serial};
+
+/// Funkwhale's `PLAYLISTS_MAX_TRACKS`.
+const MAX_TRACKS: i64 = 250;
+
+/// The playlist `key` if `viewer` may see it.
+async fn visible(db: &SqlitePool, key: &Key, viewer: Option<i64>) -> ApiResult<i64> {
+    sqlx::query_scalar(
+        "SELECT id FROM fw_playlists p WHERE id = ?1 AND (p.privacy_level = 'everyone' \
+         OR (?2 IS NOT NULL AND p.privacy_level = 'instance') OR p.user_id = ?2)",
+    )
+    .bind(key.id()?)
+    .bind(viewer)
+    .fetch_optional(db)
+    .await?
+    .ok_or(ApiError::NotFound)
+}
+
+/// The playlist `key` if `user` owns it.
+async fn owned(db: &SqlitePool, key: &Key, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_playlists WHERE id = ? AND user_id = ?")
+        .bind(key.id()?)
+        .bind(user)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn playlist_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+    serial::playlist(db, id).await?.ok_or(ApiError::NotFound)
+}
+
+async fn touch(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "UPDATE fw_playlists SET modification_date = {NOW} WHERE id = ?"
+    ))
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// List the playlists the caller may see (`?user=`, `?q=`/`?name=`, `?scope=me`).
+#[requires_scope(resource = "playlists", token = setting)]
+pub(crate) async fn list_playlists(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    query: Query,
+) -> ApiResult {
+    let viewer = user_of(principal.as_ref());
+    let mut filter = Where::new();
+    filter.privacy("p", viewer);
+    if query.get("scope") == Some("me") {
+        filter.and("p.user_id = ?", [Arg::Int(viewer)]);
+    }
+    if let Some(user) = query.get("user") {
+        filter.and("p.user_id = ?", [Arg::Int(user.parse().ok())]);
+    }
+    if let Some(q) = query.get("q").or(query.get("name")) {
+        filter.and("p.name LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+    }
+    let (page, count, ids) = filter
+        .page(&state.db, "fw_playlists p", "p.id", "p.id DESC", &query)
+        .await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        results.push(playlist_json(&state.db, id).await?);
+    }
+    Ok(page.wrap(&query, count, results))
+}
+
+type PlaylistFields = (Option<String>, Option<String>, Option<String>);
+
+fn playlist_fields(body: &Map<String, Value>, partial: bool) -> ApiResult<PlaylistFields> {
+    let mut errors = FieldErrors::default();
+    let name = string_field(body, "name", !partial, 50, &mut errors);
+    let privacy = choice_field(body, "privacy_level", PRIVACY_LEVELS, &mut errors);
+    let description = string_field(body, "description", false, 5000, &mut errors);
+    errors.finish()?;
+    Ok((name, privacy, description))
+}
+
+/// Create a playlist (`name`; `privacy_level` defaults to `instance`).
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn create_playlist(
+    State(state): State<AppState>,
+    principal: Principal<Scope>,
+    Body(body): Body,
+) -> ApiResult {
+    let user = me(&principal)?;
+    let (name, privacy, description) = playlist_fields(&body, false)?;
+    let id: i64 = sqlx::query_scalar(&format!(
+        "INSERT INTO fw_playlists (user_id, name, description, privacy_level, creation_date, \
+         modification_date) VALUES (?, ?, ?, ?, {NOW}, {NOW}) RETURNING id"
+    ))
+    .bind(user)
+    .bind(name.unwrap_or_default())
+    .bind(description.unwrap_or_default())
+    .bind(privacy.as_deref().unwrap_or("instance"))
+    .fetch_one(&state.db)
+    .await?;
+    Ok(created(playlist_json(&state.db, id).await?))
+}
+
+/// Retrieve a playlist.
+#[requires_scope(resource = "playlists", token = setting)]
+pub(crate) async fn get_playlist(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    key: Key,
+) -> ApiResult {
+    let id = visible(&state.db, &key, user_of(principal.as_ref())).await?;
+    Ok(ok(playlist_json(&state.db, id).await?))
+}
+
+/// Update one of the caller's playlists (PUT: `name` required; PATCH: partial).
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn update_playlist(
+    State(state): State<AppState>,
+    method: Method,
+    principal: Principal<Scope>,
+    key: Key,
+    Body(body): Body,
+) -> ApiResult {
+    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let (name, privacy, description) = playlist_fields(&body, method == Method::PATCH)?;
+    sqlx::query(&format!(
+        "UPDATE fw_playlists SET name = COALESCE(?, name), \
+         privacy_level = COALESCE(?, privacy_level), description = COALESCE(?, description), \
+         modification_date = {NOW} WHERE id = ?"
+    ))
+    .bind(name)
+    .bind(privacy)
+    .bind(description)
+    .bind(id)
+    .execute(&state.db)
+    .await?;
+    Ok(ok(playlist_json(&state.db, id).await?))
+}
+
+/// Delete one of the caller's playlists.
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn delete_playlist(
+    State(state): State<AppState>,
+    principal: Principal<Scope>,
+    key: Key,
+) -> ApiResult {
+    let id = owned(&state.db, &key, me(&principal)?).await?;
+    sqlx::query("DELETE FROM fw_playlists WHERE id = ?")
+        .bind(id)
+        .execute(&state.db)
+        .await?;
+    Ok(no_content())
+}
+
+/// A playlist entry (`PlaylistTrackSerializer`).
+async fn entry_json(db: &SqlitePool, entry: i64) -> ApiResult<Value> {
+    let (track, index, created): (i64, i64, String) =
+        sqlx::query_as("SELECT track_id, idx, creation_date FROM fw_playlist_tracks WHERE id = ?")
+            .bind(entry)
+            .fetch_one(db)
+            .await?;
+    Ok(json!({
+        "track": serial::track(db, track).await?,
+        "index": index,
+        "creation_date": created,
+    }))
+}
+
+/// The tracks of a playlist, in order.
+#[requires_scope(resource = "playlists", token = setting)]
+pub(crate) async fn playlist_tracks(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    key: Key,
+    query: Query,
+) -> ApiResult {
+    let id = visible(&state.db, &key, user_of(principal.as_ref())).await?;
+    let mut filter = Where::new();
+    filter.and("pt.playlist_id = ?", [Arg::Int(Some(id))]);
+    let (page, count, ids) = filter
+        .page(
+            &state.db,
+            "fw_playlist_tracks pt",
+            "pt.id",
+            "pt.idx",
+            &query,
+        )
+        .await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for entry in ids {
+        results.push(entry_json(&state.db, entry).await?);
+    }
+    Ok(page.wrap(&query, count, results))
+}
+
+/// Append tracks (`{"tracks": [ids], "allow_duplicates": true}`) to one of
+/// the caller's playlists.
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn add_tracks(
+    State(state): State<AppState>,
+    principal: Principal<Scope>,
+    key: Key,
+    Body(body): Body,
+) -> ApiResult {
+    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let mut errors = FieldErrors::default();
+    let allow_duplicates = bool_field(&body, "allow_duplicates", &mut errors).unwrap_or(true);
+    let mut tracks = Vec::new();
+    match body.get("tracks") {
+        None => errors.add("tracks", "This field is required."),
+        Some(Value::Array(list)) => {
+            if list.is_empty() {
+                errors.add("tracks", "This list may not be empty.");
+            }
+            for v in list {
+                match as_int(v) {
+                    Some(n) => tracks.push(n),
+                    None => errors.add(
+                        "tracks",
+                        format!("Incorrect type. Expected pk value, received {v}."),
+                    ),
+                }
+            }
+        }
+        // A form body with a single `tracks` value.
+        Some(v @ (Value::String(_) | Value::Number(_))) => match as_int(v) {
+            Some(n) => tracks.push(n),
+            None => errors.add("tracks", "Incorrect type. Expected pk value."),
+        },
+        Some(_) => errors.add("tracks", "Expected a list of items but got type \"dict\"."),
+    }
+    errors.finish()?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    for track in &tracks {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM fw_tracks WHERE id = ?")
+            .bind(track)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(invalid(
+                "tracks",
+                format!("Invalid pk \"{track}\" - object does not exist."),
+            ));
+        }
+    }
+    let existing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if existing + tracks.len() as i64 > MAX_TRACKS {
+        return Err(invalid(
+            "non_field_errors",
+            format!("Playlist would reach the maximum of {MAX_TRACKS} tracks"),
+        ));
+    }
+    if !allow_duplicates {
+        for track in &tracks {
+            let dup: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM fw_playlist_tracks WHERE playlist_id = ? AND track_id = ?",
+            )
+            .bind(id)
+            .bind(track)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if dup.is_some() || tracks.iter().filter(|t| *t == track).count() > 1 {
+                let mut errors = Map::new();
+                errors.insert(
+                    "non_field_errors".into(),
+                    json!([format!("The track \"{track}\" is already in the playlist")]),
+                );
+                errors.insert("tracks".into(), json!([track]));
+                return Err(ApiError::Invalid(errors));
+            }
+        }
+    }
+    let mut added = Vec::with_capacity(tracks.len());
+    for (n, track) in tracks.iter().enumerate() {
+        let entry: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO fw_playlist_tracks (playlist_id, track_id, idx, creation_date) \
+             VALUES (?, ?, ?, {NOW}) RETURNING id"
+        ))
+        .bind(id)
+        .bind(track)
+        .bind(existing + n as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        added.push(entry);
+    }
+    touch(&mut tx, id).await?;
+    tx.commit().await?;
+    let mut results = Vec::with_capacity(added.len());
+    for entry in added {
+        results.push(entry_json(&state.db, entry).await?);
+    }
+    Ok(created(
+        json!({ "count": results.len(), "results": results }),
+    ))
+}
+
+/// Remove the entry at `index` (`{"index": n}`) from one of the caller's playlists.
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn remove_track(
+    State(state): State<AppState>,
+    principal: Principal<Scope>,
+    key: Key,
+    Body(body): Body,
+) -> ApiResult {
+    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let mut errors = FieldErrors::default();
+    let index = int_field(&body, "index", true, &mut errors);
+    errors.finish()?;
+    let index = index.unwrap_or_default();
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let removed = sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = ? AND idx = ?")
+        .bind(id)
+        .bind(index)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if removed == 0 {
+        return Err(ApiError::NotFound);
+    }
+    sqlx::query("UPDATE fw_playlist_tracks SET idx = idx - 1 WHERE playlist_id = ? AND idx > ?")
+        .bind(id)
+        .bind(index)
+        .execute(&mut *tx)
+        .await?;
+    touch(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+/// Remove every track of one of the caller's playlists.
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn clear_playlist(
+    State(state): State<AppState>,
+    principal: Principal<Scope>,
+    key: Key,
+) -> ApiResult {
+    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    touch(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+/// Move the entry at `from` to index `to` (`{"from": i, "to": j}`).
+#[requires_scope(resource = "playlists", token = user)]
+pub(crate) async fn move_track(
+    State(state): State<AppState>,
+    principal: Principal<Scope>,
+    key: Key,
+    Body(body): Body,
+) -> ApiResult {
+    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let mut errors = FieldErrors::default();
+    let from = int_field(&body, "from", true, &mut errors);
+    let to = int_field(&body, "to", true, &mut errors);
+    errors.finish()?;
+    let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if from < 0 || from >= count {
+        return Err(ApiError::NotFound);
+    }
+    if to < 0 || to >= count {
+        return Err(invalid(
+            "to",
+            format!("Ensure this value is between 0 and {}.", count - 1),
+        ));
+    }
+    let entry: i64 =
+        sqlx::query_scalar("SELECT id FROM fw_playlist_tracks WHERE playlist_id = ? AND idx = ?")
+            .bind(id)
+            .bind(from)
+            .fetch_one(&mut *tx)
+            .await?;
+    if from < to {
+        sqlx::query(
+            "UPDATE fw_playlist_tracks SET idx = idx - 1 \
+             WHERE playlist_id = ? AND idx > ? AND idx <= ?",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    } else if to < from {
+        sqlx::query(
+            "UPDATE fw_playlist_tracks SET idx = idx + 1 \
+             WHERE playlist_id = ? AND idx >= ? AND idx < ?",
+        )
+        .bind(id)
+        .bind(to)
+        .bind(from)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("UPDATE fw_playlist_tracks SET idx = ? WHERE id = ?")
+        .bind(to)
+        .bind(entry)
+        .execute(&mut *tx)
+        .await?;
+    touch(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}

@@ -1,0 +1,382 @@
+//! Rows to JSON, with Funkwhale's field names.
+
+// Rows are read as tuples, one field per column.
+#![allow(clippy::type_complexity)]
+
+use serde_json::{Value, json};
+use sqlx::SqlitePool;
+
+use crate::common::ApiResult;
+
+/// `UserBasicSerializer`: `{id, username, name, date_joined, avatar}`;
+/// `null` for a missing user.
+pub(crate) async fn user(db: &SqlitePool, id: Option<i64>) -> ApiResult<Value> {
+    let Some(id) = id else {
+        return Ok(Value::Null);
+    };
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, username FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map_or(Value::Null, |(id, username)| {
+        json!({
+            "id": id,
+            "username": username,
+            "name": "",
+            "full_username": username,
+            "date_joined": Value::Null,
+            "avatar": Value::Null,
+        })
+    }))
+}
+
+/// The nested artist of tracks and albums.
+pub(crate) async fn artist_simple(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, name, creation_date, modification_date FROM fw_artists WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(id, name, created, modified)| {
+        json!({
+            "id": id,
+            "fid": format!("/federation/music/artists/{id}"),
+            "mbid": Value::Null,
+            "name": name,
+            "creation_date": created,
+            "modification_date": modified,
+            "is_local": true,
+            "content_category": "music",
+            "description": Value::Null,
+            "attachment_cover": Value::Null,
+            "channel": Value::Null,
+            "cover": Value::Null,
+        })
+    }))
+}
+
+/// An artist in `/api/v1/artists/`: the simple fields plus counts.
+pub(crate) async fn artist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let Some(mut out) = artist_simple(db, id).await? else {
+        return Ok(None);
+    };
+    let (tracks, albums, attributed): (i64, i64, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM fw_tracks WHERE artist_id = a.id), \
+                (SELECT COUNT(*) FROM fw_albums WHERE artist_id = a.id), attributed_to \
+         FROM fw_artists a WHERE a.id = ?",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    out["tracks_count"] = json!(tracks);
+    out["albums_count"] = json!(albums);
+    out["tags"] = json!([]);
+    out["attributed_to"] = user(db, attributed).await?;
+    Ok(Some(out))
+}
+
+/// An album (the nested form in tracks, and `/api/v1/albums/`).
+pub(crate) async fn album(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(i64, String, i64, Option<String>, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, title, artist_id, release_date, creation_date, attributed_to \
+         FROM fw_albums WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, title, artist_id, release_date, created, attributed)) = row else {
+        return Ok(None);
+    };
+    let (tracks, playable): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT u.track_id) FROM fw_tracks t \
+         LEFT JOIN fw_uploads u ON u.track_id = t.id WHERE t.album_id = ?",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(Some(json!({
+        "id": id,
+        "fid": format!("/federation/music/albums/{id}"),
+        "mbid": Value::Null,
+        "title": title,
+        "artist": artist_simple(db, artist_id).await?,
+        "release_date": release_date,
+        "creation_date": created,
+        "is_local": true,
+        "is_playable": playable > 0,
+        "tracks_count": tracks,
+        "cover": Value::Null,
+        "tags": [],
+        "attributed_to": user(db, attributed).await?,
+    })))
+}
+
+/// The uploads of a track, as nested in the track.
+async fn track_uploads(db: &SqlitePool, track: i64) -> ApiResult<Vec<Value>> {
+    let rows: Vec<(
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT uuid, size, duration, bitrate, mimetype FROM fw_uploads \
+             WHERE track_id = ? AND import_status = 'finished' ORDER BY id",
+    )
+    .bind(track)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(uuid, size, duration, bitrate, mimetype)| {
+            json!({
+                "uuid": uuid,
+                "listen_url": format!("/api/v1/listen/{uuid}/"),
+                "size": size,
+                "duration": duration,
+                "bitrate": bitrate,
+                "mimetype": mimetype,
+                "extension": extension(mimetype.as_deref()),
+                "is_local": true,
+            })
+        })
+        .collect())
+}
+
+fn extension(mimetype: Option<&str>) -> Value {
+    match mimetype {
+        Some("audio/mpeg") => json!("mp3"),
+        Some("audio/ogg") => json!("ogg"),
+        Some("audio/flac" | "audio/x-flac") => json!("flac"),
+        Some("audio/opus") => json!("opus"),
+        _ => Value::Null,
+    }
+}
+
+/// A track (`TrackSerializer`).
+pub(crate) async fn track(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(
+        i64,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        String,
+    )> = sqlx::query_as(
+        "SELECT id, title, artist_id, album_id, position, disc_number, attributed_to, \
+         creation_date FROM fw_tracks WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, title, artist_id, album_id, position, disc, attributed, created)) = row else {
+        return Ok(None);
+    };
+    let album = match album_id {
+        Some(a) => album(db, a).await?.unwrap_or(Value::Null),
+        None => Value::Null,
+    };
+    let uploads = track_uploads(db, id).await?;
+    Ok(Some(json!({
+        "id": id,
+        "fid": format!("/federation/music/tracks/{id}"),
+        "mbid": Value::Null,
+        "title": title,
+        "artist": artist_simple(db, artist_id).await?,
+        "album": album,
+        "position": position,
+        "disc_number": disc,
+        "uploads": uploads,
+        "is_playable": !uploads.is_empty(),
+        "listen_url": format!("/api/v1/listen/{id}/"),
+        "tags": [],
+        "attributed_to": user(db, attributed).await?,
+        "is_local": true,
+        "creation_date": created,
+        "copyright": Value::Null,
+        "license": Value::Null,
+        "cover": Value::Null,
+        "downloads_count": 0,
+    })))
+}
+
+/// A library (`LibraryForOwnerSerializer`).
+pub(crate) async fn library(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(i64, String, i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, uuid, user_id, name, description, privacy_level, creation_date \
+         FROM fw_libraries WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, uuid, owner, name, description, privacy, created)) = row else {
+        return Ok(None);
+    };
+    let (uploads, size, follows): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM fw_uploads WHERE library_id = ?1), \
+                (SELECT COALESCE(SUM(size), 0) FROM fw_uploads WHERE library_id = ?1), \
+                (SELECT COUNT(*) FROM fw_library_follows WHERE library_id = ?1 AND approved = 1)",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(Some(json!({
+        "uuid": uuid,
+        "fid": format!("/federation/music/libraries/{uuid}"),
+        "name": name,
+        "description": description,
+        "privacy_level": privacy,
+        "uploads_count": uploads,
+        "size": size,
+        "followers_count": follows,
+        "creation_date": created,
+        "actor": user(db, Some(owner)).await?,
+    })))
+}
+
+/// An upload (`UploadForOwnerSerializer`).
+pub(crate) async fn upload(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(
+        String,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    )> = sqlx::query_as(
+        "SELECT uuid, library_id, track_id, duration, size, bitrate, mimetype, source, \
+         import_status, creation_date FROM fw_uploads WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((
+        uuid,
+        library_id,
+        track_id,
+        duration,
+        size,
+        bitrate,
+        mimetype,
+        source,
+        status,
+        created,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let library_uuid: Option<String> =
+        sqlx::query_scalar("SELECT uuid FROM fw_libraries WHERE id = ?")
+            .bind(library_id)
+            .fetch_optional(db)
+            .await?;
+    Ok(Some(json!({
+        "uuid": uuid,
+        "filename": source.as_deref().and_then(|s| s.rsplit('/').next()).unwrap_or_default(),
+        "creation_date": created,
+        "mimetype": mimetype,
+        "track": track(db, track_id).await?,
+        "library": library_uuid,
+        "channel": Value::Null,
+        "duration": duration,
+        "bitrate": bitrate,
+        "size": size,
+        "import_date": created,
+        "import_status": status,
+        "import_details": {},
+        "import_metadata": {},
+        "import_reference": "",
+        "source": source,
+        "listen_url": format!("/api/v1/listen/{uuid}/"),
+    })))
+}
+
+/// A playlist (`PlaylistSerializer`).
+pub(crate) async fn playlist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
+        "SELECT id, user_id, name, description, privacy_level, creation_date, \
+         modification_date FROM fw_playlists WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, owner, name, description, privacy, created, modified)) = row else {
+        return Ok(None);
+    };
+    let (count, duration, playable): (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), \
+                COALESCE(SUM((SELECT MAX(duration) FROM fw_uploads u WHERE u.track_id = pt.track_id)), 0), \
+                COALESCE(SUM(EXISTS (SELECT 1 FROM fw_uploads u WHERE u.track_id = pt.track_id)), 0) \
+         FROM fw_playlist_tracks pt WHERE pt.playlist_id = ?",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(Some(json!({
+        "id": id,
+        "name": name,
+        "description": description,
+        "user": user(db, Some(owner)).await?,
+        "modification_date": modified,
+        "creation_date": created,
+        "privacy_level": privacy,
+        "tracks_count": count,
+        "duration": duration,
+        "is_playable": playable > 0,
+        "album_covers": [],
+        "actor": Value::Null,
+    })))
+}
+
+/// A radio (`RadioSerializer`).
+pub(crate) async fn radio(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(i64, i64, String, String, bool, String, String)> = sqlx::query_as(
+        "SELECT id, user_id, name, description, is_public, config, creation_date \
+         FROM fw_radios WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, owner, name, description, is_public, config, created)) = row else {
+        return Ok(None);
+    };
+    let config: Value = serde_json::from_str(&config).unwrap_or_else(|_| json!([]));
+    Ok(Some(json!({
+        "id": id,
+        "is_public": is_public,
+        "name": name,
+        "creation_date": created,
+        "config": config,
+        "description": description,
+        "user": user(db, Some(owner)).await?,
+    })))
+}
+
+/// A library follow (`LibraryFollowSerializer`).
+pub(crate) async fn follow(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+    let row: Option<(String, i64, i64, Option<bool>, String, String)> = sqlx::query_as(
+        "SELECT uuid, user_id, library_id, approved, creation_date, modification_date \
+         FROM fw_library_follows WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    let Some((uuid, follower, library_id, approved, created, modified)) = row else {
+        return Ok(Value::Null);
+    };
+    Ok(json!({
+        "uuid": uuid,
+        "actor": user(db, Some(follower)).await?,
+        "target": library(db, library_id).await?,
+        "approved": approved,
+        "creation_date": created,
+        "modification_date": modified,
+    }))
+}

@@ -1,0 +1,159 @@
+//! End to end over real sockets: the pod as `funkwhale-pod serve` runs it
+//! (SQLite file, bundled OAuth server, token cache, rate limiter), tokens
+//! obtained by logging in and consenting, the code exchanged by the
+//! `oauth2` crate.
+
+use funkwhale_pod::FunkwhalePod;
+use pod_kit::testing::TestPod;
+
+/// Scope family, a GET endpoint of it.
+const FAMILIES: &[(&str, &str)] = &[
+    ("profile", "/api/v1/users/me/"),
+    ("libraries", "/api/v1/libraries/"),
+    ("edits", "/api/v1/mutations/"),
+    ("favorites", "/api/v1/favorites/tracks/"),
+    ("listenings", "/api/v1/history/listenings/"),
+    ("follows", "/api/v1/federation/follows/library/"),
+    ("notifications", "/api/v1/federation/inbox/"),
+    ("filters", "/api/v1/moderation/content-filters/"),
+    ("playlists", "/api/v1/playlists/"),
+    ("radios", "/api/v1/radios/radios/"),
+];
+
+#[tokio::test]
+async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() {
+    // Anonymous reads refused, as on a pod that requires authentication.
+    let pod = TestPod::start::<FunkwhalePod>(|mut s| {
+        s.api_authentication_required = true;
+        s
+    })
+    .await;
+    let app = pod.register("read write").await;
+    let parent = pod.token(&app, "read").await;
+    for (family, path) in FAMILIES {
+        let scoped = pod.token(&app, &format!("read:{family}")).await;
+        let r = pod.call("GET", path, Some(&scoped), None).await;
+        assert_eq!(r.status, 200, "read:{family} on {path}: {}", r.text);
+        assert!(r.body.is_object(), "{path} answers JSON");
+
+        let r = pod.call("GET", path, Some(&parent), None).await;
+        assert_eq!(r.status, 200, "read on {path}");
+
+        // A token for another family is too narrow.
+        let other = if *family == "radios" { "read:playlists" } else { "read:radios" };
+        let narrow = pod.token(&app, other).await;
+        let r = pod.call("GET", path, Some(&narrow), None).await;
+        assert_eq!(r.status, 403, "{other} on {path}");
+        assert_eq!(r.body["error"], "insufficient_scope");
+        let challenge = r.headers["www-authenticate"].to_str().expect("ascii");
+        assert!(challenge.contains(&format!("scope=\"read:{family}\"")), "{challenge}");
+
+        let r = pod.call("GET", path, None, None).await;
+        assert_eq!(r.status, 401, "no token on {path}");
+    }
+}
+
+#[tokio::test]
+async fn writes_need_the_write_scope_and_persist() {
+    let pod = TestPod::start::<FunkwhalePod>(|s| s).await;
+    let app = pod.register("read write").await;
+    let reader = pod.token(&app, "read").await;
+    let writer = pod.token(&app, "write:playlists read:playlists").await;
+    let body = serde_json::json!({ "name": "road trip", "privacy_level": "me" });
+
+    let r = pod
+        .call("POST", "/api/v1/playlists/", Some(&reader), Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body["error"], "insufficient_scope");
+
+    let r = pod
+        .call("POST", "/api/v1/playlists/", Some(&writer), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_i64().expect("id");
+    let r = pod
+        .call("GET", &format!("/api/v1/playlists/{id}/"), Some(&writer), None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["name"], "road trip");
+    // Private: anonymous callers do not see it.
+    let r = pod
+        .call("GET", &format!("/api/v1/playlists/{id}/"), None, None)
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let pod = TestPod::start::<FunkwhalePod>(|s| s).await;
+    let app = pod.register("read").await;
+    let token = pod.token(&app, "read").await;
+    // Cached by the first call...
+    let r = pod.call("GET", "/api/v1/users/me/", Some(&token), None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["username"], pod_kit::testing::USER);
+    // ...and still refused right after the revocation.
+    pod.revoke(&app, &token).await;
+    let r = pod.call("GET", "/api/v1/users/me/", Some(&token), None).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["error"], "invalid_token");
+}
+
+#[tokio::test]
+async fn anonymous_reads_follow_the_setting() {
+    let open = TestPod::start::<FunkwhalePod>(|s| s).await;
+    let r = open.call("GET", "/api/v1/playlists/", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["count"], 0);
+    let r = open.call("GET", "/api/v1/instance/settings/", None, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Writes always need a token.
+    let r = open.call("POST", "/api/v1/playlists/", None, None).await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_funkwhale_headers() {
+    let pod = TestPod::start::<FunkwhalePod>(|s| {
+        s.throttling(true, Some("authenticated-list=2/minute"))
+            .expect("valid rates")
+    })
+    .await;
+    let app = pod.register("read").await;
+    let token = pod.token(&app, "read").await;
+    let first = pod.call("GET", "/api/v1/playlists/", Some(&token), None).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.headers["x-ratelimit-scope"], "authenticated-list");
+    assert_eq!(first.headers["x-ratelimit-limit"], "2");
+    assert_eq!(first.headers["x-ratelimit-remaining"], "1");
+    assert_eq!(first.headers["x-ratelimit-duration"], "60");
+    let second = pod.call("GET", "/api/v1/playlists/", Some(&token), None).await;
+    assert_eq!(second.status, 200);
+    let third = pod.call("GET", "/api/v1/playlists/", Some(&token), None).await;
+    assert_eq!(third.status, 429);
+    assert_eq!(third.headers["x-ratelimit-remaining"], "0");
+    let retry: u64 = third.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(
+        third.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Request was throttled")),
+        "{}",
+        third.text
+    );
+    // Another bucket (detail view) is untouched, and anonymous callers
+    // count apart.
+    let r = pod.call("GET", "/api/v1/users/me/", Some(&token), None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["x-ratelimit-scope"], "authenticated-wildcard");
+    let r = pod.call("GET", "/api/v1/playlists/", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["x-ratelimit-scope"], "anonymous-list");
+    let r = pod.call("GET", "/api/v1/rate-limit/", None, None).await;
+    assert_eq!(r.body["enabled"], true);
+}
