@@ -16,6 +16,8 @@ use scope_runtime::enforce::AnonymousAccess;
 use scope_runtime::scope_routes;
 use sqlx::SqlitePool;
 
+#[doc(hidden)]
+pub mod baseline;
 mod common;
 mod edits;
 mod library;

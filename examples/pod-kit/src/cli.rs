@@ -86,6 +86,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 /// Runs the command line of pod `P`.
 pub async fn main<P: Pod>() -> ExitCode {
+    crate::memory::release_large_blocks();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -24,6 +24,7 @@
 //! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`.
 
 pub mod cli;
+pub mod memory;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -65,8 +66,9 @@ pub trait Pod: 'static {
     /// The pod's migrations, numbered from 100 (the OAuth server's tables
     /// share the database).
     fn migrator() -> sqlx::migrate::Migrator;
-    /// The handlers' state over the database.
-    fn state(db: SqlitePool) -> Self::State;
+    /// The handlers' state over the database; `anonymous` is the switch
+    /// the enforcer follows for `token = setting` routes.
+    fn state(db: SqlitePool, anonymous: AnonymousAccess) -> Self::State;
     /// Idempotent demo data owned by `user_id`.
     fn seed_demo(
         db: &SqlitePool,
@@ -227,12 +229,12 @@ pub fn app<P: Pod>(store: SqliteStore, settings: &Settings) -> App {
     let anonymous = AnonymousAccess::new(!settings.api_authentication_required);
     let mut enforcer = Enforcer::new(validator)
         .error_style(P::ERROR_STYLE)
-        .anonymous_access(anonymous);
+        .anonymous_access(anonymous.clone());
     let limiter = settings.rates.clone().map(RateLimiter::new);
     if let Some(limiter) = &limiter {
         enforcer = enforcer.guard(limiter.clone());
     }
-    let api: Router = P::Api::router(enforcer).with_state(P::state(db));
+    let api: Router = P::Api::router(enforcer).with_state(P::state(db, anonymous));
     let mut router = P::extra_routes(api.merge(oauth_server::http::router(server)));
     if let Some(limiter) = &limiter {
         router = router.layer(Extension(limiter.clone()));
