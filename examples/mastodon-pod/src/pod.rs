@@ -1,0 +1,33 @@
+//! The pod as `pod-kit` runs it.
+
+use scope_runtime::enforce::{AnonymousAccess, ErrorStyle};
+use sqlx::SqlitePool;
+
+use crate::{Api, AppState, Scope};
+
+/// The Mastodon pod, for [`pod_kit::main`].
+#[derive(Debug, Clone, Copy)]
+pub struct MastodonPod;
+
+impl pod_kit::Pod for MastodonPod {
+    type Scope = Scope;
+    type State = AppState;
+    type Api = Api;
+    const NAME: &'static str = crate::NAME;
+    const VERSION: &'static str = crate::VERSION;
+    // `{"error": "..."}` bodies, as Mastodon answers.
+    const ERROR_STYLE: ErrorStyle = ErrorStyle::Mastodon;
+
+    fn migrator() -> sqlx::migrate::Migrator {
+        crate::migrator()
+    }
+
+    // Mastodon has no `token = setting` routes: the switch is unused.
+    fn state(db: SqlitePool, _anonymous: AnonymousAccess) -> AppState {
+        AppState::new(db)
+    }
+
+    async fn seed_demo(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
+        crate::seed_demo(db, user_id).await
+    }
+}

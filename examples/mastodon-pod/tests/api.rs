@@ -1,0 +1,1667 @@
+//! The pod's router over a real SQLite file, driven with `oneshot`.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use mastodon_pod::{Api, AppState, Scope, migrator, seed_demo};
+use oauth_server::primitives::Store;
+use oauth_server::store::SqliteStore;
+use scope_runtime::ScopeSet;
+use scope_runtime::enforce::Enforcer;
+use scope_runtime::route::RouteTable;
+use scope_runtime::token::{InMemoryValidator, Principal};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+struct Pod {
+    _dir: TempDir,
+    store: SqliteStore,
+    tokens: InMemoryValidator<Scope>,
+    app: Router,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+}
+
+impl Reply {
+    fn link(&self) -> String {
+        self.headers
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+enum Payload {
+    None,
+    Json(Value),
+    Form(&'static str),
+    Raw(&'static str, Vec<u8>),
+}
+
+impl Pod {
+    async fn new() -> Self {
+        let dir = TempDir::new().unwrap();
+        let url = format!("sqlite://{}/pod.db", dir.path().display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        migrator().run(store.pool()).await.unwrap();
+        let tokens = InMemoryValidator::new();
+        let app = Api::router(Enforcer::new(tokens.clone()))
+            .with_state(AppState::new(store.pool().clone()));
+        Self {
+            _dir: dir,
+            store,
+            tokens,
+            app,
+        }
+    }
+
+    async fn user(&self, name: &str) -> i64 {
+        let hash = oauth_server::secret::hash_password("pw-123456").unwrap();
+        self.store.create_user(name, &hash, false).await.unwrap().id
+    }
+
+    /// A user and a token with `read write follow` for it.
+    async fn account(&self, name: &str) -> (i64, String) {
+        let id = self.user(name).await;
+        let token = self.token(id, "read write follow");
+        (id, token)
+    }
+
+    fn token(&self, user: i64, scopes: &str) -> String {
+        let token = format!("tok-{user}-{}", scopes.replace(' ', "+").replace(':', "."));
+        self.tokens.insert(
+            token.clone(),
+            Principal::user(user.to_string(), "app", ScopeSet::parse(scopes).unwrap()),
+        );
+        token
+    }
+
+    async fn send(&self, method: &str, uri: &str, token: Option<&str>, payload: Payload) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "pod.example");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match payload {
+            Payload::None => Body::empty(),
+            Payload::Json(v) => {
+                req = req.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            Payload::Form(f) => {
+                req = req.header("content-type", "application/x-www-form-urlencoded");
+                Body::from(f)
+            }
+            Payload::Raw(ct, bytes) => {
+                req = req.header("content-type", ct);
+                Body::from(bytes)
+            }
+        };
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, uri: &str, token: &str) -> Reply {
+        self.send("GET", uri, Some(token), Payload::None).await
+    }
+
+    async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.send("POST", uri, Some(token), Payload::Json(body))
+            .await
+    }
+
+    async fn status(&self, token: &str, text: &str, visibility: &str) -> String {
+        let r = self
+            .post(
+                "/api/v1/statuses",
+                token,
+                json!({ "status": text, "visibility": visibility }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn verify_credentials_accepts_profile_read_and_read_accounts_only() {
+    let pod = Pod::new().await;
+    let alice = pod.user("alice").await;
+    for scopes in ["profile", "read", "read:accounts"] {
+        let token = pod.token(alice, scopes);
+        let r = pod.get("/api/v1/accounts/verify_credentials", &token).await;
+        assert_eq!(r.status, StatusCode::OK, "{scopes}");
+        assert_eq!(r.body["id"], alice.to_string());
+        assert_eq!(r.body["username"], "alice");
+        assert_eq!(r.body["acct"], "alice");
+        assert_eq!(r.body["source"]["privacy"], "public");
+        assert!(r.body["created_at"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(r.body["url"], "http://pod.example/@alice");
+    }
+    for scopes in ["write", "read:statuses", "follow"] {
+        let token = pod.token(alice, scopes);
+        let r = pod.get("/api/v1/accounts/verify_credentials", &token).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{scopes}");
+    }
+    let r = pod
+        .send(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            None,
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // An app token (client credentials) is not a user.
+    pod.tokens.insert(
+        "app-token",
+        Principal::app("app", ScopeSet::parse("read").unwrap()),
+    );
+    let r = pod
+        .get("/api/v1/accounts/verify_credentials", "app-token")
+        .await;
+    assert!(r.status.is_client_error());
+    assert_ne!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn update_credentials_by_patch_form_and_legacy_put_json() {
+    let pod = Pod::new().await;
+    let (_, token) = pod.account("alice").await;
+    let r = pod
+        .send(
+            "PATCH",
+            "/api/v1/accounts/update_credentials",
+            Some(&token),
+            Payload::Form(
+                "display_name=Alice+A.&note=Hi+%3Cthere%3E&locked=true&source[privacy]=unlisted",
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["display_name"], "Alice A.");
+    assert_eq!(r.body["note"], "<p>Hi &lt;there&gt;</p>");
+    assert_eq!(r.body["source"]["note"], "Hi <there>");
+    assert_eq!(r.body["locked"], true);
+    assert_eq!(r.body["source"]["privacy"], "unlisted");
+    let r = pod
+        .send(
+            "PUT",
+            "/api/v1/accounts/verify_credentials",
+            Some(&token),
+            Payload::Json(json!({ "display_name": "Al", "source": { "sensitive": true } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["display_name"], "Al");
+    assert_eq!(r.body["source"]["sensitive"], true);
+    // Posting defaults to the account's privacy.
+    let r = pod
+        .post("/api/v1/statuses", &token, json!({ "status": "hi" }))
+        .await;
+    assert_eq!(r.body["visibility"], "unlisted");
+    // Bad input.
+    let long = "x".repeat(31);
+    let r = pod
+        .send(
+            "PATCH",
+            "/api/v1/accounts/update_credentials",
+            Some(&token),
+            Payload::Json(json!({ "display_name": long })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Validation failed")
+    );
+    let r = pod
+        .send(
+            "PATCH",
+            "/api/v1/accounts/update_credentials",
+            Some(&token),
+            Payload::Json(json!({ "locked": "maybe" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // read does not grant write:accounts.
+    let reader = pod.token(1, "read");
+    let r = pod
+        .send(
+            "PATCH",
+            "/api/v1/accounts/update_credentials",
+            Some(&reader),
+            Payload::Json(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn statuses_create_read_delete_and_errors() {
+    let pod = Pod::new().await;
+    let (alice, token) = pod.account("alice").await;
+    let (_, bob) = pod.account("bob").await;
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/statuses",
+            Some(&token),
+            Payload::Form(
+                "status=Hello+%40bob+%23Rust+https%3A%2F%2Fexample.org&spoiler_text=cw&language=en",
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["account"]["id"], alice.to_string());
+    assert_eq!(r.body["visibility"], "public");
+    assert_eq!(r.body["sensitive"], true);
+    assert_eq!(r.body["spoiler_text"], "cw");
+    assert_eq!(r.body["mentions"][0]["username"], "bob");
+    assert_eq!(r.body["tags"][0]["name"], "rust");
+    let content = r.body["content"].as_str().unwrap();
+    assert!(content.contains("class=\"u-url mention\""), "{content}");
+    assert!(
+        content.contains("href=\"https://example.org\""),
+        "{content}"
+    );
+    assert_eq!(r.body["favourited"], false);
+    assert!(r.body.get("text").is_none());
+
+    let r = pod.get(&format!("/api/v1/statuses/{id}"), &bob).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["id"], id.as_str());
+    // Anonymous reads of public statuses (token optional).
+    let r = pod
+        .send(
+            "GET",
+            &format!("/api/v1/statuses/{id}"),
+            None,
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.get("favourited").is_none());
+    // The mention notified bob.
+    let r = pod.get("/api/v1/notifications", &bob).await;
+    assert_eq!(r.body[0]["type"], "mention");
+    assert_eq!(r.body[0]["status"]["id"], id.as_str());
+    // Card of the link.
+    let r = pod.get(&format!("/api/v1/statuses/{id}/card"), &bob).await;
+    assert_eq!(r.body["url"], "https://example.org");
+
+    // Only the author deletes; the answer carries the source text.
+    let r = pod
+        .send(
+            "DELETE",
+            &format!("/api/v1/statuses/{id}"),
+            Some(&bob),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = pod
+        .send(
+            "DELETE",
+            &format!("/api/v1/statuses/{id}"),
+            Some(&token),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body["text"].as_str().unwrap().starts_with("Hello @bob"));
+    let r = pod.get(&format!("/api/v1/statuses/{id}"), &token).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body, json!({ "error": "Record not found" }));
+
+    // Bad input.
+    let r = pod
+        .post("/api/v1/statuses", &token, json!({ "status": "  " }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.body,
+        json!({ "error": "Validation failed: Text can't be blank" })
+    );
+    let r = pod
+        .post(
+            "/api/v1/statuses",
+            &token,
+            json!({ "status": "x".repeat(501) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post(
+            "/api/v1/statuses",
+            &token,
+            json!({ "status": "x", "visibility": "everyone" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post("/api/v1/statuses", &token, json!({ "status": ["x"] }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/statuses",
+            Some(&token),
+            Payload::Raw("application/json", b"{\"status\": ".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["error"].is_string());
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/statuses",
+            Some(&token),
+            Payload::Raw("application/json", b"[1, 2]".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post(
+            "/api/v1/statuses",
+            &token,
+            json!({ "status": "x", "in_reply_to_id": "999" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for path in [
+        "/api/v1/statuses/abc",
+        "/api/v1/statuses/-1",
+        "/api/v1/statuses/99999999999999999999",
+    ] {
+        let r = pod.get(path, &token).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // write:statuses is needed to post.
+    let reader = pod.token(alice, "read");
+    let r = pod
+        .post("/api/v1/statuses", &reader, json!({ "status": "x" }))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn private_and_direct_statuses_are_hidden_from_others() {
+    let pod = Pod::new().await;
+    let (_, alice) = pod.account("alice").await;
+    let (bob_id, bob) = pod.account("bob").await;
+    let (_, carol) = pod.account("carol").await;
+    let private = pod.status(&alice, "followers only", "private").await;
+    let direct = pod.status(&alice, "psst @carol", "direct").await;
+    let uri = |id: &str| format!("/api/v1/statuses/{id}");
+    assert_eq!(
+        pod.get(&uri(&private), &bob).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        pod.get(&uri(&direct), &bob).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(pod.get(&uri(&direct), &carol).await.status, StatusCode::OK);
+    let r = pod.send("GET", &uri(&private), None, Payload::None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Carol's direct timeline has it, bob's does not.
+    assert_eq!(
+        ids(&pod.get("/api/v1/timelines/direct", &carol).await.body),
+        vec![direct.clone()]
+    );
+    assert!(ids(&pod.get("/api/v1/timelines/direct", &bob).await.body).is_empty());
+    // A follower sees the private status.
+    let alice_id = pod
+        .get("/api/v1/accounts/verify_credentials", &alice)
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    pod.post(
+        &format!("/api/v1/accounts/{alice_id}/follow"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    assert_eq!(pod.get(&uri(&private), &bob).await.status, StatusCode::OK);
+    // Private statuses cannot be boosted.
+    let r = pod
+        .post(&format!("{}/reblog", uri(&private)), &bob, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let _ = bob_id;
+}
+
+#[tokio::test]
+async fn follow_unfollow_round_trip_and_locked_accounts() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let r = pod
+        .post(
+            &format!("/api/v1/accounts/{bob}/follow"),
+            &a,
+            json!({ "reblogs": false }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["id"], bob.to_string());
+    assert_eq!(r.body["following"], true);
+    assert_eq!(r.body["showing_reblogs"], false);
+    let r = pod
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={bob}&id[]=999&id[]=x"),
+            &a,
+        )
+        .await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    assert_eq!(r.body[0]["following"], true);
+    let r = pod
+        .get(&format!("/api/v1/accounts/relationships?id={alice}"), &b)
+        .await;
+    assert_eq!(r.body[0]["followed_by"], true);
+    // Counts, lists, notification.
+    let r = pod.get(&format!("/api/v1/accounts/{bob}"), &a).await;
+    assert_eq!(r.body["followers_count"], 1);
+    let r = pod
+        .get(&format!("/api/v1/accounts/{bob}/followers"), &a)
+        .await;
+    assert_eq!(ids(&r.body), vec![alice.to_string()]);
+    let r = pod
+        .get(&format!("/api/v1/accounts/{alice}/following"), &a)
+        .await;
+    assert_eq!(ids(&r.body), vec![bob.to_string()]);
+    let r = pod.get("/api/v1/notifications", &b).await;
+    assert_eq!(r.body[0]["type"], "follow");
+    assert_eq!(r.body[0]["account"]["id"], alice.to_string());
+    // Home timeline of a follower has the statuses.
+    let s = pod.status(&b, "bob speaks", "public").await;
+    assert_eq!(
+        ids(&pod.get("/api/v1/timelines/home", &a).await.body),
+        vec![s.clone()]
+    );
+    // Unfollow.
+    let r = pod
+        .post(&format!("/api/v1/accounts/{bob}/unfollow"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["following"], false);
+    assert!(ids(&pod.get("/api/v1/timelines/home", &a).await.body).is_empty());
+    let r = pod
+        .get(&format!("/api/v1/accounts/{bob}/followers"), &a)
+        .await;
+    assert!(ids(&r.body).is_empty());
+    // Errors.
+    let r = pod.post("/api/v1/accounts/999/follow", &a, json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = pod
+        .post(&format!("/api/v1/accounts/{alice}/follow"), &a, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // A locked account gets requests.
+    pod.send(
+        "PATCH",
+        "/api/v1/accounts/update_credentials",
+        Some(&b),
+        Payload::Json(json!({ "locked": true })),
+    )
+    .await;
+    let r = pod
+        .post(&format!("/api/v1/accounts/{bob}/follow"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["following"], false);
+    assert_eq!(r.body["requested"], true);
+    let r = pod.get("/api/v1/follow_requests", &b).await;
+    assert_eq!(ids(&r.body), vec![alice.to_string()]);
+    let r = pod
+        .post(
+            &format!("/api/v1/follow_requests/{alice}/authorize"),
+            &b,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["followed_by"], true);
+    assert!(ids(&pod.get("/api/v1/follow_requests", &b).await.body).is_empty());
+    let r = pod
+        .post(
+            &format!("/api/v1/follow_requests/{alice}/reject"),
+            &b,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // The follow scope grants write:follows (legacy).
+    let legacy = pod.token(alice, "follow");
+    let r = pod
+        .post(
+            &format!("/api/v1/accounts/{bob}/unfollow"),
+            &legacy,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Remote follow: local names work, remote ones are refused.
+    let r = pod
+        .post("/api/v1/follows", &a, json!({ "uri": "bob@pod.example" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["id"], bob.to_string());
+    let r = pod
+        .post(
+            "/api/v1/follows",
+            &a,
+            json!({ "uri": "someone@elsewhere.example" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["error"].is_string());
+}
+
+#[tokio::test]
+async fn block_hides_statuses_and_mute_hides_from_timelines() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    pod.post(&format!("/api/v1/accounts/{bob}/follow"), &a, json!({}))
+        .await;
+    let s = pod.status(&b, "hello", "public").await;
+    assert_eq!(
+        ids(&pod.get("/api/v1/timelines/home", &a).await.body),
+        vec![s.clone()]
+    );
+    assert_eq!(
+        ids(&pod.get("/api/v1/timelines/public", &a).await.body),
+        vec![s.clone()]
+    );
+
+    let r = pod
+        .post(&format!("/api/v1/accounts/{bob}/block"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["blocking"], true);
+    assert_eq!(r.body["following"], false, "blocking unfollows");
+    assert!(ids(&pod.get("/api/v1/timelines/home", &a).await.body).is_empty());
+    assert!(ids(&pod.get("/api/v1/timelines/public", &a).await.body).is_empty());
+    assert_eq!(
+        ids(&pod.get("/api/v1/blocks", &a).await.body),
+        vec![bob.to_string()]
+    );
+    // Anonymous readers still see it.
+    let r = pod
+        .send("GET", "/api/v1/timelines/public", None, Payload::None)
+        .await;
+    assert_eq!(ids(&r.body), vec![s.clone()]);
+    // The blocked account cannot follow back, nor see the blocker's posts.
+    let mine = pod.status(&a, "alice speaks", "public").await;
+    let r = pod.get(&format!("/api/v1/statuses/{mine}"), &b).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = pod
+        .post(&format!("/api/v1/accounts/{alice}/follow"), &b, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = pod
+        .get(&format!("/api/v1/accounts/relationships?id[]={alice}"), &b)
+        .await;
+    assert_eq!(r.body[0]["blocked_by"], true);
+
+    let r = pod
+        .post(&format!("/api/v1/accounts/{bob}/unblock"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["blocking"], false);
+    assert_eq!(
+        ids(&pod.get("/api/v1/timelines/public", &a).await.body).len(),
+        2
+    );
+
+    // Mutes hide from timelines and notifications.
+    let r = pod
+        .post(
+            &format!("/api/v1/accounts/{bob}/mute"),
+            &a,
+            json!({ "notifications": true }),
+        )
+        .await;
+    assert_eq!(r.body["muting"], true);
+    assert_eq!(r.body["muting_notifications"], true);
+    assert_eq!(
+        ids(&pod.get("/api/v1/timelines/public", &a).await.body),
+        vec![mine.clone()]
+    );
+    assert_eq!(
+        ids(&pod.get("/api/v1/mutes", &a).await.body),
+        vec![bob.to_string()]
+    );
+    pod.post(&format!("/api/v1/statuses/{mine}/favourite"), &b, json!({}))
+        .await;
+    assert!(ids(&pod.get("/api/v1/notifications", &a).await.body).is_empty());
+    let r = pod
+        .post(&format!("/api/v1/accounts/{bob}/unmute"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["muting"], false);
+    // Scopes: read:blocks for the list, write:blocks to block.
+    let reader = pod.token(alice, "read:blocks");
+    assert_eq!(
+        pod.get("/api/v1/blocks", &reader).await.status,
+        StatusCode::OK
+    );
+    let r = pod
+        .post(&format!("/api/v1/accounts/{bob}/block"), &reader, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = pod
+        .post(
+            &format!("/api/v1/accounts/{bob}/mute"),
+            &a,
+            json!({ "duration": "soon" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn favourites_boosts_and_who() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let s = pod.status(&b, "like me", "public").await;
+    let r = pod
+        .post(&format!("/api/v1/statuses/{s}/favourite"), &a, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["favourited"], true);
+    assert_eq!(r.body["favourites_count"], 1);
+    // Twice is the same.
+    let r = pod
+        .post(&format!("/api/v1/statuses/{s}/favourite"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["favourites_count"], 1);
+    assert_eq!(
+        ids(&pod.get("/api/v1/favourites", &a).await.body),
+        vec![s.clone()]
+    );
+    let r = pod
+        .get(&format!("/api/v1/statuses/{s}/favourited_by"), &b)
+        .await;
+    assert_eq!(ids(&r.body), vec![alice.to_string()]);
+    let r = pod.get("/api/v1/notifications?types[]=favourite", &b).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    assert_eq!(r.body[0]["type"], "favourite");
+    let r = pod
+        .get("/api/v1/notifications?exclude_types[]=favourite", &b)
+        .await;
+    assert!(r.body.as_array().unwrap().is_empty());
+
+    // Boost.
+    let r = pod
+        .post(&format!("/api/v1/statuses/{s}/reblog"), &a, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["reblog"]["id"], s.as_str());
+    assert_eq!(r.body["reblog"]["reblogged"], true);
+    let boost = r.body["id"].as_str().unwrap().to_owned();
+    let r = pod
+        .get(&format!("/api/v1/statuses/{s}/reblogged_by"), &b)
+        .await;
+    assert_eq!(ids(&r.body), vec![alice.to_string()]);
+    let r = pod
+        .get(&format!("/api/v1/accounts/{alice}/statuses"), &b)
+        .await;
+    assert_eq!(ids(&r.body), vec![boost.clone()]);
+    let r = pod
+        .get(
+            &format!("/api/v1/accounts/{alice}/statuses?exclude_reblogs=true"),
+            &b,
+        )
+        .await;
+    assert!(ids(&r.body).is_empty());
+    let r = pod
+        .post(&format!("/api/v1/statuses/{s}/unreblog"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["id"], s.as_str());
+    assert_eq!(r.body["reblogged"], false);
+    assert_eq!(r.body["reblogs_count"], 0);
+
+    // Unfavourite.
+    let r = pod
+        .post(&format!("/api/v1/statuses/{s}/unfavourite"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["favourited"], false);
+    assert!(ids(&pod.get("/api/v1/favourites", &a).await.body).is_empty());
+    // Scopes: read:favourites for the list, write:favourites to favourite.
+    let reader = pod.token(alice, "read:favourites");
+    assert_eq!(
+        pod.get("/api/v1/favourites", &reader).await.status,
+        StatusCode::OK
+    );
+    let r = pod
+        .post(
+            &format!("/api/v1/statuses/{s}/favourite"),
+            &reader,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // favourited_by follows the source: read:accounts, not read:statuses.
+    let statuses_only = pod.token(alice, "read:statuses");
+    let r = pod
+        .get(
+            &format!("/api/v1/statuses/{s}/favourited_by"),
+            &statuses_only,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = pod
+        .send(
+            "GET",
+            &format!("/api/v1/statuses/{s}/favourited_by"),
+            None,
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let _ = bob;
+}
+
+#[tokio::test]
+async fn pagination_link_headers_and_bad_params() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let mut all = Vec::new();
+    for n in 0..5 {
+        all.push(pod.status(&a, &format!("status {n}"), "public").await);
+    }
+    all.reverse();
+    let r = pod
+        .get(&format!("/api/v1/accounts/{alice}/statuses?limit=2"), &a)
+        .await;
+    assert_eq!(ids(&r.body), all[..2].to_vec());
+    let link = r.link();
+    assert!(link.contains(&format!("max_id={}", all[1])), "{link}");
+    assert!(link.contains("rel=\"next\""), "{link}");
+    assert!(link.contains(&format!("min_id={}", all[0])), "{link}");
+    assert!(link.contains("limit=2"), "{link}");
+    assert!(
+        link.starts_with("<http://pod.example/api/v1/accounts/"),
+        "{link}"
+    );
+    let r = pod
+        .get(
+            &format!(
+                "/api/v1/accounts/{alice}/statuses?limit=2&max_id={}",
+                all[1]
+            ),
+            &a,
+        )
+        .await;
+    assert_eq!(ids(&r.body), all[2..4].to_vec());
+    let r = pod
+        .get(
+            &format!(
+                "/api/v1/accounts/{alice}/statuses?limit=2&min_id={}",
+                all[4]
+            ),
+            &a,
+        )
+        .await;
+    assert_eq!(
+        ids(&r.body),
+        all[2..4].to_vec(),
+        "min_id pages just after, newest first"
+    );
+    let r = pod
+        .get(
+            &format!("/api/v1/accounts/{alice}/statuses?since_id={}", all[2]),
+            &a,
+        )
+        .await;
+    assert_eq!(ids(&r.body), all[..2].to_vec());
+    // A short page has no next link.
+    let r = pod
+        .get(&format!("/api/v1/accounts/{alice}/statuses"), &a)
+        .await;
+    assert_eq!(ids(&r.body).len(), 5);
+    assert!(!r.link().contains("next"));
+    // Limits are clamped; garbage is a 400 with a JSON error.
+    let r = pod.get("/api/v1/timelines/public?limit=1000", &a).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = pod.get("/api/v1/timelines/public?limit=0", &a).await;
+    assert_eq!(ids(&r.body).len(), 1);
+    for q in ["limit=abc", "max_id=abc", "since_id=1e5", "min_id=%00"] {
+        let r = pod.get(&format!("/api/v1/timelines/public?{q}"), &a).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
+        assert!(r.body["error"].is_string(), "{q}");
+    }
+    // Empty pages have no Link header.
+    let r = pod
+        .get(&format!("/api/v1/timelines/public?min_id={}", all[0]), &a)
+        .await;
+    assert!(ids(&r.body).is_empty());
+    assert!(r.headers.get("link").is_none());
+}
+
+#[tokio::test]
+async fn lists_crud_members_and_timeline() {
+    let pod = Pod::new().await;
+    let (_, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let (carol, c) = pod.account("carol").await;
+    let r = pod
+        .post("/api/v1/lists", &a, json!({ "title": "Friends" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["title"], "Friends");
+    assert_eq!(r.body["replies_policy"], "list");
+    let list = r.body["id"].as_str().unwrap().to_owned();
+    let r = pod
+        .send(
+            "PUT",
+            &format!("/api/v1/lists/{list}"),
+            Some(&a),
+            Payload::Form("title=Pals&replies_policy=followed"),
+        )
+        .await;
+    assert_eq!(r.body["title"], "Pals");
+    assert_eq!(r.body["replies_policy"], "followed");
+    assert_eq!(
+        ids(&pod.get("/api/v1/lists", &a).await.body),
+        vec![list.clone()]
+    );
+    // Members must be followed.
+    let r = pod
+        .post(
+            &format!("/api/v1/lists/{list}/accounts"),
+            &a,
+            json!({ "account_ids": [bob.to_string()] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    pod.post(&format!("/api/v1/accounts/{bob}/follow"), &a, json!({}))
+        .await;
+    pod.post(&format!("/api/v1/accounts/{carol}/follow"), &a, json!({}))
+        .await;
+    let r = pod
+        .send(
+            "POST",
+            &format!("/api/v1/lists/{list}/accounts"),
+            Some(&a),
+            Payload::Form(Box::leak(format!("account_ids[]={bob}").into_boxed_str())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = pod.get(&format!("/api/v1/lists/{list}/accounts"), &a).await;
+    assert_eq!(ids(&r.body), vec![bob.to_string()]);
+    let r = pod.get(&format!("/api/v1/accounts/{bob}/lists"), &a).await;
+    assert_eq!(ids(&r.body), vec![list.clone()]);
+    let sb = pod.status(&b, "from bob", "public").await;
+    pod.status(&c, "from carol", "public").await;
+    let r = pod.get(&format!("/api/v1/timelines/list/{list}"), &a).await;
+    assert_eq!(ids(&r.body), vec![sb]);
+    // Another user's list is not found.
+    assert_eq!(
+        pod.get(&format!("/api/v1/lists/{list}"), &b).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        pod.get(&format!("/api/v1/timelines/list/{list}"), &b)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Remove the member, then the list.
+    let r = pod
+        .send(
+            "DELETE",
+            &format!("/api/v1/lists/{list}/accounts?account_ids[]={bob}"),
+            Some(&a),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        ids(&pod
+            .get(&format!("/api/v1/lists/{list}/accounts"), &a)
+            .await
+            .body)
+        .is_empty()
+    );
+    let r = pod
+        .send(
+            "DELETE",
+            &format!("/api/v1/lists/{list}"),
+            Some(&a),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.body, json!({}));
+    assert_eq!(
+        pod.get(&format!("/api/v1/lists/{list}"), &a).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Bad input and scopes.
+    let r = pod.post("/api/v1/lists", &a, json!({})).await;
+    assert_eq!(
+        r.body,
+        json!({ "error": "Validation failed: Title can't be blank" })
+    );
+    let r = pod
+        .post(
+            "/api/v1/lists",
+            &a,
+            json!({ "title": "x", "replies_policy": "all" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The list timeline needs read:lists (source), not read:statuses (old docs).
+    let statuses_only = pod.token(1, "read:statuses");
+    let r = pod.get("/api/v1/timelines/list/1", &statuses_only).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn filters_crud() {
+    let pod = Pod::new().await;
+    let (_, a) = pod.account("alice").await;
+    let (_, b) = pod.account("bob").await;
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/filters",
+            Some(&a),
+            Payload::Form(
+                "phrase=spoilers&context[]=home&context[]=public&expires_in=3600&whole_word=false",
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["phrase"], "spoilers");
+    assert_eq!(r.body["context"], json!(["home", "public"]));
+    assert_eq!(r.body["whole_word"], false);
+    assert!(r.body["expires_at"].is_string());
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let r = pod
+        .send(
+            "PUT",
+            &format!("/api/v1/filters/{id}"),
+            Some(&a),
+            Payload::Json(json!({ "phrase": "leaks", "context": ["thread"], "expires_in": "" })),
+        )
+        .await;
+    assert_eq!(r.body["phrase"], "leaks");
+    assert_eq!(r.body["context"], json!(["thread"]));
+    assert!(r.body["expires_at"].is_null());
+    assert_eq!(
+        ids(&pod.get("/api/v1/filters", &a).await.body),
+        vec![id.clone()]
+    );
+    assert_eq!(
+        pod.get(&format!("/api/v1/filters/{id}"), &b).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = pod
+        .post(
+            "/api/v1/filters",
+            &a,
+            json!({ "phrase": "x", "context": ["everywhere"] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post("/api/v1/filters", &a, json!({ "phrase": "x" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post(
+            "/api/v1/filters",
+            &a,
+            json!({ "phrase": "x", "context": ["home"], "expires_in": -5 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .send(
+            "DELETE",
+            &format!("/api/v1/filters/{id}"),
+            Some(&a),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        pod.get(&format!("/api/v1/filters/{id}"), &a).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let reader = pod.token(1, "read:filters");
+    assert_eq!(
+        pod.get("/api/v1/filters", &reader).await.status,
+        StatusCode::OK
+    );
+    let r = pod.post("/api/v1/filters", &reader, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn notifications_get_dismiss_clear() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    pod.post(&format!("/api/v1/accounts/{alice}/follow"), &b, json!({}))
+        .await;
+    pod.status(&b, "hi @alice", "public").await;
+    let r = pod.get("/api/v1/notifications", &a).await;
+    let list = ids(&r.body);
+    assert_eq!(list.len(), 2);
+    assert_eq!(r.body[0]["type"], "mention");
+    assert_eq!(r.body[1]["type"], "follow");
+    let r = pod
+        .get(
+            &format!("/api/v1/notifications?account_id={bob}&limit=1"),
+            &a,
+        )
+        .await;
+    assert_eq!(ids(&r.body), vec![list[0].clone()]);
+    let r = pod
+        .get(&format!("/api/v1/notifications/{}", list[1]), &a)
+        .await;
+    assert_eq!(r.body["account"]["id"], bob.to_string());
+    assert_eq!(
+        pod.get(&format!("/api/v1/notifications/{}", list[1]), &b)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = pod
+        .post(
+            &format!("/api/v1/notifications/{}/dismiss", list[1]),
+            &a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        ids(&pod.get("/api/v1/notifications", &a).await.body),
+        vec![list[0].clone()]
+    );
+    let r = pod
+        .post(
+            &format!("/api/v1/notifications/{}/dismiss", list[1]),
+            &a,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    pod.post("/api/v1/notifications/clear", &a, json!({})).await;
+    assert!(ids(&pod.get("/api/v1/notifications", &a).await.body).is_empty());
+    let reader = pod.token(alice, "read:notifications");
+    let r = pod
+        .post("/api/v1/notifications/clear", &reader, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn reports_file_and_list() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let s = pod.status(&b, "spam spam", "public").await;
+    let r = pod
+        .post("/api/v1/reports", &a, json!({ "account_id": bob.to_string(), "status_ids": [s], "comment": "spam", "category": "spam" }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["target_account"]["id"], bob.to_string());
+    assert_eq!(r.body["status_ids"], json!([s]));
+    assert_eq!(r.body["category"], "spam");
+    let r = pod.get("/api/v1/reports", &a).await;
+    assert_eq!(r.body.as_array().unwrap().len(), 1);
+    assert!(
+        pod.get("/api/v1/reports", &b)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let r = pod
+        .post("/api/v1/reports", &a, json!({ "account_id": "999" }))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = pod
+        .post(
+            "/api/v1/reports",
+            &a,
+            json!({ "account_id": alice.to_string() }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post(
+            "/api/v1/reports",
+            &a,
+            json!({ "account_id": bob, "category": "rude" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mine = pod.status(&a, "mine", "public").await;
+    let r = pod
+        .post(
+            "/api/v1/reports",
+            &a,
+            json!({ "account_id": bob, "status_ids": [mine] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // read grants the deprecated read:reports; write:reports is needed to file.
+    let reader = pod.token(alice, "read");
+    assert_eq!(
+        pod.get("/api/v1/reports", &reader).await.status,
+        StatusCode::OK
+    );
+    let r = pod
+        .post("/api/v1/reports", &reader, json!({ "account_id": bob }))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn media_upload_update_attach() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (_, b) = pod.account("bob").await;
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nA cat\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat.png\"\r\nContent-Type: image/png\r\n\r\nPNG-bytes\r\n\
+         --{boundary}--\r\n"
+    );
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw("multipart/form-data; boundary=XyZ", body.into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["type"], "image");
+    assert_eq!(r.body["description"], "A cat");
+    let media = r.body["id"].as_str().unwrap().to_owned();
+    let url = r.body["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://pod.example")
+        .to_owned();
+    let r = pod
+        .send(
+            "PUT",
+            &format!("/api/v1/media/{media}"),
+            Some(&a),
+            Payload::Json(json!({ "description": "A black cat", "focus": "0.5,-0.25" })),
+        )
+        .await;
+    assert_eq!(r.body["description"], "A black cat");
+    assert_eq!(r.body["meta"]["focus"]["x"], 0.5);
+    let r = pod
+        .send(
+            "PUT",
+            &format!("/api/v1/media/{media}"),
+            Some(&b),
+            Payload::Json(json!({ "description": "mine" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = pod
+        .send(
+            "PUT",
+            &format!("/api/v1/media/{media}"),
+            Some(&a),
+            Payload::Json(json!({ "focus": "2,2" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Attach to a status (no text needed).
+    let r = pod
+        .post("/api/v1/statuses", &a, json!({ "media_ids": [media] }))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["media_attachments"][0]["id"], media.as_str());
+    let r = pod
+        .get(
+            &format!("/api/v1/accounts/{alice}/statuses?only_media=true"),
+            &a,
+        )
+        .await;
+    assert_eq!(ids(&r.body).len(), 1);
+    // Attached media can no longer be edited nor attached again.
+    let r = pod
+        .send(
+            "PUT",
+            &format!("/api/v1/media/{media}"),
+            Some(&a),
+            Payload::Json(json!({ "description": "x" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = pod
+        .post("/api/v1/statuses", &a, json!({ "media_ids": [media] }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The file is served.
+    let res = pod
+        .app
+        .clone()
+        .oneshot(Request::builder().uri(&url).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    // A raw body upload.
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media?description=raw",
+            Some(&a),
+            Payload::Raw("image/jpeg", vec![0xff, 0xd8, 0xff]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["meta"]["original"]["filesize"], 3);
+    assert_eq!(r.body["description"], "raw");
+    // No file, a wrong type, a broken multipart body.
+    let r = pod
+        .post("/api/v1/media", &a, json!({ "description": "nothing" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw("text/plain", b"hello".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw(
+                "multipart/form-data; boundary=XyZ",
+                b"--XyZ\r\ngarbage".to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw("multipart/form-data", b"x".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // write:media is needed.
+    let reader = pod.token(alice, "read write:statuses");
+    let r = pod.post("/api/v1/media", &reader, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn search_lookup_domain_blocks_context_pins_and_status_mutes() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let root = pod.status(&a, "A #Topic to discuss", "public").await;
+    let reply = pod
+        .post(
+            "/api/v1/statuses",
+            &b,
+            json!({ "status": "@alice agreed", "in_reply_to_id": root }),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = pod
+        .get(&format!("/api/v1/statuses/{reply}/context"), &a)
+        .await;
+    assert_eq!(ids(&r.body["ancestors"]), vec![root.clone()]);
+    let r = pod
+        .get(&format!("/api/v1/statuses/{root}/context"), &a)
+        .await;
+    assert_eq!(ids(&r.body["descendants"]), vec![reply.clone()]);
+    assert_eq!(
+        pod.get(&format!("/api/v1/statuses/{root}"), &a).await.body["replies_count"],
+        1
+    );
+
+    // Search.
+    let r = pod.get("/api/v2/search?q=topic", &a).await;
+    assert_eq!(ids(&r.body["statuses"]), vec![root.clone()]);
+    assert_eq!(r.body["hashtags"][0]["name"], "topic");
+    let r = pod.get("/api/v2/search?q=bo&type=accounts", &a).await;
+    assert_eq!(ids(&r.body["accounts"]), vec![bob.to_string()]);
+    assert!(r.body["statuses"].as_array().unwrap().is_empty());
+    let r = pod.get("/api/v1/search?q=%23top", &a).await;
+    assert_eq!(r.body["hashtags"], json!(["topic"]));
+    let r = pod.get("/api/v1/accounts/search?q=ali", &b).await;
+    assert_eq!(ids(&r.body), vec![alice.to_string()]);
+    assert_eq!(
+        pod.get("/api/v2/search", &a).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        pod.get("/api/v2/search?q=x&type=songs", &a).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        pod.get("/api/v2/search?q=x&limit=many", &a).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = pod
+        .send("GET", "/api/v2/search?q=alice", None, Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = pod
+        .send("GET", "/api/v1/search?q=alice", None, Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let search_only = pod.token(alice, "read:search");
+    assert_eq!(
+        pod.get("/api/v1/search?q=a", &search_only).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        pod.get("/api/v1/accounts/search?q=a", &search_only)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Lookup.
+    let r = pod
+        .send(
+            "GET",
+            "/api/v1/accounts/lookup?acct=@bob@pod.example",
+            None,
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.body["id"], bob.to_string());
+    let r = pod
+        .get("/api/v1/accounts/lookup?acct=bob@elsewhere.example", &a)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Domain blocks (form and query parameters).
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/domain_blocks",
+            Some(&a),
+            Payload::Form("domain=Spam.Example"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    pod.send(
+        "POST",
+        "/api/v1/domain_blocks?domain=other.example",
+        Some(&a),
+        Payload::None,
+    )
+    .await;
+    let r = pod.get("/api/v1/domain_blocks", &a).await;
+    assert_eq!(r.body, json!(["other.example", "spam.example"]));
+    pod.send(
+        "DELETE",
+        "/api/v1/domain_blocks?domain=other.example",
+        Some(&a),
+        Payload::None,
+    )
+    .await;
+    assert_eq!(
+        pod.get("/api/v1/domain_blocks", &a).await.body,
+        json!(["spam.example"])
+    );
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/domain_blocks",
+            Some(&a),
+            Payload::Form("domain=not a domain"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .send("POST", "/api/v1/domain_blocks", Some(&a), Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Pins.
+    let r = pod
+        .post(&format!("/api/v1/statuses/{root}/pin"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["pinned"], true);
+    let r = pod
+        .get(
+            &format!("/api/v1/accounts/{alice}/statuses?pinned=true"),
+            &b,
+        )
+        .await;
+    assert_eq!(ids(&r.body), vec![root.clone()]);
+    let r = pod
+        .post(&format!("/api/v1/statuses/{reply}/pin"), &a, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pod
+        .post(&format!("/api/v1/statuses/{root}/unpin"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["pinned"], false);
+
+    // Conversation mutes.
+    let r = pod
+        .post(&format!("/api/v1/statuses/{root}/mute"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["muted"], true);
+    let r = pod
+        .post(&format!("/api/v1/statuses/{root}/unmute"), &a, json!({}))
+        .await;
+    assert_eq!(r.body["muted"], false);
+    let mutes_only = pod.token(alice, "write:blocks");
+    let r = pod
+        .post(
+            &format!("/api/v1/statuses/{root}/mute"),
+            &mutes_only,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn instance_and_public_routes_need_no_token() {
+    let pod = Pod::new().await;
+    pod.user("alice").await;
+    let r = pod
+        .send("GET", "/api/v1/instance", None, Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["uri"], "pod.example");
+    assert!(
+        r.body["version"]
+            .as_str()
+            .unwrap()
+            .starts_with("4.3.0 (compatible; mastodon-pod ")
+    );
+    assert_eq!(r.body["stats"]["user_count"], 1);
+    assert_eq!(r.body["configuration"]["statuses"]["max_characters"], 500);
+    let r = pod
+        .send("GET", "/api/v2/instance", None, Payload::None)
+        .await;
+    assert_eq!(r.body["domain"], "pod.example");
+    assert!(r.body["configuration"]["media_attachments"]["supported_mime_types"].is_array());
+    let r = pod
+        .send("GET", "/api/v1/timelines/public", None, Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A token sent to an optional route is checked.
+    let r = pod
+        .send(
+            "GET",
+            "/api/v1/timelines/public",
+            Some("bogus"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let wrong = pod.token(1, "write");
+    let r = pod
+        .send(
+            "GET",
+            "/api/v1/timelines/public",
+            Some(&wrong),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = pod
+        .send("GET", "/api/v1/timelines/home", None, Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn seed_demo_is_idempotent_and_fills_every_list() {
+    let pod = Pod::new().await;
+    let (alice, a) = pod.account("alice").await;
+    seed_demo(pod.store.pool(), alice).await.unwrap();
+    seed_demo(pod.store.pool(), alice).await.unwrap();
+    let statuses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM statuses")
+        .fetch_one(pod.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(statuses, 3);
+    for path in [
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/public",
+        "/api/v1/favourites",
+        "/api/v1/lists",
+        "/api/v1/filters",
+        "/api/v1/notifications",
+        "/api/v1/domain_blocks",
+    ] {
+        let r = pod.get(path, &a).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(!r.body.as_array().unwrap().is_empty(), "{path}");
+    }
+    let r = pod
+        .get(
+            &format!("/api/v1/accounts/{alice}/statuses?pinned=true"),
+            &a,
+        )
+        .await;
+    assert_eq!(ids(&r.body).len(), 1);
+    let lists = pod.get("/api/v1/lists", &a).await.body;
+    let list = lists[0]["id"].as_str().unwrap();
+    let r = pod.get(&format!("/api/v1/timelines/list/{list}"), &a).await;
+    assert!(!ids(&r.body).is_empty());
+}
+
+/// Every endpoint of the documented matrix is routed (`:id` as `{id}`),
+/// and the scopes of the routes are those of the current source (TSV).
+#[test]
+fn every_documented_endpoint_is_routed_with_the_source_scope() {
+    let matrix = include_str!("data/mastodon-oauth-details-scope-matrix.txt");
+    let tsv = include_str!("data/mastodon-endpoint-scopes.txt");
+    let routed = |method: &str, path: &str| {
+        Api::ROUTES
+            .iter()
+            .find(|r| r.method().as_str() == method && r.path() == path)
+    };
+    let mut checked = 0;
+    for line in matrix.lines() {
+        let line = line.trim();
+        let Some((methods, path)) = line.split_once(" /api/") else {
+            continue;
+        };
+        let path = format!("/api/{}", path.trim()).replace(":id", "{id}");
+        for method in methods.trim_start_matches('•').split('|') {
+            let method = method.trim();
+            let found = routed(method, &path).or_else(|| {
+                (path == "/api/v1/accounts/verify_credentials" && method == "PUT")
+                    .then(|| routed("PATCH", "/api/v1/accounts/update_credentials"))
+                    .flatten()
+            });
+            let route = found.unwrap_or_else(|| panic!("{method} {path} is not routed"));
+            checked += 1;
+            // The source's any-of list, when the source routes it.
+            let source_path = path.replace("{id}", ":id");
+            let row = tsv.lines().find(|l| {
+                let mut f = l.split('\t');
+                let m = f.next();
+                let p = f.next().map(|p| {
+                    p.replace(":status_id", ":id")
+                        .replace(":account_id", ":id")
+                        .replace(":list_id", ":id")
+                });
+                m == Some(method) && p.as_deref() == Some(source_path.as_str())
+            });
+            if let Some(row) = row {
+                let listed: Vec<&str> = row
+                    .split('\t')
+                    .nth(2)
+                    .unwrap()
+                    .split('|')
+                    .map(str::trim)
+                    .collect();
+                for scope in route.requirement().scopes() {
+                    assert!(
+                        listed.contains(&scope.to_string().as_str()),
+                        "{method} {path}: {scope} not in {listed:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 66, "method-path pairs of the documented matrix");
+}

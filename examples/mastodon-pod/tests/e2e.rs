@@ -1,0 +1,158 @@
+//! End to end over real sockets: the pod as `mastodon-pod serve` runs it
+//! (SQLite file, bundled OAuth server, token cache), tokens obtained by
+//! logging in and consenting, the code exchanged by the `oauth2` crate.
+
+use mastodon_pod::MastodonPod;
+use oauth_server::primitives::Store as _;
+use pod_kit::testing::{TestApp, TestPod};
+
+/// Scope family, a GET endpoint of it that needs a user token.
+const FAMILIES: &[(&str, &str)] = &[
+    ("accounts", "/api/v1/accounts/search?q=alice"),
+    ("blocks", "/api/v1/blocks"),
+    ("favourites", "/api/v1/favourites"),
+    ("filters", "/api/v1/filters"),
+    ("follows", "/api/v1/follow_requests"),
+    ("lists", "/api/v1/lists"),
+    ("mutes", "/api/v1/mutes"),
+    ("notifications", "/api/v1/notifications"),
+    ("search", "/api/v1/search?q=alice"),
+    ("statuses", "/api/v1/timelines/home"),
+];
+
+async fn pod() -> (TestPod, TestApp) {
+    let pod = TestPod::start::<MastodonPod>(|s| s).await;
+    let app = pod.register("read write follow profile").await;
+    (pod, app)
+}
+
+#[tokio::test]
+async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() {
+    let (pod, app) = pod().await;
+    let parent = pod.token(&app, "read").await;
+    for (family, path) in FAMILIES {
+        let scoped = pod.token(&app, &format!("read:{family}")).await;
+        let r = pod.call("GET", path, Some(&scoped), None).await;
+        assert_eq!(r.status, 200, "read:{family} on {path}: {}", r.text);
+
+        let r = pod.call("GET", path, Some(&parent), None).await;
+        assert_eq!(r.status, 200, "read on {path}");
+
+        let other = if *family == "lists" { "read:mutes" } else { "read:lists" };
+        let narrow = pod.token(&app, other).await;
+        let r = pod.call("GET", path, Some(&narrow), None).await;
+        // Mastodon answers a missing scope with 403 and {"error": ...}.
+        assert_eq!(r.status, 403, "{other} on {path}");
+        assert!(r.body["error"].is_string(), "{}", r.text);
+        let challenge = r.headers["www-authenticate"].to_str().expect("ascii");
+        assert!(challenge.contains("insufficient_scope"), "{challenge}");
+
+        let r = pod.call("GET", path, None, None).await;
+        assert_eq!(r.status, 401, "no token on {path}");
+        assert_eq!(r.body["error"], "The access token is invalid");
+    }
+}
+
+#[tokio::test]
+async fn verify_credentials_answers_profile_read_and_read_accounts() {
+    let (pod, app) = pod().await;
+    for scope in ["profile", "read", "read:accounts"] {
+        let token = pod.token(&app, scope).await;
+        let r = pod
+            .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+            .await;
+        assert_eq!(r.status, 200, "{scope}: {}", r.text);
+        assert_eq!(r.body["username"], pod_kit::testing::USER);
+        assert_eq!(r.body["id"], pod.user_id.to_string());
+    }
+    let token = pod.token(&app, "write").await;
+    let r = pod
+        .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn the_legacy_follow_scope_grants_blocks_follows_and_mutes_only() {
+    let (pod, app) = pod().await;
+    let hash = oauth_server::secret::hash_password("bob's password").expect("hash");
+    let bob = pod.store.create_user("bob", &hash, false).await.expect("bob").id;
+    let follow = pod.token(&app, "follow").await;
+    for path in ["/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests"] {
+        let r = pod.call("GET", path, Some(&follow), None).await;
+        assert_eq!(r.status, 200, "follow on {path}: {}", r.text);
+    }
+    let r = pod
+        .call("POST", &format!("/api/v1/accounts/{bob}/follow"), Some(&follow), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["following"], true);
+    let r = pod.call("GET", "/api/v1/timelines/home", Some(&follow), None).await;
+    assert_eq!(r.status, 403);
+    let r = pod
+        .call("GET", &format!("/api/v1/accounts/{bob}/followers"), None, None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body[0]["username"], pod_kit::testing::USER);
+}
+
+#[tokio::test]
+async fn writes_need_the_write_scope_and_persist() {
+    let (pod, app) = pod().await;
+    let reader = pod.token(&app, "read").await;
+    let writer = pod.token(&app, "write:statuses read:statuses").await;
+    let body = serde_json::json!({ "status": "hello from the e2e test" });
+    let r = pod
+        .call("POST", "/api/v1/statuses", Some(&reader), Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = pod
+        .call("POST", "/api/v1/statuses", Some(&writer), Some(body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let id = r.body["id"].as_str().expect("string id").to_owned();
+    // Public: anyone may read it.
+    let r = pod
+        .call("GET", &format!("/api/v1/statuses/{id}"), None, None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("hello from the e2e test")),
+        "{}",
+        r.text
+    );
+    let r = pod.call("GET", "/api/v1/timelines/home", Some(&writer), None).await;
+    assert_eq!(r.body[0]["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_working_at_once() {
+    let (pod, app) = pod().await;
+    let token = pod.token(&app, "read").await;
+    let r = pod
+        .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 200);
+    pod.revoke(&app, &token).await;
+    let r = pod
+        .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn clients_find_the_instance_and_its_version() {
+    let (pod, _) = pod().await;
+    for path in ["/api/v1/instance", "/api/v2/instance"] {
+        let r = pod.call("GET", path, None, None).await;
+        assert_eq!(r.status, 200, "{path}");
+        let version = r.body["version"].as_str().expect("version");
+        // Client libraries parse the leading Mastodon version.
+        assert!(
+            version.split(' ').next().is_some_and(|v| v.split('.').count() == 3),
+            "{version}"
+        );
+    }
+}
