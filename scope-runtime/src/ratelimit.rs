@@ -142,7 +142,11 @@ impl Rates {
     /// # Errors
     /// [`RateError`] on an entry without `=` or with a malformed rate.
     pub fn with_overrides(mut self, overrides: &str) -> Result<Self, RateError> {
-        for entry in overrides.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in overrides
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
             let (scope, rate) = entry.split_once('=').ok_or_else(|| RateError {
                 entry: entry.to_owned(),
                 reason: "expected scope=rate",

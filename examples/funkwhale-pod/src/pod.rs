@@ -95,4 +95,3 @@ fn period(seconds: u64) -> String {
         n => format!("{n}s"),
     }
 }
-

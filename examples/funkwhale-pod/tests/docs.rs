@@ -38,7 +38,11 @@ fn the_research_matrix_agrees_with_the_code() {
         Api::ROUTES,
         &CheckOptions::default().implemented_only(true),
     );
-    let found: Vec<String> = report.disagreements.iter().map(ToString::to_string).collect();
+    let found: Vec<String> = report
+        .disagreements
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     println!("{report}");
     assert!(report.compared >= 70, "{report}");
     assert_eq!(found, EXPLAINED, "{report}");

@@ -40,13 +40,20 @@ async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() 
         assert_eq!(r.status, 200, "read on {path}");
 
         // A token for another family is too narrow.
-        let other = if *family == "radios" { "read:playlists" } else { "read:radios" };
+        let other = if *family == "radios" {
+            "read:playlists"
+        } else {
+            "read:radios"
+        };
         let narrow = pod.token(&app, other).await;
         let r = pod.call("GET", path, Some(&narrow), None).await;
         assert_eq!(r.status, 403, "{other} on {path}");
         assert_eq!(r.body["error"], "insufficient_scope");
         let challenge = r.headers["www-authenticate"].to_str().expect("ascii");
-        assert!(challenge.contains(&format!("scope=\"read:{family}\"")), "{challenge}");
+        assert!(
+            challenge.contains(&format!("scope=\"read:{family}\"")),
+            "{challenge}"
+        );
 
         let r = pod.call("GET", path, None, None).await;
         assert_eq!(r.status, 401, "no token on {path}");
@@ -62,7 +69,12 @@ async fn writes_need_the_write_scope_and_persist() {
     let body = serde_json::json!({ "name": "road trip", "privacy_level": "me" });
 
     let r = pod
-        .call("POST", "/api/v1/playlists/", Some(&reader), Some(body.clone()))
+        .call(
+            "POST",
+            "/api/v1/playlists/",
+            Some(&reader),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(r.body["error"], "insufficient_scope");
@@ -73,7 +85,12 @@ async fn writes_need_the_write_scope_and_persist() {
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_i64().expect("id");
     let r = pod
-        .call("GET", &format!("/api/v1/playlists/{id}/"), Some(&writer), None)
+        .call(
+            "GET",
+            &format!("/api/v1/playlists/{id}/"),
+            Some(&writer),
+            None,
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["name"], "road trip");
@@ -90,12 +107,16 @@ async fn a_revoked_token_stops_working_at_once() {
     let app = pod.register("read").await;
     let token = pod.token(&app, "read").await;
     // Cached by the first call...
-    let r = pod.call("GET", "/api/v1/users/me/", Some(&token), None).await;
+    let r = pod
+        .call("GET", "/api/v1/users/me/", Some(&token), None)
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["username"], pod_kit::testing::USER);
     // ...and still refused right after the revocation.
     pod.revoke(&app, &token).await;
-    let r = pod.call("GET", "/api/v1/users/me/", Some(&token), None).await;
+    let r = pod
+        .call("GET", "/api/v1/users/me/", Some(&token), None)
+        .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["error"], "invalid_token");
 }
@@ -106,7 +127,9 @@ async fn anonymous_reads_follow_the_setting() {
     let r = open.call("GET", "/api/v1/playlists/", None, None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["count"], 0);
-    let r = open.call("GET", "/api/v1/instance/settings/", None, None).await;
+    let r = open
+        .call("GET", "/api/v1/instance/settings/", None, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     // Writes always need a token.
     let r = open.call("POST", "/api/v1/playlists/", None, None).await;
@@ -122,15 +145,21 @@ async fn rate_limits_answer_429_with_funkwhale_headers() {
     .await;
     let app = pod.register("read").await;
     let token = pod.token(&app, "read").await;
-    let first = pod.call("GET", "/api/v1/playlists/", Some(&token), None).await;
+    let first = pod
+        .call("GET", "/api/v1/playlists/", Some(&token), None)
+        .await;
     assert_eq!(first.status, 200);
     assert_eq!(first.headers["x-ratelimit-scope"], "authenticated-list");
     assert_eq!(first.headers["x-ratelimit-limit"], "2");
     assert_eq!(first.headers["x-ratelimit-remaining"], "1");
     assert_eq!(first.headers["x-ratelimit-duration"], "60");
-    let second = pod.call("GET", "/api/v1/playlists/", Some(&token), None).await;
+    let second = pod
+        .call("GET", "/api/v1/playlists/", Some(&token), None)
+        .await;
     assert_eq!(second.status, 200);
-    let third = pod.call("GET", "/api/v1/playlists/", Some(&token), None).await;
+    let third = pod
+        .call("GET", "/api/v1/playlists/", Some(&token), None)
+        .await;
     assert_eq!(third.status, 429);
     assert_eq!(third.headers["x-ratelimit-remaining"], "0");
     let retry: u64 = third.headers["retry-after"]
@@ -148,8 +177,14 @@ async fn rate_limits_answer_429_with_funkwhale_headers() {
     );
     // Another bucket (detail view) is untouched, and anonymous callers
     // count apart.
-    let r = pod.call("GET", "/api/v1/users/me/", Some(&token), None).await;
-    assert_eq!(r.status, 200);
+    let r = pod
+        .call("GET", "/api/v1/playlists/999/", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.headers["x-ratelimit-scope"], "authenticated-retrieve");
+    let r = pod
+        .call("GET", "/api/v1/playlists/999/tracks/", Some(&token), None)
+        .await;
     assert_eq!(r.headers["x-ratelimit-scope"], "authenticated-wildcard");
     let r = pod.call("GET", "/api/v1/playlists/", None, None).await;
     assert_eq!(r.status, 200);

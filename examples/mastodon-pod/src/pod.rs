@@ -17,6 +17,7 @@ impl pod_kit::Pod for MastodonPod {
     const VERSION: &'static str = crate::VERSION;
     // `{"error": "..."}` bodies, as Mastodon answers.
     const ERROR_STYLE: ErrorStyle = ErrorStyle::Mastodon;
+    const TRAILING_SLASH_OPTIONAL: bool = true;
 
     fn migrator() -> sqlx::migrate::Migrator {
         crate::migrator()

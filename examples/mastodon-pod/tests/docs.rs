@@ -23,7 +23,11 @@ fn disagreements(text: &str, options: &CheckOptions, at_least: usize) -> Vec<Str
     let report = docgen::check(text, Api::ROUTES, options);
     println!("{report}");
     assert!(report.compared >= at_least, "{report}");
-    report.disagreements.iter().map(ToString::to_string).collect()
+    report
+        .disagreements
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 #[test]

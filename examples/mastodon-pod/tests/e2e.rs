@@ -38,7 +38,11 @@ async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() 
         let r = pod.call("GET", path, Some(&parent), None).await;
         assert_eq!(r.status, 200, "read on {path}");
 
-        let other = if *family == "lists" { "read:mutes" } else { "read:lists" };
+        let other = if *family == "lists" {
+            "read:mutes"
+        } else {
+            "read:lists"
+        };
         let narrow = pod.token(&app, other).await;
         let r = pod.call("GET", path, Some(&narrow), None).await;
         // Mastodon answers a missing scope with 403 and {"error": ...}.
@@ -59,7 +63,12 @@ async fn verify_credentials_answers_profile_read_and_read_accounts() {
     for scope in ["profile", "read", "read:accounts"] {
         let token = pod.token(&app, scope).await;
         let r = pod
-            .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+            .call(
+                "GET",
+                "/api/v1/accounts/verify_credentials",
+                Some(&token),
+                None,
+            )
             .await;
         assert_eq!(r.status, 200, "{scope}: {}", r.text);
         assert_eq!(r.body["username"], pod_kit::testing::USER);
@@ -67,7 +76,12 @@ async fn verify_credentials_answers_profile_read_and_read_accounts() {
     }
     let token = pod.token(&app, "write").await;
     let r = pod
-        .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+        .call(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, 403);
 }
@@ -76,21 +90,38 @@ async fn verify_credentials_answers_profile_read_and_read_accounts() {
 async fn the_legacy_follow_scope_grants_blocks_follows_and_mutes_only() {
     let (pod, app) = pod().await;
     let hash = oauth_server::secret::hash_password("bob's password").expect("hash");
-    let bob = pod.store.create_user("bob", &hash, false).await.expect("bob").id;
+    let bob = pod
+        .store
+        .create_user("bob", &hash, false)
+        .await
+        .expect("bob")
+        .id;
     let follow = pod.token(&app, "follow").await;
     for path in ["/api/v1/blocks", "/api/v1/mutes", "/api/v1/follow_requests"] {
         let r = pod.call("GET", path, Some(&follow), None).await;
         assert_eq!(r.status, 200, "follow on {path}: {}", r.text);
     }
     let r = pod
-        .call("POST", &format!("/api/v1/accounts/{bob}/follow"), Some(&follow), None)
+        .call(
+            "POST",
+            &format!("/api/v1/accounts/{bob}/follow"),
+            Some(&follow),
+            None,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["following"], true);
-    let r = pod.call("GET", "/api/v1/timelines/home", Some(&follow), None).await;
+    let r = pod
+        .call("GET", "/api/v1/timelines/home", Some(&follow), None)
+        .await;
     assert_eq!(r.status, 403);
     let r = pod
-        .call("GET", &format!("/api/v1/accounts/{bob}/followers"), None, None)
+        .call(
+            "GET",
+            &format!("/api/v1/accounts/{bob}/followers"),
+            None,
+            None,
+        )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body[0]["username"], pod_kit::testing::USER);
@@ -103,7 +134,12 @@ async fn writes_need_the_write_scope_and_persist() {
     let writer = pod.token(&app, "write:statuses read:statuses").await;
     let body = serde_json::json!({ "status": "hello from the e2e test" });
     let r = pod
-        .call("POST", "/api/v1/statuses", Some(&reader), Some(body.clone()))
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&reader),
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(r.status, 403);
     let r = pod
@@ -123,7 +159,9 @@ async fn writes_need_the_write_scope_and_persist() {
         "{}",
         r.text
     );
-    let r = pod.call("GET", "/api/v1/timelines/home", Some(&writer), None).await;
+    let r = pod
+        .call("GET", "/api/v1/timelines/home", Some(&writer), None)
+        .await;
     assert_eq!(r.body[0]["id"], id.as_str());
 }
 
@@ -132,12 +170,22 @@ async fn a_revoked_token_stops_working_at_once() {
     let (pod, app) = pod().await;
     let token = pod.token(&app, "read").await;
     let r = pod
-        .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+        .call(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, 200);
     pod.revoke(&app, &token).await;
     let r = pod
-        .call("GET", "/api/v1/accounts/verify_credentials", Some(&token), None)
+        .call(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.status, 401);
 }
@@ -145,13 +193,17 @@ async fn a_revoked_token_stops_working_at_once() {
 #[tokio::test]
 async fn clients_find_the_instance_and_its_version() {
     let (pod, _) = pod().await;
-    for path in ["/api/v1/instance", "/api/v2/instance"] {
+    // Rails serves `/path/` as `/path`; Mastodon.py asks for `/api/v1/instance/`.
+    for path in ["/api/v1/instance", "/api/v2/instance", "/api/v1/instance/"] {
         let r = pod.call("GET", path, None, None).await;
         assert_eq!(r.status, 200, "{path}");
         let version = r.body["version"].as_str().expect("version");
         // Client libraries parse the leading Mastodon version.
         assert!(
-            version.split(' ').next().is_some_and(|v| v.split('.').count() == 3),
+            version
+                .split(' ')
+                .next()
+                .is_some_and(|v| v.split('.').count() == 3),
             "{version}"
         );
     }

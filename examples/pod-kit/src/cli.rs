@@ -169,15 +169,14 @@ async fn create_user<P: Pod>(
     if password.chars().count() < 8 {
         return fail("the password must have at least 8 characters");
     }
-    let hash = match tokio::task::spawn_blocking(move || {
-        oauth_server::secret::hash_password(&password)
-    })
-    .await
-    {
-        Ok(Ok(hash)) => hash,
-        Ok(Err(e)) => return fail(e),
-        Err(e) => return fail(e),
-    };
+    let hash =
+        match tokio::task::spawn_blocking(move || oauth_server::secret::hash_password(&password))
+            .await
+        {
+            Ok(Ok(hash)) => hash,
+            Ok(Err(e)) => return fail(e),
+            Err(e) => return fail(e),
+        };
     match store.create_user(&name, &hash, admin).await {
         Ok(user) => {
             println!("created user {} (id {})", user.username, user.id);
@@ -205,10 +204,9 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
         .unwrap_or_else(|| format!("http://{addr}"))
         .trim_end_matches('/')
         .to_owned();
-    let mut settings = match Settings::new(issuer.clone()).throttling(
-        serve.throttling_enabled,
-        serve.throttling_rates.as_deref(),
-    ) {
+    let mut settings = match Settings::new(issuer.clone())
+        .throttling(serve.throttling_enabled, serve.throttling_rates.as_deref())
+    {
         Ok(s) => s,
         Err(e) => return fail(format!("THROTTLING_RATES: {e}")),
     };
@@ -233,7 +231,10 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
         if limiter.is_some() { "on" } else { "off" }
     );
     println!("{routes} API routes; scope docs: `{} docs`", P::NAME);
-    println!("create a user:   echo 'a-long-password' | {} create-user alice --password-stdin", P::NAME);
+    println!(
+        "create a user:   echo 'a-long-password' | {} create-user alice --password-stdin",
+        P::NAME
+    );
     println!(
         "register an app: curl -d client_name=app -d redirect_uris=urn:ietf:wg:oauth:2.0:oob -d 'scopes=read write' {issuer}/api/v1/apps"
     );

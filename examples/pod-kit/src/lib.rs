@@ -62,6 +62,9 @@ pub trait Pod: 'static {
     const VERSION: &'static str;
     /// The shape of authorization error bodies.
     const ERROR_STYLE: ErrorStyle;
+    /// Whether `/path/` is served as `/path` (Rails does so, and Mastodon
+    /// clients rely on it: Mastodon.py asks for `/api/v1/instance/`).
+    const TRAILING_SLASH_OPTIONAL: bool = false;
 
     /// The pod's migrations, numbered from 100 (the OAuth server's tables
     /// share the database).
@@ -179,12 +182,11 @@ pub async fn seed_demo<P: Pod>(store: &SqliteStore) -> Result<i64, StartError> {
     let id = match store.user_by_name(DEMO_USER).await.map_err(|e| demo(&e))? {
         Some(user) => user.id,
         None => {
-            let hash = tokio::task::spawn_blocking(|| {
-                oauth_server::secret::hash_password(DEMO_PASSWORD)
-            })
-            .await
-            .map_err(|e| demo(&e))?
-            .map_err(|e| demo(&e))?;
+            let hash =
+                tokio::task::spawn_blocking(|| oauth_server::secret::hash_password(DEMO_PASSWORD))
+                    .await
+                    .map_err(|e| demo(&e))?
+                    .map_err(|e| demo(&e))?;
             store
                 .create_user(DEMO_USER, &hash, false)
                 .await
@@ -192,9 +194,7 @@ pub async fn seed_demo<P: Pod>(store: &SqliteStore) -> Result<i64, StartError> {
                 .id
         }
     };
-    P::seed_demo(store.pool(), id)
-        .await
-        .map_err(|e| demo(&e))?;
+    P::seed_demo(store.pool(), id).await.map_err(|e| demo(&e))?;
     Ok(id)
 }
 
@@ -239,5 +239,34 @@ pub fn app<P: Pod>(store: SqliteStore, settings: &Settings) -> App {
     if let Some(limiter) = &limiter {
         router = router.layer(Extension(limiter.clone()));
     }
+    if P::TRAILING_SLASH_OPTIONAL {
+        // Rewrite before routing: the inner router sees `/path`.
+        let trimming = tower::ServiceBuilder::new()
+            .map_request(trim_trailing_slash)
+            .service(router);
+        router = Router::new().fallback_service(trimming);
+    }
     App { router, limiter }
+}
+
+/// `/a/b/?q` becomes `/a/b?q`; `/` stays.
+fn trim_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+        let rebuilt = match uri.query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(path_and_query) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = uri.clone().into_parts();
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(new) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = new;
+            }
+        }
+    }
+    request
 }

@@ -7,13 +7,13 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use oauth_server::primitives::Store;
+use oauth_server::store::SqliteStore;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
     TokenResponse, TokenUrl,
 };
-use oauth_server::primitives::Store;
-use oauth_server::store::SqliteStore;
 
 use crate::{App, Pod, Settings};
 
@@ -60,7 +60,11 @@ impl TestPod {
         let url = format!("sqlite://{}", dir.path().join("pod.db").display());
         let store = crate::open::<P>(&url).await.expect("open the pod database");
         let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
-        let user_id = store.create_user(USER, &hash, false).await.expect("user").id;
+        let user_id = store
+            .create_user(USER, &hash, false)
+            .await
+            .expect("user")
+            .id;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -150,7 +154,10 @@ impl TestPod {
             .await
             .expect("consent");
         assert_eq!(r.status(), 303, "consent redirect");
-        let location = r.headers()["location"].to_str().expect("location").to_owned();
+        let location = r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_owned();
         assert_eq!(
             query_param(&location, "state").as_deref(),
             Some(state.secret().as_str())

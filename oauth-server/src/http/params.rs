@@ -14,6 +14,36 @@ use crate::flows::OAuthError;
 /// Largest body accepted by the OAuth endpoints.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// Every parameter some endpoint of the server reads; the others are
+/// dropped while parsing.
+const KNOWN: &[&str] = &[
+    "client_id",
+    "client_name",
+    "client_secret",
+    "code",
+    "code_challenge",
+    "code_challenge_method",
+    "code_verifier",
+    "csrf_token",
+    "decision",
+    "force_login",
+    "grant_type",
+    "lang",
+    "name",
+    "password",
+    "redirect_uri",
+    "redirect_uris",
+    "refresh_token",
+    "response_type",
+    "scope",
+    "scopes",
+    "state",
+    "token",
+    "token_type_hint",
+    "username",
+    "website",
+];
+
 /// The parameters of a request body, by name. A JSON array value (e.g.
 /// Mastodon's `redirect_uris`) becomes its items joined by newlines.
 #[derive(Default, Clone)]
@@ -40,13 +70,19 @@ impl Params {
         self.get(name).map(str::to_owned)
     }
 
-    /// Parses a form body.
+    /// Parses a form body. A parameter the server reads may appear once
+    /// (RFC 6749 §3.1); one it does not know is ignored, repeated or not
+    /// (§3.2): Mastodon.py, for one, sends a repeated `oauth_info` to the
+    /// token endpoint.
     ///
     /// # Errors
-    /// `invalid_request` for a repeated parameter.
+    /// `invalid_request` for a repeated parameter the server reads.
     pub fn from_form(body: &[u8]) -> Result<Self, OAuthError> {
         let mut out = HashMap::new();
         for (k, v) in form_urlencoded::parse(body) {
+            if !KNOWN.contains(&k.as_ref()) {
+                continue;
+            }
             if out.insert(k.to_string(), v.into_owned()).is_some() {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter {k} is repeated"
