@@ -8,7 +8,8 @@
 //!   group commit, embedded migrations);
 //! - [`flows`]: the grant logic without HTTP ([`AuthServer`](flows::AuthServer));
 //! - [`http`]: the axum routes, the login and consent page;
-//! - [`secret`]: random secrets, SHA-256 at rest, argon2id passwords;
+//! - [`secret`]: random secrets (time-ordered selector + 256 random bits),
+//!   SHA-256 at rest, argon2id passwords;
 //! - [`validator`]: the store-backed `TokenValidator` of the enforcement layer.
 //!
 //! ```no_run

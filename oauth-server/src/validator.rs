@@ -12,7 +12,7 @@ use crate::flows::now;
 use crate::primitives::Store;
 use crate::secret::SecretHash;
 
-/// Looks bearer tokens up by their SHA-256 in a [`Store`].
+/// Looks bearer tokens up by their [`SecretHash`] in a [`Store`].
 pub struct StoreValidator<St> {
     store: std::sync::Arc<St>,
 }

@@ -81,7 +81,11 @@ async fn the_api_needs_the_users_own_credentials_and_never_grants_admin_scopes()
     let r = create(USER, PASSWORD, "read admin:read").await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.expect("json");
-    assert!(v["token"].as_str().is_some_and(|t| t.len() == 43));
+    assert!(
+        v["token"]
+            .as_str()
+            .is_some_and(|t| t.len() == oauth_server::secret::SECRET_LEN)
+    );
     assert_eq!(v["scopes"], "read", "a non-admin user gets no admin scope");
     assert_eq!(create(USER, "wrong", "read").await.status(), 401);
     let r = pod

@@ -360,7 +360,8 @@ async fn scopes_cannot_escalate() {
 
 /// Secrets are hashed at rest: after a whole flow on SQLite, neither the
 /// client secret, nor the code, nor the access or refresh token is in the
-/// database file.
+/// database file, nor even the random part of any of them (only the
+/// time-stamp selector at the start of each is stored in clear).
 #[tokio::test]
 async fn no_secret_is_stored_in_clear() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -398,6 +399,14 @@ async fn no_secret_is_stored_in_clear() {
         assert!(
             !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
             "a secret is in the file in clear"
+        );
+    }
+    for s in &secrets[..4] {
+        assert_eq!(s.len(), oauth_server::secret::SECRET_LEN);
+        let random = &s[oauth_server::secret::SELECTOR_LEN..];
+        assert!(
+            !bytes.windows(random.len()).any(|w| w == random.as_bytes()),
+            "the random part of a secret is in the file in clear"
         );
     }
 }
@@ -822,6 +831,37 @@ async fn repeated_authorize_parameters_and_script_uris_are_refused() {
         .await
         .expect("register");
     assert_eq!(r.status(), 422);
+}
+
+/// RFC 6749 §3.2: parameters the server does not read are ignored, even
+/// repeated (Mastodon.py sends `oauth_info` many times); a repeated one it
+/// reads is refused.
+#[tokio::test]
+async fn unknown_repeated_parameters_are_ignored_known_ones_refused() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let send = |extra: &'static str| {
+        let pod = &pod;
+        let body = format!(
+            "grant_type=client_credentials&scope=read&{extra}&client_id={}&client_secret={}",
+            app.client_id, app.client_secret
+        );
+        async move {
+            pod.http
+                .post(pod.url("/oauth/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("token")
+        }
+    };
+    let r = send("oauth_info=issuer&oauth_info=token_endpoint").await;
+    assert_eq!(r.status(), 200);
+    let r = send("scope=write").await;
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "invalid_request");
 }
 
 /// A client may introspect its own tokens only (RFC 7662 §4).

@@ -31,7 +31,11 @@ fn create_user_reads_the_password_from_stdin_and_refuses_duplicates() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = database(&dir);
     let out = create_user(&db, "carol", "a long enough password");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created user carol"));
     // The password is not in the database in clear.
     let bytes = std::fs::read(dir.path().join("pod.db")).expect("db");
@@ -50,7 +54,11 @@ fn docs_check_passes_on_the_checked_in_docs_and_fails_elsewhere() {
         .args(["docs", checked_in, "--check"])
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(BIN)
         .args(["docs", &dir.path().display().to_string(), "--check"])
@@ -68,7 +76,13 @@ fn docs_check_passes_on_the_checked_in_docs_and_fails_elsewhere() {
 #[test]
 fn bad_settings_are_clear_errors() {
     let out = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", "postgres://nowhere/x"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "postgres://nowhere/x",
+        ])
         .output()
         .expect("run");
     assert!(!out.status.success());

@@ -265,6 +265,8 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         match self.store.redeem_code(hash, record).await? {
             Redeemed::Issued => Ok(issued),
             Redeemed::Replayed => {
+                // The store revoked what the code issued.
+                self.revoked();
                 tracing::warn!(client_id = %client.client_id, "authorization code replayed concurrently");
                 Err(OAuthError::invalid_grant())
             }

@@ -35,7 +35,7 @@ struct Session {
     until: Instant,
 }
 
-/// Browser sessions of the consent page, in memory, keyed by the SHA-256 of
+/// Browser sessions of the consent page, in memory, keyed by the hash of
 /// the cookie value.
 #[derive(Default)]
 pub(crate) struct Sessions {

@@ -22,7 +22,7 @@ pub struct ClientRecord {
     pub id: i64,
     /// The public `client_id`.
     pub client_id: String,
-    /// SHA-256 of the `client_secret`.
+    /// Hash of the `client_secret` ([`SecretHash`]).
     pub secret_hash: SecretHash,
     /// `client_name`.
     pub name: String,
@@ -43,7 +43,7 @@ pub struct ClientRecord {
 pub struct NewClient {
     /// The public `client_id`.
     pub client_id: String,
-    /// SHA-256 of the `client_secret`.
+    /// Hash of the `client_secret` ([`SecretHash`]).
     pub secret_hash: SecretHash,
     /// `client_name`.
     pub name: String,
@@ -86,7 +86,7 @@ impl std::fmt::Debug for UserRecord {
 /// An authorization code, stored hashed until exchanged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeRecord {
-    /// SHA-256 of the code.
+    /// Hash of the code ([`SecretHash`]).
     pub code_hash: SecretHash,
     /// The client it was issued to.
     pub client_id: String,
@@ -109,9 +109,9 @@ pub struct CodeRecord {
 pub struct TokenRecord {
     /// Public identifier of the grant (RFC 9068 `jti`), random.
     pub id: String,
-    /// SHA-256 of the access token.
+    /// Hash of the access token ([`SecretHash`]).
     pub access_hash: SecretHash,
-    /// SHA-256 of the refresh token.
+    /// Hash of the refresh token ([`SecretHash`]).
     pub refresh_hash: Option<SecretHash>,
     /// The client.
     pub client_id: String,

@@ -2,14 +2,21 @@
 //! `synchronous = FULL` (a commit is on disk before its future completes, so
 //! a token handed to a client survives a crash), migrations embedded and
 //! applied at connect time, a busy timeout instead of "database is locked".
+//!
+//! Hashes ([`SecretHash`]) are 48-byte BLOBs: the secret's time-ordered
+//! selector, then its SHA-256 (migration 0001's comment, which says 32
+//! bytes, predates the selector; a migration's text cannot change). A
+//! stored hash of another length reads as a [`StoreError::Backend`].
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::primitives::{
@@ -18,17 +25,79 @@ use crate::primitives::{
 };
 use crate::secret::SecretHash;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The store's migrations. A pod keeps its own tables in the same file with
+/// its own migrations (numbered from 100), so migrations this store does
+/// not know are expected.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!("./migrations/sqlite")
+};
 
 /// A [`Store`] in one SQLite file.
 ///
 /// New tokens go through a group-commit writer: concurrent inserts are
 /// batched into one transaction, so one `fsync` makes a whole batch durable
 /// and every caller is answered only after its batch committed.
+///
+/// Codes this store inserted are also kept in memory until their first
+/// lookup or redemption, so the usual exchange reads nothing from the
+/// database before its redemption.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: mpsc::Sender<Write>,
+    fresh: Arc<FreshCodes>,
+}
+
+/// Authorization codes this process inserted and nothing has looked up or
+/// redeemed yet: such a code is unspent, and its record never changes
+/// (only `used` does, and only the group-commit writer sets it, through a
+/// redemption, which takes the code out of here first). The first lookup
+/// takes the code out, so every later one reads the database. At most
+/// [`FRESH_CODES`] codes; when full, expired ones are dropped, and a new
+/// code that still does not fit is only in the database.
+///
+/// If another process spends a code of this one (two servers on one
+/// file), a lookup here can still call it unspent; the redemption then
+/// finds it spent, revokes what it issued and refuses, as for a concurrent
+/// replay.
+#[derive(Default)]
+struct FreshCodes(Mutex<HashMap<SecretHash, CodeRecord>>);
+
+/// Most codes kept in [`FreshCodes`] (about 300 bytes each).
+const FRESH_CODES: usize = 1 << 16;
+
+impl FreshCodes {
+    fn lock(&self) -> MutexGuard<'_, HashMap<SecretHash, CodeRecord>> {
+        // A poisoned lock only means a holder panicked between statements
+        // that leave the map consistent.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn insert(&self, code: CodeRecord) {
+        let mut codes = self.lock();
+        if codes.len() >= FRESH_CODES {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            codes.retain(|_, c| c.expires_at > now);
+        }
+        if codes.len() < FRESH_CODES {
+            codes.insert(code.code_hash, code);
+        }
+    }
+
+    fn take(&self, code_hash: &SecretHash) -> Option<CodeRecord> {
+        self.lock().remove(code_hash)
+    }
+}
+
+impl std::fmt::Debug for FreshCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FreshCodes")
+            .field("len", &self.lock().len())
+            .finish()
+    }
 }
 
 /// A write that goes through the group-commit writer.
@@ -49,10 +118,10 @@ const MAX_BATCH: usize = 512;
 
 /// Commits queued writes in batches until every sender is gone: one
 /// transaction, one `fsync`, then every caller of the batch is answered.
-async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
+async fn group_commit(mut conn: WriterConnection, mut queue: mpsc::Receiver<Write>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let result = commit_batch(&pool, &batch).await;
+        let result = commit_batch(&mut conn, &batch).await;
         if matches!(result, BatchResult::Failed(_)) && batch.len() > 1 {
             // One bad write must not fail its neighbours: commit each alone.
             tracing::warn!(
@@ -61,7 +130,7 @@ async fn group_commit(pool: SqlitePool, mut queue: mpsc::Receiver<Write>) {
             );
             for write in batch.drain(..) {
                 let one = [write];
-                let result = commit_batch(&pool, &one).await;
+                let result = commit_batch(&mut conn, &one).await;
                 answer(one, &result);
             }
         } else {
@@ -107,19 +176,34 @@ impl BatchResult {
     }
 }
 
-async fn commit_batch(pool: &SqlitePool, batch: &[Write]) -> BatchResult {
-    match try_commit_batch(pool, batch).await {
+/// The writer's connection: its own for a database file, so that it never
+/// waits behind readers for one of the pool's; the pool's one connection
+/// for an in-memory database (a second connection would be another
+/// database).
+enum WriterConnection {
+    Own(SqliteConnection),
+    Shared(SqlitePool),
+}
+
+async fn commit_batch(conn: &mut WriterConnection, batch: &[Write]) -> BatchResult {
+    let result = match conn {
+        WriterConnection::Own(conn) => try_commit_batch(conn, batch).await,
+        WriterConnection::Shared(pool) => match pool.acquire().await {
+            Ok(mut conn) => try_commit_batch(&mut conn, batch).await,
+            Err(e) => Err(backend(e)),
+        },
+    };
+    match result {
         Ok(v) => BatchResult::Committed(v),
         Err(e) => BatchResult::Failed(e),
     }
 }
 
 async fn try_commit_batch(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     batch: &[Write],
 ) -> Result<Vec<Option<Redeemed>>, StoreError> {
-    // Only new tokens: one INSERT statement is atomic by itself, and saves
-    // the BEGIN and COMMIT round trips to the connection's thread.
+    // Only new tokens: one INSERT statement is atomic by itself.
     if batch.iter().all(|w| matches!(w, Write::Token(..))) {
         let tokens: Vec<&TokenRecord> = batch
             .iter()
@@ -128,68 +212,180 @@ async fn try_commit_batch(
                 Write::Redeem(..) => None,
             })
             .collect();
-        insert_tokens(pool, &tokens).await?;
+        insert_tokens(&mut *conn, &tokens).await?;
         return Ok(vec![None; batch.len()]);
     }
-    let mut tx = pool.begin().await.map_err(backend)?;
-    // All redemptions of the batch in two statements: spend every fresh
-    // code at once, then tell spent codes from unknown ones.
-    let asked: Vec<SecretHash> = batch
-        .iter()
-        .filter_map(|w| match w {
-            Write::Redeem(hash, ..) => Some(*hash),
-            Write::Token(..) => None,
-        })
-        .collect();
-    let fresh = spend_codes(&mut tx, &asked).await?;
-    let known = if fresh.len() == asked.len() {
-        fresh.clone()
-    } else {
-        existing_codes(&mut tx, &asked).await?
+    let plan = RedeemPlan::new(batch);
+    let mut script = plan.query(batch);
+    let rows = match script.build().fetch_all(&mut *conn).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            // The statements stopped at the failing one: end the
+            // transaction they began (an error here only means none is
+            // open).
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            return Err(backend(e));
+        }
     };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut tokens: Vec<TokenRecord> = Vec::new();
-    let mut replayed: Vec<SecretHash> = Vec::new();
-    let mut issued: Vec<SecretHash> = Vec::new();
-    for write in batch {
-        outcomes.push(match write {
-            Write::Token(t, _) => {
-                tokens.push((**t).clone());
-                None
+    plan.outcomes(batch, &rows)
+}
+
+/// A batch with code redemptions, as one script: one round trip to the
+/// connection's thread, one transaction, one `fsync`.
+///
+/// In batch order, the first redemption of a fresh code wins: its token is
+/// stored and the code spent. Any other redemption of a known code is a
+/// replay, which revokes every token the code issued, including one issued
+/// in this very batch. Redemptions of unknown codes change nothing.
+struct RedeemPlan {
+    /// The distinct codes redeemed, in batch order.
+    asked: Vec<SecretHash>,
+    /// Codes redeemed more than once in this batch.
+    repeated: Vec<SecretHash>,
+    /// For each write, whether it goes into the INSERT: new tokens, and
+    /// the first redemption of each code.
+    first: Vec<bool>,
+}
+
+/// Row tags of the script's results.
+const SPENT_BEFORE: i64 = 0;
+const ISSUED: i64 = 1;
+
+impl RedeemPlan {
+    fn new(batch: &[Write]) -> Self {
+        let mut asked: Vec<SecretHash> = Vec::new();
+        let mut repeated: Vec<SecretHash> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let first = batch
+            .iter()
+            .map(|w| match w {
+                Write::Token(..) => true,
+                Write::Redeem(hash, ..) => {
+                    if seen.insert(*hash) {
+                        asked.push(*hash);
+                        true
+                    } else {
+                        if !repeated.contains(hash) {
+                            repeated.push(*hash);
+                        }
+                        false
+                    }
+                }
+            })
+            .collect();
+        Self {
+            asked,
+            repeated,
+            first,
+        }
+    }
+
+    /// The script:
+    /// 1. which of the codes were spent before this batch (replays);
+    /// 2. insert the new tokens, and each redemption's token if its code
+    ///    is unspent, returning the access hashes stored;
+    /// 3. revoke what replayed codes issued: codes spent before, and codes
+    ///    redeemed more than once in this batch (after 2, so that a token
+    ///    issued a moment ago is revoked too);
+    /// 4. spend the codes.
+    fn query<'q>(&self, batch: &'q [Write]) -> sqlx::QueryBuilder<'q, sqlx::Sqlite> {
+        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new("BEGIN IMMEDIATE; ");
+        b.push(format_args!(
+            "SELECT {SPENT_BEFORE} AS tag, code_hash AS hash FROM codes WHERE used = 1 AND code_hash IN ("
+        ));
+        push_hashes(&mut b, &self.asked);
+        b.push(
+            "); INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) \
+             SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, column10, column11 FROM (",
+        );
+        let rows = batch.iter().zip(&self.first).filter(|(_, first)| **first);
+        b.push_values(rows, |mut row, (w, _)| {
+            let (t, redeems) = match w {
+                Write::Token(t, _) => (&**t, None),
+                Write::Redeem(hash, t, _) => (&**t, Some(hash.as_bytes().to_vec())),
+            };
+            push_token(&mut row, t);
+            row.push_bind(redeems);
+        });
+        b.push(format_args!(
+            ") WHERE column12 IS NULL OR EXISTS (SELECT 1 FROM codes WHERE code_hash = column12 AND used = 0) \
+             RETURNING {ISSUED} AS tag, access_hash AS hash; \
+             UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND code_hash IN \
+             (SELECT code_hash FROM codes WHERE code_hash IN ("
+        ));
+        push_hashes(&mut b, &self.asked);
+        b.push(") AND (used = 1");
+        if !self.repeated.is_empty() {
+            b.push(" OR code_hash IN (");
+            push_hashes(&mut b, &self.repeated);
+            b.push(")");
+        }
+        b.push(")); UPDATE codes SET used = 1 WHERE used = 0 AND code_hash IN (");
+        push_hashes(&mut b, &self.asked);
+        b.push("); COMMIT");
+        b
+    }
+
+    /// Each write's outcome from the script's rows.
+    fn outcomes(
+        &self,
+        batch: &[Write],
+        rows: &[SqliteRow],
+    ) -> Result<Vec<Option<Redeemed>>, StoreError> {
+        let mut spent_before = Vec::new();
+        let mut stored = std::collections::HashSet::new();
+        for row in rows {
+            let tag: i64 = row.try_get("tag").map_err(backend)?;
+            let hash = hash_from(row, "hash")?;
+            if tag == ISSUED {
+                stored.insert(hash);
+            } else {
+                spent_before.push(hash);
             }
-            Write::Redeem(hash, t, _) => {
-                // The first redemption of a fresh code in batch order wins;
-                // any other is a replay.
-                let outcome = if fresh.contains(hash) && !issued.contains(hash) {
+        }
+        let mut issued = Vec::new();
+        Ok(batch
+            .iter()
+            .zip(&self.first)
+            .map(|(w, first)| match w {
+                Write::Token(..) => None,
+                Write::Redeem(hash, t, _) => Some(if *first && stored.contains(&t.access_hash) {
                     issued.push(*hash);
-                    tokens.push((**t).clone());
                     Redeemed::Issued
-                } else if known.contains(hash) {
-                    replayed.push(*hash);
+                } else if spent_before.contains(hash) || issued.contains(hash) {
                     Redeemed::Replayed
                 } else {
                     Redeemed::Unknown
-                };
-                Some(outcome)
-            }
-        });
+                }),
+            })
+            .collect())
     }
-    if !replayed.is_empty() {
-        revoke_codes(&mut tx, &replayed).await?;
+}
+
+/// Binds `hashes` as `?, ?, ...`.
+fn push_hashes(b: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, hashes: &[SecretHash]) {
+    let mut list = b.separated(", ");
+    for h in hashes {
+        list.push_bind(h.as_bytes().to_vec());
     }
-    // A replay in this batch also revokes a token its code issued in this
-    // very batch.
-    for t in &mut tokens {
-        if t.code_hash.is_some_and(|h| replayed.contains(&h)) {
-            t.revoked = true;
-        }
-    }
-    if !tokens.is_empty() {
-        let refs: Vec<&TokenRecord> = tokens.iter().collect();
-        insert_tokens(&mut *tx, &refs).await?;
-    }
-    tx.commit().await.map_err(backend)?;
-    Ok(outcomes)
+}
+
+/// Binds a token's columns in the order of `insert_tokens`.
+fn push_token(
+    row: &mut sqlx::query_builder::Separated<'_, '_, sqlx::Sqlite, &str>,
+    t: &TokenRecord,
+) {
+    row.push_bind(t.id.clone())
+        .push_bind(t.access_hash.as_bytes().to_vec())
+        .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .push_bind(t.client_id.clone())
+        .push_bind(t.user_id)
+        .push_bind(t.scopes.clone())
+        .push_bind(t.created_at)
+        .push_bind(t.expires_at)
+        .push_bind(t.family.clone())
+        .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
+        .push_bind(t.revoked);
 }
 
 /// One multi-row INSERT (11 parameters a row, well under SQLite's
@@ -201,74 +397,9 @@ where
     let mut builder = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO tokens (id, access_hash, refresh_hash, client_id, user_id, scopes, created_at, expires_at, family, code_hash, revoked) ",
     );
-    builder.push_values(tokens, |mut row, t| {
-        row.push_bind(t.id.clone())
-            .push_bind(t.access_hash.as_bytes().to_vec())
-            .push_bind(t.refresh_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-            .push_bind(t.client_id.clone())
-            .push_bind(t.user_id)
-            .push_bind(t.scopes.clone())
-            .push_bind(t.created_at)
-            .push_bind(t.expires_at)
-            .push_bind(t.family.clone())
-            .push_bind(t.code_hash.as_ref().map(|h| h.as_bytes().to_vec()))
-            .push_bind(t.revoked);
-    });
+    builder.push_values(tokens, |mut row, t| push_token(&mut row, t));
     builder.build().execute(executor).await.map_err(backend)?;
     Ok(())
-}
-
-/// `?, ?, ?` for `n` parameters.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-/// Runs `sql`, whose `{in}` stands for the list `?, ?, ...` bound to
-/// `hashes`, and returns its rows.
-async fn with_hashes(
-    tx: &mut sqlx::SqliteConnection,
-    sql: &str,
-    hashes: &[SecretHash],
-) -> Result<Vec<SqliteRow>, StoreError> {
-    if hashes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = sql.replace("{in}", &placeholders(hashes.len()));
-    let mut query = sqlx::query(&sql);
-    for h in hashes {
-        query = query.bind(h.as_bytes().as_slice());
-    }
-    query.fetch_all(&mut *tx).await.map_err(backend)
-}
-
-/// Marks every unspent code of `hashes` spent; returns those it spent.
-async fn spend_codes(
-    tx: &mut sqlx::SqliteConnection,
-    hashes: &[SecretHash],
-) -> Result<Vec<SecretHash>, StoreError> {
-    let sql =
-        "UPDATE codes SET used = 1 WHERE used = 0 AND code_hash IN ({in}) RETURNING code_hash";
-    let rows = with_hashes(tx, sql, hashes).await?;
-    rows.iter().map(|r| hash_from(r, "code_hash")).collect()
-}
-
-/// The codes of `hashes` that exist, spent or not.
-async fn existing_codes(
-    tx: &mut sqlx::SqliteConnection,
-    hashes: &[SecretHash],
-) -> Result<Vec<SecretHash>, StoreError> {
-    let sql = "SELECT code_hash FROM codes WHERE code_hash IN ({in})";
-    let rows = with_hashes(tx, sql, hashes).await?;
-    rows.iter().map(|r| hash_from(r, "code_hash")).collect()
-}
-
-/// Revokes every token issued from the codes of `hashes`.
-async fn revoke_codes(
-    tx: &mut sqlx::SqliteConnection,
-    hashes: &[SecretHash],
-) -> Result<(), StoreError> {
-    let sql = "UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND code_hash IN ({in})";
-    with_hashes(tx, sql, hashes).await.map(drop)
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -280,23 +411,26 @@ fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A stored [`SecretHash`], or an error if the BLOB has the wrong length
+/// (a corrupt row, or a database written before the selector format).
+fn hash_of(column: &str, bytes: &[u8]) -> Result<SecretHash, StoreError> {
+    SecretHash::from_slice(bytes).ok_or_else(|| {
+        StoreError::Backend(format!(
+            "{column} is {} bytes, not a {}-byte secret hash",
+            bytes.len(),
+            SecretHash::LEN
+        ))
+    })
+}
+
 fn hash_from(row: &SqliteRow, column: &str) -> Result<SecretHash, StoreError> {
-    let bytes: Vec<u8> = row.try_get(column).map_err(backend)?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| StoreError::Backend(format!("{column} is not a SHA-256 digest")))?;
-    Ok(SecretHash::from_bytes(bytes))
+    let bytes: &[u8] = row.try_get(column).map_err(backend)?;
+    hash_of(column, bytes)
 }
 
 fn opt_hash_from(row: &SqliteRow, column: &str) -> Result<Option<SecretHash>, StoreError> {
-    let bytes: Option<Vec<u8>> = row.try_get(column).map_err(backend)?;
-    bytes
-        .map(|b| {
-            b.try_into()
-                .map(SecretHash::from_bytes)
-                .map_err(|_| StoreError::Backend(format!("{column} is not a SHA-256 digest")))
-        })
-        .transpose()
+    let bytes: Option<&[u8]> = row.try_get(column).map_err(backend)?;
+    bytes.map(|b| hash_of(column, b)).transpose()
 }
 
 fn client_from(row: &SqliteRow) -> Result<ClientRecord, StoreError> {
@@ -373,27 +507,43 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // Token hashes are random keys: keep the indexes in memory
-            // (64 MiB page cache per connection) and read through mmap.
+            // Keep the indexes in memory (64 MiB page cache per connection)
+            // and read through mmap. Stored hashes start with their
+            // secret's time-ordered selector, so inserts touch the right
+            // edge of each index, not random pages.
             .pragma("cache_size", "-65536")
             .pragma("mmap_size", "268435456")
             // Checkpoint less often: a page changed by many commits is then
             // copied into the database once.
             .pragma("wal_autocheckpoint", "10000");
         // An in-memory database exists per connection: keep exactly one.
-        let max = if url.contains(":memory:") { 1 } else { 4 };
+        let memory = url.contains(":memory:");
         let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            .connect_with(options)
+            .max_connections(if memory { 1 } else { 4 })
+            .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        let conn = if memory {
+            WriterConnection::Shared(pool.clone())
+        } else {
+            WriterConnection::Own(
+                options
+                    .connect()
+                    .await
+                    .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?,
+            )
+        };
         let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(group_commit(pool.clone(), queue));
-        Ok(Self { pool, writer })
+        tokio::spawn(group_commit(conn, queue));
+        Ok(Self {
+            pool,
+            writer,
+            fresh: Arc::default(),
+        })
     }
 
     /// The connection pool, for operators' tools.
@@ -489,10 +639,16 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await
         .map_err(backend)?;
+        // Nobody knows the code before this returns: nothing can have
+        // looked it up yet.
+        self.fresh.insert(code);
         Ok(())
     }
 
     async fn code(&self, code_hash: SecretHash) -> Result<Option<(CodeRecord, bool)>, StoreError> {
+        if let Some(code) = self.fresh.take(&code_hash) {
+            return Ok(Some((code, false)));
+        }
         let row = sqlx::query("SELECT * FROM codes WHERE code_hash = ?")
             .bind(code_hash.as_bytes().as_slice())
             .fetch_optional(&self.pool)
@@ -512,6 +668,7 @@ impl Store for SqliteStore {
         code_hash: SecretHash,
         token: TokenRecord,
     ) -> Result<Redeemed, StoreError> {
+        self.fresh.take(&code_hash);
         let (reply, done) = oneshot::channel();
         self.writer
             .send(Write::Redeem(code_hash, Box::new(token), reply))
