@@ -1,4 +1,4 @@
-//! Rate limiting as Funkwhale does it: per-scope buckets, `X-RateLimit-*`
+//! Rate limiting as Funkwhale's API readme describes it: per-scope buckets, `X-RateLimit-*`
 //! headers on every response, 429 with `Retry-After` when a bucket is
 //! empty. A [`Guard`], so it counts after authorization, per user.
 //!
@@ -20,7 +20,14 @@
 //! `THROTTLING_RATES` syntax ([`Rates::with_overrides`]).
 //!
 //! Windows are fixed: a bucket holds `limit` requests per `duration`,
-//! starting at its first request. Counters live in this process; expired
+//! starting at its first request (Django REST framework, under Funkwhale,
+//! slides its window; a fixed one can let up to twice the limit through
+//! around a window's end, and costs one counter instead of a timestamp per
+//! request). Only requests that passed authorization are counted.
+//!
+//! Anonymous clients are told apart by the peer address of the
+//! connection: behind a reverse proxy every anonymous client shares the
+//! proxy's bucket, and without `ConnectInfo` they all share `unknown`. Counters live in this process; expired
 //! windows are swept as new ones open, so memory stays bounded by the
 //! number of clients active within the longest duration.
 //!
@@ -366,7 +373,13 @@ impl Decision {
     /// `-Remaining`, `-Reset` (a Unix time), `-ResetSeconds`, `-Available`,
     /// `-AvailableSeconds`, and `Retry-After` when refused.
     pub fn headers(&self, now: u64) -> HeaderMap {
-        let available_seconds = if self.allowed { 0 } else { self.reset_seconds };
+        // The next request waits for the window's end once the bucket is
+        // empty, including right after the request that emptied it.
+        let available_seconds = if self.remaining > 0 {
+            0
+        } else {
+            self.reset_seconds
+        };
         let pairs: [(&str, HeaderValue); 8] = [
             ("x-ratelimit-limit", header(self.rate.limit)),
             ("x-ratelimit-duration", header(self.rate.duration.as_secs())),
@@ -382,7 +395,7 @@ impl Decision {
             headers.insert(HeaderName::from_static(name), value);
         }
         if !self.allowed {
-            headers.insert(http::header::RETRY_AFTER, header(available_seconds));
+            headers.insert(http::header::RETRY_AFTER, header(self.reset_seconds));
         }
         headers
     }

@@ -569,3 +569,16 @@ impl Where {
         Ok((page, count, ids))
     }
 }
+
+/// `text` with LIKE's wildcards escaped (`ESCAPE '\'`): `?q=%` searches
+/// for a percent sign, not for everything.
+pub(crate) fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -228,6 +228,16 @@ async fn apply(db: &SqlitePool, id: i64, user: i64) -> ApiResult<()> {
     let target = Target::from_name(&target_type).ok_or(ApiError::NotFound)?;
     let payload: Map<String, Value> = serde_json::from_str(&payload).unwrap_or_default();
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    // Claim the edit inside the transaction: of two concurrent decisions,
+    // one applies and the other finds it decided.
+    let claimed =
+        sqlx::query("UPDATE fw_mutations SET is_approved = 1 WHERE id = ? AND is_approved IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    if claimed.rows_affected() == 0 {
+        return Err(already_decided());
+    }
     let mut previous = Map::new();
     for (field, kind) in target.fields() {
         let Some(value) = payload.get(*field) else {
@@ -508,6 +518,10 @@ pub(crate) async fn delete_mutation(
 }
 
 /// Checks that the caller may decide on mutation `uuid`, still pending.
+fn already_decided() -> ApiError {
+    ApiError::BadRequest("This mutation was already approved or rejected".into())
+}
+
 async fn decidable(
     state: &AppState,
     principal: &Principal<Scope>,
@@ -525,9 +539,7 @@ async fn decidable(
         return Err(ApiError::Forbidden);
     }
     if decided.is_some() {
-        return Err(ApiError::BadRequest(
-            "This mutation was already approved or rejected".into(),
-        ));
+        return Err(already_decided());
     }
     Ok((id, user))
 }
@@ -552,10 +564,15 @@ pub(crate) async fn reject_mutation(
     Key(uuid): Key,
 ) -> ApiResult {
     let (id, user) = decidable(&state, &principal, &uuid).await?;
-    sqlx::query("UPDATE fw_mutations SET is_approved = 0, approved_by = ? WHERE id = ?")
-        .bind(user)
-        .bind(id)
-        .execute(&state.db)
-        .await?;
+    let rejected = sqlx::query(
+        "UPDATE fw_mutations SET is_approved = 0, approved_by = ? WHERE id = ? AND is_approved IS NULL",
+    )
+    .bind(user)
+    .bind(id)
+    .execute(&state.db)
+    .await?;
+    if rejected.rows_affected() == 0 {
+        return Err(already_decided());
+    }
     Ok(ok(mutation_json(&state.db, id).await?))
 }

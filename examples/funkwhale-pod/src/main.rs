@@ -6,7 +6,6 @@
 //! funkwhale-pod docs [DIR] [--check]
 //! ```
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    pod_kit::main::<funkwhale_pod::FunkwhalePod>().await
+fn main() -> std::process::ExitCode {
+    pod_kit::main::<funkwhale_pod::FunkwhalePod>()
 }

@@ -51,7 +51,10 @@ pub(crate) async fn list_tracks(
         filter.and("t.album_id = ?", [Arg::Int(album.parse().ok())]);
     }
     if let Some(q) = query.get("q").or(query.get("title")) {
-        filter.and("t.title LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+        filter.and(
+            "t.title LIKE '%' || ? || '%' ESCAPE '\\'",
+            [Arg::Text(crate::common::like_escape(q))],
+        );
     }
     if let Some(playable) = query.bool("playable") {
         let clause = if playable { "EXISTS" } else { "NOT EXISTS" };
@@ -98,7 +101,10 @@ pub(crate) async fn list_albums(
         filter.and("a.artist_id = ?", [Arg::Int(artist.parse().ok())]);
     }
     if let Some(q) = query.get("q").or(query.get("title")) {
-        filter.and("a.title LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+        filter.and(
+            "a.title LIKE '%' || ? || '%' ESCAPE '\\'",
+            [Arg::Text(crate::common::like_escape(q))],
+        );
     }
     let order = ordering(
         &query,
@@ -135,7 +141,10 @@ pub(crate) async fn list_artists(
     let mut filter = Where::new();
     hide_filtered(&mut filter, "a.id", viewer);
     if let Some(q) = query.get("q").or(query.get("name")) {
-        filter.and("a.name LIKE '%' || ? || '%'", [Arg::Text(q.to_owned())]);
+        filter.and(
+            "a.name LIKE '%' || ? || '%' ESCAPE '\\'",
+            [Arg::Text(crate::common::like_escape(q))],
+        );
     }
     let order = ordering(&query, "a", &["name", "creation_date", "id"]);
     let (page, count, ids) = filter

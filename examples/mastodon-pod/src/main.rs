@@ -6,7 +6,6 @@
 //! mastodon-pod docs [DIR] [--check]
 //! ```
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    pod_kit::main::<mastodon_pod::MastodonPod>().await
+fn main() -> std::process::ExitCode {
+    pod_kit::main::<mastodon_pod::MastodonPod>()
 }

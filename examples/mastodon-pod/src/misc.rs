@@ -348,6 +348,22 @@ pub(crate) async fn create_report(ctx: Ctx, Body(p): Body) -> ApiResult {
         .ok_or_else(ApiError::not_found)?)
 }
 
+/// The media types accepted for upload (Mastodon's list, raster only).
+const ALLOWED_MEDIA: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "video/mp4",
+    "video/webm",
+    "video/quicktime",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/wave",
+    "audio/wav",
+    "audio/flac",
+];
+
 fn media_kind(content_type: &str, file_name: &str) -> Option<(&'static str, String)> {
     let ct = content_type.to_ascii_lowercase();
     let guessed = if ct.is_empty() || ct == "application/octet-stream" {
@@ -374,6 +390,11 @@ fn media_kind(content_type: &str, file_name: &str) -> Option<(&'static str, Stri
     } else {
         ct
     };
+    // An allow-list: the types Mastodon accepts. SVG and HTML would run
+    // script on the pod's origin (the consent page's) when served back.
+    if !ALLOWED_MEDIA.contains(&guessed.as_str()) {
+        return None;
+    }
     let kind = if guessed == "image/gif" {
         "gifv"
     } else if guessed.starts_with("image/") {

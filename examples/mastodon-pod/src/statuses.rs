@@ -521,12 +521,17 @@ pub(crate) async fn reblogged_by(ctx: Ctx, Id(id): Id) -> ApiResult {
 /// A raw media file (public, like Mastodon's media URLs).
 #[requires_scope(public)]
 pub(crate) async fn media_file(ctx: Ctx, Id(id): Id) -> ApiResult {
-    let (content_type, data): (String, Vec<u8>) =
-        sqlx::query_as("SELECT content_type, data FROM media_attachments WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&ctx.db)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
+    // Only media of statuses anyone may read: attachments of private and
+    // direct statuses, and media not attached yet, are not served here.
+    let (content_type, data): (String, Vec<u8>) = sqlx::query_as(
+        "SELECT m.content_type, m.data FROM media_attachments m \
+         JOIN statuses s ON s.id = m.status_id \
+         WHERE m.id = ? AND s.visibility IN ('public', 'unlisted')",
+    )
+    .bind(id)
+    .fetch_optional(&ctx.db)
+    .await?
+    .ok_or_else(ApiError::not_found)?;
     Ok((
         StatusCode::OK,
         [
@@ -534,6 +539,11 @@ pub(crate) async fn media_file(ctx: Ctx, Id(id): Id) -> ApiResult {
             (
                 axum::http::header::X_CONTENT_TYPE_OPTIONS,
                 "nosniff".to_owned(),
+            ),
+            // Whatever the bytes are, they never run as a page here.
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
             ),
         ],
         data,

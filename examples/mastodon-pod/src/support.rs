@@ -102,6 +102,9 @@ pub(crate) struct Params {
     pub(crate) files: Vec<Upload>,
 }
 
+/// How deep `a[b][c]` keys may nest.
+const MAX_NESTING: usize = 16;
+
 impl Params {
     fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut p = Self::default();
@@ -124,8 +127,10 @@ impl Params {
             segments.push(stripped[..end].to_owned());
             rest = &stripped[end + 1..];
         }
-        if !rest.is_empty() {
-            // Malformed brackets: keep the key as written.
+        if !rest.is_empty() || segments.len() > MAX_NESTING {
+            // Malformed brackets, or nesting deeper than any Mastodon
+            // parameter (Rack stops at 100): keep the key as written, so
+            // the recursion below stays shallow.
             self.map.insert(key.to_owned(), Value::String(value));
             return;
         }

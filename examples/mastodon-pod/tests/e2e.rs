@@ -208,3 +208,70 @@ async fn clients_find_the_instance_and_its_version() {
         );
     }
 }
+
+#[tokio::test]
+async fn hostile_input_is_refused_and_the_pod_stays_up() {
+    let (pod, app) = pod().await;
+    // Rails-style keys nested 30,000 deep: kept flat, never recursed into.
+    let deep = format!("a{}=1", "[]".repeat(30_000));
+    let r = pod
+        .call(
+            "GET",
+            &format!("/api/v1/timelines/public?{deep}"),
+            None,
+            None,
+        )
+        .await;
+    assert!(r.status < 500, "{}", r.status);
+    let r = pod.call("GET", "/api/v1/instance", None, None).await;
+    assert_eq!(r.status, 200, "the pod is still up");
+
+    // SVG would run script on the pod's origin when served back.
+    let token = pod.token(&app, "write:media").await;
+    let upload = |name: &'static str, mime: &'static str, bytes: &'static [u8]| {
+        let pod = &pod;
+        let token = token.clone();
+        async move {
+            let mut body = Vec::new();
+            body.extend_from_slice(
+                format!(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                     Content-Type: {mime}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n--XyZ--\r\n");
+            pod.http
+                .post(pod.url("/api/v1/media"))
+                .bearer_auth(&token)
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(body)
+                .send()
+                .await
+                .expect("upload")
+        }
+    };
+    let r = upload(
+        "x.svg",
+        "image/svg+xml",
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+
+    // A PNG not attached to any status is not served to anyone.
+    let r = upload("x.png", "image/png", &[0x89, b'P', b'N', b'G']).await;
+    assert_eq!(r.status(), 200);
+    let id: serde_json::Value = r.json().await.expect("json");
+    let id = id["id"].as_str().expect("id").to_owned();
+    let r = pod
+        .call(
+            "GET",
+            &format!("/system/media_attachments/{id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}

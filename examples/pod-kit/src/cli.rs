@@ -84,15 +84,33 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Runs the command line of pod `P`.
-pub async fn main<P: Pod>() -> ExitCode {
-    crate::memory::release_large_blocks();
+/// Runs the command line of pod `P`: call it from a synchronous `main`;
+/// it starts the Tokio runtime itself, after tuning the allocator while
+/// the process still has one thread (see `memory.rs`).
+pub fn main<P: Pod>() -> ExitCode {
+    // SAFETY: called before the runtime, so no other thread exists yet.
+    #[allow(unsafe_code)]
+    let pinned = unsafe { crate::memory::release_large_blocks() };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(run::<P>(pinned))
+}
+
+async fn run<P: Pod>(pinned: bool) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
+    if !pinned {
+        tracing::warn!("glibc refused to pin its mmap threshold; argon2 memory may stay resident");
+    }
     let command = Cli::command().name(P::NAME).version(P::VERSION);
     let cli = match Cli::from_arg_matches(&command.get_matches()) {
         Ok(cli) => cli,

@@ -5,9 +5,8 @@
 //! A pod is a library crate implementing [`Pod`] and a two-line `main`:
 //!
 //! ```ignore
-//! #[tokio::main]
-//! async fn main() -> std::process::ExitCode {
-//!     pod_kit::main::<funkwhale_pod::Pod>().await
+//! fn main() -> std::process::ExitCode {
+//!     pod_kit::main::<funkwhale_pod::FunkwhalePod>()
 //! }
 //! ```
 //!
@@ -24,7 +23,7 @@
 //! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`.
 
 pub mod cli;
-pub mod memory;
+mod memory;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -34,7 +33,7 @@ use std::time::Duration;
 
 use axum::{Extension, Router};
 use oauth_server::config::Config;
-use oauth_server::flows::AuthServer;
+use oauth_server::flows::{AuthServer, Revocation};
 use oauth_server::primitives::Store;
 use oauth_server::store::SqliteStore;
 use oauth_server::validator::StoreValidator;
@@ -221,11 +220,16 @@ pub fn app<P: Pod>(store: SqliteStore, settings: &Settings) -> App {
         settings.token_cache_ttl,
         100_000,
     );
-    // A revocation, whatever its cause (revoke endpoint, refresh-token
-    // reuse, code replay), empties the cache: revocations are rare, and
-    // the cache cannot tell which of its entries a family holds.
+    // A revoked access token leaves the cache at once. A revoked grant
+    // (refresh token revoked or reused, code replayed) empties it: the
+    // server never kept the values of the family's access tokens.
     let evict = validator.clone();
-    let server = server.on_revoke(Arc::new(move || evict.clear()));
+    let server = server.on_revoke(Arc::new(move |what| match what {
+        Revocation::AccessToken(token) => {
+            evict.evict(token);
+        }
+        _ => evict.clear(),
+    }));
     let anonymous = AnonymousAccess::new(!settings.api_authentication_required);
     let mut enforcer = Enforcer::new(validator)
         .error_style(P::ERROR_STYLE)

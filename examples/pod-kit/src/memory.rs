@@ -9,17 +9,26 @@
 //! Pinning the threshold at its default keeps large blocks on `mmap`, so
 //! they go back to the system after each hash.
 
-/// Pins glibc's mmap threshold (a no-op elsewhere). Call once, early.
+/// Pins glibc's mmap threshold (a no-op elsewhere); false if glibc
+/// refused.
+///
+/// # Safety
+/// `mallopt` is not thread-safe (glibc: `MT-Unsafe init`): call this
+/// before any other thread exists, first thing in a synchronous `main`.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-pub fn release_large_blocks() {
-    // SAFETY: `mallopt` only sets an allocator parameter; it is
-    // thread-safe and called with a valid option and value.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
+pub(crate) unsafe fn release_large_blocks() -> bool {
+    // SAFETY: the caller guarantees no other thread runs; the option and
+    // value are valid for glibc's mallopt.
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) == 1 }
 }
 
-/// Pins glibc's mmap threshold (a no-op elsewhere). Call once, early.
+/// Pins glibc's mmap threshold (a no-op elsewhere).
+///
+/// # Safety
+/// None needed here; the same contract as on glibc for symmetry.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn release_large_blocks() {}
+#[allow(unsafe_code)]
+pub(crate) unsafe fn release_large_blocks() -> bool {
+    true
+}

@@ -94,6 +94,13 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 "Validation failed: Redirect URI can't be blank",
             ));
         }
+        // Mastodon caps each URI at 2,000 characters; the count keeps one
+        // registration (and every code issued for it) small.
+        if uris.len() > 16 || uris.iter().any(|u| u.len() > 2000) {
+            return Err(OAuthError::validation(
+                "Validation failed: Redirect URI is too long (at most 16 URIs of 2000 characters)",
+            ));
+        }
         if uris.iter().any(|u| !is_absolute_uri(u)) {
             return Err(OAuthError::validation(
                 "Validation failed: Redirect URI must be an absolute URI.",

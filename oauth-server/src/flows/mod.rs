@@ -36,7 +36,19 @@ pub struct AuthServer<S: Scope, St: Store> {
 }
 
 /// A callback run after tokens are revoked.
-pub type RevokeHook = Arc<dyn Fn() + Send + Sync>;
+pub type RevokeHook = Arc<dyn Fn(Revocation<'_>) + Send + Sync>;
+
+/// What a revocation ended, for [`AuthServer::on_revoke`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation<'a> {
+    /// This one access token (the revoke endpoint, given it).
+    AccessToken(&'a str),
+    /// A whole grant: every access token of a family (a revoked or reused
+    /// refresh token, a replayed code), whose values the server never
+    /// kept.
+    Grant,
+}
 
 /// Clients kept in memory at most.
 const CLIENT_CACHE: usize = 10_000;
@@ -81,9 +93,10 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     }
 
     /// Calls `hook` after tokens are revoked, whatever the cause: the
-    /// revoke endpoint, a reused refresh token, a replayed code. A pod
-    /// empties its token-validation cache there, so a revoked token stops
-    /// working at once in this process.
+    /// revoke endpoint, a reused refresh token, a replayed code; not when
+    /// the token was revoked already. A pod evicts the token from its
+    /// validation cache there (or empties it for a whole grant), so a
+    /// revoked token stops working at once in this process.
     #[must_use]
     pub fn on_revoke(mut self, hook: RevokeHook) -> Self {
         self.on_revoke = Some(hook);
@@ -91,9 +104,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     }
 
     /// Runs the revocation hook.
-    pub(crate) fn revoked(&self) {
+    pub(crate) fn revoked(&self, what: Revocation<'_>) {
         if let Some(hook) = &self.on_revoke {
-            hook();
+            hook(what);
         }
     }
 

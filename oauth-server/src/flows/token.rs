@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{AuthServer, OAuthError, now};
+use super::{AuthServer, OAuthError, Revocation, now};
 use crate::primitives::{ClientRecord, CodeRecord, Redeemed, Rotated, Store, TokenRecord};
 use crate::secret::{self, SecretHash};
 
@@ -231,7 +231,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if spent {
             // RFC 6749 §4.1.2: a code used twice revokes what it issued.
             let n = self.store.revoke_by_code(hash).await?;
-            self.revoked();
+            self.revoked(Revocation::Grant);
             tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
             return Err(OAuthError::invalid_grant());
         }
@@ -266,7 +266,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             Redeemed::Issued => Ok(issued),
             Redeemed::Replayed => {
                 // The store revoked what the code issued.
-                self.revoked();
+                self.revoked(Revocation::Grant);
                 tracing::warn!(client_id = %client.client_id, "authorization code replayed concurrently");
                 Err(OAuthError::invalid_grant())
             }
@@ -316,7 +316,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes
                 // the whole family, the attacker's copy and the victim's.
                 let n = self.store.revoke_family(&family).await?;
-                self.revoked();
+                self.revoked(Revocation::Grant);
                 tracing::warn!(client_id = %client.client_id, revoked = n, "refresh token reused");
                 Err(OAuthError::invalid_grant())
             }
@@ -392,7 +392,13 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         } else {
             self.store.revoke_token(&record.id).await?;
         }
-        self.revoked();
+        if !record.revoked {
+            self.revoked(if is_refresh {
+                Revocation::Grant
+            } else {
+                Revocation::AccessToken(token)
+            });
+        }
         tracing::info!(client_id = %client.client_id, token_id = %record.id, "token revoked");
         Ok(())
     }

@@ -181,3 +181,31 @@ pub(crate) fn client_credentials(
         .ok_or_else(OAuthError::invalid_client)?;
     Ok((id, params.owned("client_secret")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::KNOWN;
+
+    /// A parameter an endpoint reads but `KNOWN` lacks would be dropped
+    /// silently: every name read through `Params` must be listed.
+    #[test]
+    fn every_parameter_read_is_known() {
+        let sources = [
+            include_str!("api.rs"),
+            include_str!("page.rs"),
+            include_str!("personal.rs"),
+            include_str!("mod.rs"),
+        ];
+        let mut seen = 0;
+        for source in sources {
+            for call in ["params.get(\"", "params.owned(\""] {
+                for rest in source.split(call).skip(1) {
+                    let name = rest.split('"').next().unwrap_or_default();
+                    assert!(KNOWN.contains(&name), "{name} is read but not in KNOWN");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20, "the scan found only {seen} reads");
+    }
+}

@@ -62,40 +62,52 @@ pub struct SqliteStore {
 /// finds it spent, revokes what it issued and refuses, as for a concurrent
 /// replay.
 #[derive(Default)]
-struct FreshCodes(Mutex<HashMap<SecretHash, CodeRecord>>);
+struct FreshCodes(Mutex<Fresh>);
+
+#[derive(Default)]
+struct Fresh {
+    codes: HashMap<SecretHash, CodeRecord>,
+    /// When the full map was last swept of expired codes: at most once a
+    /// second, so a full map costs inserts no scan.
+    swept_at: i64,
+}
 
 /// Most codes kept in [`FreshCodes`] (about 300 bytes each).
 const FRESH_CODES: usize = 1 << 16;
 
 impl FreshCodes {
-    fn lock(&self) -> MutexGuard<'_, HashMap<SecretHash, CodeRecord>> {
+    fn lock(&self) -> MutexGuard<'_, Fresh> {
         // A poisoned lock only means a holder panicked between statements
         // that leave the map consistent.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn insert(&self, code: CodeRecord) {
-        let mut codes = self.lock();
-        if codes.len() >= FRESH_CODES {
+        let mut fresh = self.lock();
+        if fresh.codes.len() >= FRESH_CODES {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-            codes.retain(|_, c| c.expires_at > now);
+            if now > fresh.swept_at {
+                fresh.swept_at = now;
+                fresh.codes.retain(|_, c| c.expires_at > now);
+            }
         }
-        if codes.len() < FRESH_CODES {
-            codes.insert(code.code_hash, code);
+        // When full, the code is only in the database: its exchange reads it.
+        if fresh.codes.len() < FRESH_CODES {
+            fresh.codes.insert(code.code_hash, code);
         }
     }
 
     fn take(&self, code_hash: &SecretHash) -> Option<CodeRecord> {
-        self.lock().remove(code_hash)
+        self.lock().codes.remove(code_hash)
     }
 }
 
 impl std::fmt::Debug for FreshCodes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FreshCodes")
-            .field("len", &self.lock().len())
+            .field("len", &self.lock().codes.len())
             .finish()
     }
 }
@@ -181,13 +193,36 @@ impl BatchResult {
 /// for an in-memory database (a second connection would be another
 /// database).
 enum WriterConnection {
-    Own(SqliteConnection),
+    /// The connection, and how to open a new one.
+    Own(Option<SqliteConnection>, SqliteConnectOptions),
     Shared(SqlitePool),
 }
 
 async fn commit_batch(conn: &mut WriterConnection, batch: &[Write]) -> BatchResult {
     let result = match conn {
-        WriterConnection::Own(conn) => try_commit_batch(conn, batch).await,
+        WriterConnection::Own(slot, options) => {
+            let own = match slot {
+                Some(c) => Ok(c),
+                None => match options.connect().await {
+                    Ok(c) => Ok(slot.insert(c)),
+                    Err(e) => Err(backend(e)),
+                },
+            };
+            match own {
+                Ok(c) => {
+                    let result = try_commit_batch(c, batch).await;
+                    // A failed batch must leave no transaction open, or
+                    // every later batch would fail: if closing it fails
+                    // too, drop the connection and open a new one next time.
+                    if result.is_err() && !transaction_closed(c).await {
+                        tracing::warn!("the writer's connection is reset after a failed batch");
+                        *slot = None;
+                    }
+                    result
+                }
+                Err(e) => Err(e),
+            }
+        }
         WriterConnection::Shared(pool) => match pool.acquire().await {
             Ok(mut conn) => try_commit_batch(&mut conn, batch).await,
             Err(e) => Err(backend(e)),
@@ -196,6 +231,39 @@ async fn commit_batch(conn: &mut WriterConnection, batch: &[Write]) -> BatchResu
     match result {
         Ok(v) => BatchResult::Committed(v),
         Err(e) => BatchResult::Failed(e),
+    }
+}
+
+/// Refuses a database written before secrets had their selector: its
+/// clients' and tokens' 32-byte digests can never match again (only the
+/// digest was kept, so no migration can convert them), and serving it would
+/// answer every one of those clients with an error.
+async fn refuse_legacy_hashes(pool: &SqlitePool, url: &str) -> Result<(), StoreError> {
+    let (clients, tokens): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM clients WHERE length(secret_hash) != 48), \
+                (SELECT count(*) FROM tokens WHERE length(access_hash) != 48)",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(backend)?;
+    if clients + tokens == 0 {
+        return Ok(());
+    }
+    Err(StoreError::Backend(format!(
+        "{url} holds {clients} apps and {tokens} tokens hashed by an earlier oauth-server \
+         (32-byte digests, before secrets had a time-ordered selector); they can never match \
+         again. Register those apps anew after deleting them \
+         (DELETE FROM tokens WHERE length(access_hash) != 48; \
+         DELETE FROM clients WHERE length(secret_hash) != 48), or start from a new database"
+    )))
+}
+
+/// Whether `conn` is outside any transaction now (rolling back one that a
+/// failed statement left open).
+async fn transaction_closed(conn: &mut SqliteConnection) -> bool {
+    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        Ok(_) => true,
+        Err(e) => e.to_string().contains("no transaction is active"),
     }
 }
 
@@ -217,7 +285,9 @@ async fn try_commit_batch(
     }
     let plan = RedeemPlan::new(batch);
     let mut script = plan.query(batch);
-    let rows = match script.build().fetch_all(&mut *conn).await {
+    // Each batch shape is a different script: do not cache them as
+    // prepared statements.
+    let rows = match script.build().persistent(false).fetch_all(&mut *conn).await {
         Ok(rows) => rows,
         Err(e) => {
             // The statements stopped at the failing one: end the
@@ -518,8 +588,16 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "10000");
         // An in-memory database exists per connection: keep exactly one.
         let memory = url.contains(":memory:");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { 4 })
+        let mut pool_options = SqlitePoolOptions::new().max_connections(if memory { 1 } else { 4 });
+        if memory {
+            // The database lives as long as its one connection: never let
+            // the pool close it for idleness or age.
+            pool_options = pool_options
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = pool_options
             .connect_with(options.clone())
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?;
@@ -527,14 +605,19 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        refuse_legacy_hashes(&pool, url).await?;
         let conn = if memory {
             WriterConnection::Shared(pool.clone())
         } else {
             WriterConnection::Own(
-                options
-                    .connect()
-                    .await
-                    .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?,
+                Some(
+                    options
+                        .clone()
+                        .connect()
+                        .await
+                        .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?,
+                ),
+                options,
             )
         };
         let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
