@@ -52,7 +52,9 @@ pub enum Verdict {
 ///
 /// It is synchronous: it runs on the request path of every route, so it
 /// must decide from memory. Routes declared `public` run it with no
-/// principal, whatever the request carries.
+/// principal, whatever the request carries. It runs only for requests that
+/// passed authorization (a 401 or 403 never reaches it), and the headers
+/// of [`Verdict::Pass`] replace any of the same name the handler set.
 pub trait Guard<S: Scope>: Send + Sync + 'static {
     /// Decides about `request`, which `route` matched and which is
     /// authorized as `principal` (`None`: anonymous).
