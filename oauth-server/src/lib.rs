@@ -4,8 +4,9 @@
 //! Split as oxide-auth is:
 //!
 //! - [`primitives`]: the record types and the [`Store`](primitives::Store)
-//!   trait; [`store`] implements it in memory and in SQLite (WAL, FULL sync,
-//!   group commit, embedded migrations);
+//!   trait; [`store`] implements it in memory, in SQLite (WAL, FULL sync,
+//!   group commit, embedded migrations) and in PostgreSQL
+//!   ([`PgStore`](store::PgStore), embedded migrations);
 //! - [`flows`]: the grant logic without HTTP ([`AuthServer`](flows::AuthServer));
 //! - [`http`]: the axum routes, the login and consent page;
 //! - [`secret`]: random secrets (time-ordered selector + 256 random bits),

@@ -1,13 +1,22 @@
 //! One conformance suite for every `Store`: each test runs against the
-//! memory store and against SQLite (a fresh file per test).
+//! memory store, against SQLite (a fresh file per test) and against
+//! PostgreSQL (a fresh schema per test) when `TEST_DATABASE_URL_PG` names a
+//! database, e.g. `postgres://postgres@127.0.0.1:5432/test`. Without it the
+//! PostgreSQL tests print `SKIPPED` and pass, unless `REQUIRE_POSTGRES=1`.
 
+use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use oauth_server::primitives::{
     CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
 };
 use oauth_server::secret::{self, SecretHash};
-use oauth_server::store::{MemoryStore, SqliteStore};
+use oauth_server::store::{MemoryStore, PgStore, SqliteStore};
 
 fn new_client(client_id: &str, secret: &str) -> NewClient {
     NewClient {
@@ -384,6 +393,125 @@ async fn sqlite() -> (SqliteStore, tempfile::TempDir) {
     (SqliteStore::connect(&url).await.expect("connect"), dir)
 }
 
+/// Whether the PostgreSQL tests must run (`REQUIRE_POSTGRES=1`).
+fn postgres_required() -> bool {
+    std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// A [`PgStore`] in a schema of its own, dropped by [`TestDb::drop_schema`].
+struct TestDb {
+    store: PgStore,
+    url: String,
+    schema: String,
+    admin: PgConnection,
+}
+
+impl TestDb {
+    /// A fresh schema for `test` in the database of `TEST_DATABASE_URL_PG`
+    /// and a store in it; `None` (after printing why) if there is no
+    /// database to test against and `REQUIRE_POSTGRES` is not `1`.
+    async fn create(test: &str) -> Option<Self> {
+        let url = match std::env::var("TEST_DATABASE_URL_PG") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => {
+                assert!(
+                    !postgres_required(),
+                    "{test}: REQUIRE_POSTGRES=1 but TEST_DATABASE_URL_PG is not set"
+                );
+                println!("SKIPPED {test}: TEST_DATABASE_URL_PG is not set");
+                return None;
+            }
+        };
+        let connected =
+            tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&url)).await;
+        let mut admin = match connected {
+            Ok(Ok(conn)) => conn,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "no answer within 5 s".to_owned(),
+                };
+                assert!(
+                    !postgres_required(),
+                    "{test}: REQUIRE_POSTGRES=1 but the server of TEST_DATABASE_URL_PG is unreachable: {why}"
+                );
+                println!(
+                    "SKIPPED {test}: the server of TEST_DATABASE_URL_PG is unreachable: {why}"
+                );
+                return None;
+            }
+        };
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name: String = test
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(24)
+            .collect();
+        let schema = format!(
+            "conformance_{name}_{}_{}_{nanos:x}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create schema");
+        let options = PgConnectOptions::from_str(&url)
+            .expect("TEST_DATABASE_URL_PG")
+            .options([("search_path", &schema)]);
+        let store = PgStore::connect_with(options).await.expect("connect");
+        Some(Self {
+            store,
+            url,
+            schema,
+            admin,
+        })
+    }
+
+    /// Closes the store and drops its schema.
+    async fn drop_schema(mut self) {
+        self.store.pool().close().await;
+        let dropped = sqlx::query(&format!("DROP SCHEMA \"{}\" CASCADE", self.schema))
+            .execute(&mut self.admin)
+            .await;
+        if let Err(e) = dropped {
+            eprintln!("cannot drop schema {}: {e}", self.schema);
+        }
+    }
+
+    /// `TEST_DATABASE_URL_PG` with this schema as its `search_path`.
+    fn url(&self) -> String {
+        let sep = if self.url.contains('?') { '&' } else { '?' };
+        format!(
+            "{}{sep}options=-c%20search_path%3D{}",
+            self.url, self.schema
+        )
+    }
+}
+
+/// Runs `test` against the store of a fresh schema, and the URL of that
+/// schema, then drops the schema (whether the test passed or not).
+async fn with_postgres<F, Fut>(name: &str, test: F)
+where
+    F: FnOnce(PgStore, String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Some(db) = TestDb::create(name).await else {
+        return;
+    };
+    let outcome = tokio::spawn(test(db.store.clone(), db.url())).await;
+    db.drop_schema().await;
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("{name}: {e}");
+    }
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -400,6 +528,17 @@ macro_rules! conformance {
                 async fn $name() {
                     let (store, _dir) = super::sqlite().await;
                     super::$name(store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::with_postgres(concat!("postgres::", stringify!($name)), |store, _| {
+                        super::$name(store)
+                    })
+                    .await;
                 }
             )*
         }
@@ -541,4 +680,222 @@ async fn sqlite_reports_a_stored_hash_of_the_wrong_length() {
         matches!(&err, StoreError::Backend(m) if m.contains("secret_hash")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn postgres_reports_bad_urls() {
+    let err = PgStore::connect("sqlite://pod.db")
+        .await
+        .expect_err("not postgres");
+    assert!(err.to_string().contains("invalid PostgreSQL URL"), "{err}");
+    let err = PgStore::connect("postgres://pod:hunter2@[::1/pod")
+        .await
+        .expect_err("malformed");
+    assert!(err.to_string().contains("invalid PostgreSQL URL"), "{err}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_reports_an_unreachable_server_quickly() {
+    // Nothing listens on port 1: refused at once.
+    let started = Instant::now();
+    let err = PgStore::connect("postgresql://pod:hunter2@127.0.0.1:1/pod")
+        .await
+        .expect_err("nothing listens");
+    let message = err.to_string();
+    assert!(
+        message.contains("cannot connect to PostgreSQL at pod@127.0.0.1:1/pod"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{message}");
+
+    // A server that accepts and never answers: the connect timeout.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let started = Instant::now();
+    let err = PgStore::connect(&format!("postgres://pod@127.0.0.1:{port}/pod"))
+        .await
+        .expect_err("silent server");
+    assert!(err.to_string().contains("no answer within"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    silent.abort();
+}
+
+/// Tokens survive the store (committed before the call returns), a second
+/// connect applies no migration twice, and migrations of a pod that this
+/// store does not know are tolerated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_survives_reconnecting_next_to_a_pods_migrations() {
+    with_postgres(
+        "postgres_survives_reconnecting_next_to_a_pods_migrations",
+        |_, url| async move {
+    let access = secret::generate().expect("random");
+    {
+        let store = PgStore::connect(&url).await.expect("connect by URL");
+        store
+            .create_client(new_client("c1", "secret"))
+            .await
+            .expect("client");
+        store
+            .insert_token(token("t1", &access, None, "fam"))
+            .await
+            .expect("token");
+        // A pod's own migration, unknown to the store.
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (100, 'pod tables', TRUE, decode('00', 'hex'), 0)",
+        )
+        .execute(store.pool())
+        .await
+        .expect("pod migration");
+        store.pool().close().await;
+    }
+    let store = PgStore::connect(&url).await.expect("reconnect");
+    let t = store
+        .token_by_access(SecretHash::of(&access))
+        .await
+        .expect("q")
+        .expect("durable");
+    assert_eq!(t.id, "t1");
+    assert!(store.client("c1").await.expect("q").is_some());
+        },
+    )
+    .await;
+}
+
+/// A stored hash of the wrong length is a backend error, not a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reports_a_stored_hash_of_the_wrong_length() {
+    with_postgres(
+        "postgres_reports_a_stored_hash_of_the_wrong_length",
+        |store, _| async move {
+            sqlx::query(
+                "INSERT INTO clients (client_id, secret_hash, name, redirect_uris, scopes, created_at) \
+                 VALUES ('old', $1, 'old app', 'https://app.example/cb', 'read', 0)",
+            )
+            .bind([7u8; 32].as_slice())
+            .execute(store.pool())
+            .await
+            .expect("raw insert");
+            let err = store.client("old").await.expect_err("32-byte hash");
+            assert!(
+                matches!(&err, StoreError::Backend(m) if m.contains("secret_hash")),
+                "{err:?}"
+            );
+        },
+    )
+    .await;
+}
+
+/// Two stores (two pools, as two processes would have) redeeming the same
+/// codes and rotating the same refresh tokens at once: one winner each, no
+/// errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_stores_race_on_one_database() {
+    with_postgres("postgres_two_stores_race_on_one_database", |store, url| async move {
+    // The second as if the server defaulted to SERIALIZABLE and to commits
+    // that are not durable: the store's sessions override both.
+    let url = format!(
+        "{}%20-c%20default_transaction_isolation%3Dserializable%20-c%20synchronous_commit%3Doff",
+        url
+    );
+    let other = PgStore::connect(&url).await.expect("second store");
+    let settings: (String, String) = sqlx::query_as(
+        "SELECT current_setting('default_transaction_isolation'), current_setting('synchronous_commit')",
+    )
+    .fetch_one(other.pool())
+    .await
+    .expect("settings");
+    assert_eq!(settings, ("read committed".into(), "on".into()));
+    let stores = [store, other];
+    for i in 0..8 {
+        stores[0]
+            .insert_code(code(&format!("race{i}")))
+            .await
+            .expect("insert");
+        stores[0]
+            .insert_token(TokenRecord {
+                code_hash: None,
+                ..token(
+                    &format!("old{i}"),
+                    &format!("oa{i}"),
+                    Some(&format!("or{i}")),
+                    &format!("f{i}"),
+                )
+            })
+            .await
+            .expect("insert");
+    }
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        for j in 0..6 {
+            let store = stores[j % 2].clone();
+            tasks.push(tokio::spawn(async move {
+                let c = format!("race{i}");
+                let r = store
+                    .redeem_code(
+                        SecretHash::of(&c),
+                        token_of(&c, &format!("r{i}_{j}"), &format!("ra{i}_{j}")),
+                    )
+                    .await
+                    .expect("redeem");
+                let new = TokenRecord {
+                    code_hash: None,
+                    ..token(
+                        &format!("n{i}_{j}"),
+                        &format!("na{i}_{j}"),
+                        Some(&format!("nr{i}_{j}")),
+                        &format!("f{i}"),
+                    )
+                };
+                let rot = store
+                    .rotate_refresh(SecretHash::of(&format!("or{i}")), new)
+                    .await
+                    .expect("rotate");
+                (i, r, rot)
+            }));
+        }
+    }
+    let mut issued = [0; 8];
+    let mut rotated = [0; 8];
+    for task in tasks {
+        let (i, r, rot) = task.await.expect("join");
+        match r {
+            Redeemed::Issued => issued[i] += 1,
+            Redeemed::Replayed => {}
+            Redeemed::Unknown => panic!("race{i} unknown"),
+        }
+        match rot {
+            Rotated::Done => rotated[i] += 1,
+            Rotated::Reused { family } => assert_eq!(family, format!("f{i}")),
+            Rotated::Unknown => panic!("or{i} unknown"),
+        }
+    }
+    assert_eq!(issued, [1; 8], "one redemption of each code wins");
+    assert_eq!(rotated, [1; 8], "one rotation of each refresh token wins");
+    for i in 0..8 {
+        for j in 0..6 {
+            if let Some(t) = stores[1]
+                .token_by_access(SecretHash::of(&format!("ra{i}_{j}")))
+                .await
+                .expect("q")
+            {
+                assert!(t.revoked, "the replays of race{i} revoked its token");
+            }
+        }
+    }
+    for store in &stores {
+        store.pool().close().await;
+    }
+    })
+    .await;
 }

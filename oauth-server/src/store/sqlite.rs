@@ -194,7 +194,7 @@ impl BatchResult {
 /// database).
 enum WriterConnection {
     /// The connection, and how to open a new one.
-    Own(Option<SqliteConnection>, SqliteConnectOptions),
+    Own(Option<SqliteConnection>, Box<SqliteConnectOptions>),
     Shared(SqlitePool),
 }
 
@@ -617,7 +617,7 @@ impl SqliteStore {
                         .await
                         .map_err(|e| StoreError::Backend(format!("cannot open {url}: {e}")))?,
                 ),
-                options,
+                Box::new(options),
             )
         };
         let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
