@@ -20,7 +20,7 @@ use oauth_server::config::Config;
 use oauth_server::flows::{AppRegistration, AuthServer};
 use oauth_server::primitives::Store;
 use oauth_server::secret::{self, SecretHash};
-use oauth_server::store::SqliteStore;
+use oauth_server::store::{PgStore, SqliteStore};
 use scope_hierarchies::{FunkwhaleScope, MastodonScope};
 use scope_runtime::Scope;
 
@@ -39,7 +39,8 @@ struct Cli {
 
 #[derive(Args)]
 struct Common {
-    /// The database: `sqlite://PATH` (created if missing).
+    /// The database: `sqlite://PATH` (created if missing) or
+    /// `postgres://USER@HOST/DB`.
     #[arg(
         long,
         global = true,
@@ -134,14 +135,23 @@ async fn main() -> ExitCode {
 }
 
 async fn run<S: Scope>(cli: Cli) -> ExitCode {
-    let store = match SqliteStore::connect(&cli.common.database).await {
-        Ok(store) => store,
-        Err(e) => {
-            return fail(format!(
-                "{e} (check DATABASE_URL and that its directory is writable)"
-            ));
+    let url = cli.common.database.as_str();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match PgStore::connect(url).await {
+            Ok(store) => run_with::<S, _>(cli, store).await,
+            Err(e) => fail(format!("{e} (check DATABASE_URL)")),
         }
-    };
+    } else {
+        match SqliteStore::connect(url).await {
+            Ok(store) => run_with::<S, _>(cli, store).await,
+            Err(e) => fail(format!(
+                "{e} (check DATABASE_URL and that its directory is writable)"
+            )),
+        }
+    }
+}
+
+async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
     match cli.command {
         Command::Migrate => {
             println!("database {} is up to date", cli.common.database);

@@ -97,9 +97,14 @@ fn operator_commands() {
 
 #[test]
 fn clear_errors_for_bad_databases_and_ports() {
-    let o = run(&["migrate"], "postgresql://localhost/nope", None);
+    let o = run(&["migrate"], "mysql://localhost/nope", None);
     assert!(!o.status.success());
     assert!(text(&o).contains("invalid SQLite URL"), "{}", text(&o));
+
+    // Nothing listens on port 1: a clear error, quickly.
+    let o = run(&["migrate"], "postgresql://nobody@127.0.0.1:1/nope", None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("PostgreSQL"), "{}", text(&o));
 
     let o = run(&["migrate"], "sqlite:///proc/no-such-dir/pod.db", None);
     assert!(!o.status.success());
