@@ -48,6 +48,14 @@
 //! ```
 //!
 //! See [`scope_hierarchy!`] for the declaration syntax.
+//!
+//! # Cargo features
+//!
+//! - `introspection` (off by default): `introspect::IntrospectionValidator`,
+//!   a [`TokenValidator`] asking an authorization server's RFC 7662
+//!   introspection endpoint over HTTP (adds `reqwest`). Wrap it in
+//!   [`cache::CachedValidator`]: a revoked token then works for at most the
+//!   cache's TTL.
 
 pub mod bits;
 pub mod cache;
@@ -56,6 +64,8 @@ pub mod enforce;
 pub mod error;
 pub mod extract;
 pub mod guard;
+#[cfg(feature = "introspection")]
+pub mod introspect;
 pub mod ratelimit;
 pub mod route;
 pub mod scope;

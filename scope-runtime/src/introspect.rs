@@ -1,0 +1,465 @@
+//! [`IntrospectionValidator`]: validates bearer tokens by asking the
+//! authorization server (OAuth 2.0 Token Introspection, RFC 7662). Needs the
+//! `introspection` cargo feature.
+//!
+//! This is the validator of a resource server that does not share the
+//! authorization server's store. Every call of
+//! [`validate`](TokenValidator::validate) is one HTTP round trip, so it is
+//! meant to be wrapped in a [`CachedValidator`](crate::cache::CachedValidator):
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use scope_runtime::cache::CachedValidator;
+//! use scope_runtime::enforce::Enforcer;
+//! use scope_runtime::introspect::IntrospectionValidator;
+//! use scope_runtime::scope_hierarchy;
+//!
+//! scope_hierarchy! { pub Api { read { statuses } } }
+//!
+//! let introspection = IntrospectionValidator::<Api>::new(
+//!     "https://auth.example/oauth/introspect".parse()?,
+//!     "resource-server-client-id",
+//!     "resource-server-secret",
+//! )
+//! .timeout(Duration::from_secs(2));
+//! // Revocation takes effect here after at most 60 s.
+//! let cached = CachedValidator::new(introspection, Duration::from_secs(60), 10_000);
+//! let enforcer = Enforcer::new(cached);
+//! # let _ = enforcer;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Revocation latency
+//!
+//! The cache answers for a token without asking the authorization server
+//! until its entry expires, so a token revoked at the authorization server
+//! keeps working here for **at most the cache's TTL** (and never past the
+//! token's own `exp`). Choose the TTL as the revocation delay you accept;
+//! if this process learns about revocations (a webhook, a message bus), call
+//! [`CachedValidator::evict`](crate::cache::CachedValidator::evict) to make
+//! them immediate. Refusals and errors are never cached: an invalid token
+//! costs one introspection request per use.
+//!
+//! # What the answer means
+//!
+//! | answer of the endpoint | result |
+//! |---|---|
+//! | 200, `"active": false` | [`TokenError::Invalid`] (401) |
+//! | 200, `"active": true`, a `token_type` other than an access token (a refresh token) | [`TokenError::Invalid`] |
+//! | 200, `"active": true`, `exp` in the past | [`TokenError::Invalid`] |
+//! | 200, `"active": true` | a [`Principal`]: `scope`, `client_id`, `sub` (else `username`) as the user id, no user means an app token, `exp` as the expiry |
+//! | 200 with a body that is not an introspection response, or without `client_id` | [`TokenError::Unavailable`] (503) |
+//! | 401 or 403: the resource server's credentials were refused | [`TokenError::Unavailable`], never `Invalid`: a configuration error must not log users out |
+//! | any other status (5xx, 4xx, a redirect), a network error, the timeout | [`TokenError::Unavailable`] |
+//!
+//! Scopes of the answer that the hierarchy `S` does not know (the
+//! authorization server may serve other APIs too, or be newer) are
+//! **dropped**: the principal gets the scopes it can be checked against,
+//! which only ever grants less than the authorization server did. Refusing
+//! the token instead would log out every user whose grant contains one
+//! foreign scope.
+//!
+//! The resource server must be allowed to introspect every client's tokens
+//! (for the bundled `oauth-server`: listed in `Config::resource_servers`).
+//! RFC 7662 §4 lets an authorization server answer `active: false` to a
+//! caller that may not learn about a token; that answer cannot be told
+//! apart from a revoked token, so a resource server missing from that list
+//! sees every other client's token as invalid.
+//!
+//! # Transport
+//!
+//! The token is sent in the form body (`token=...&token_type_hint=access_token`,
+//! HTTP Basic for the resource server), never in the URL, and never
+//! appears in an error message or in `Debug` output; neither does the
+//! client secret. This crate builds `reqwest` without default features,
+//! so without TLS: for an `https` endpoint enable a TLS feature of
+//! `reqwest` 0.12 in your own crate (`features = ["rustls-tls"]`), or pass
+//! a [`reqwest::Client`] of your own with
+//! [`client`](IntrospectionValidator::client). The default client does not
+//! follow redirects (a redirected POST would lose its body).
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::scope::Scope;
+use crate::set::ScopeSet;
+use crate::token::{Principal, TokenError, TokenValidator};
+
+/// The `reqwest` this module uses, for [`reqwest::Url`] and
+/// [`reqwest::Client`] without a dependency of your own.
+pub use reqwest;
+
+/// The request timeout unless [`IntrospectionValidator::timeout`] sets
+/// another.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The largest introspection response read; a larger one is an error.
+const MAX_RESPONSE: usize = 64 * 1024;
+
+/// A [`TokenValidator`] asking an RFC 7662 introspection endpoint.
+///
+/// Clones share the HTTP client (and its connection pool). See the
+/// [module documentation](self) for what each answer means, and wrap it in
+/// a [`CachedValidator`](crate::cache::CachedValidator).
+pub struct IntrospectionValidator<S: Scope> {
+    endpoint: reqwest::Url,
+    /// The endpoint for messages: without a password it may carry.
+    shown: Arc<str>,
+    client_id: Arc<str>,
+    client_secret: Arc<str>,
+    timeout: Duration,
+    http: reqwest::Client,
+    _scope: PhantomData<fn() -> S>,
+}
+
+impl<S: Scope> Clone for IntrospectionValidator<S> {
+    fn clone(&self) -> Self {
+        Self {
+            endpoint: self.endpoint.clone(),
+            shown: Arc::clone(&self.shown),
+            client_id: Arc::clone(&self.client_id),
+            client_secret: Arc::clone(&self.client_secret),
+            timeout: self.timeout,
+            http: self.http.clone(),
+            _scope: PhantomData,
+        }
+    }
+}
+
+/// Shows the endpoint, the client id and the timeout; never the secret.
+impl<S: Scope> fmt::Debug for IntrospectionValidator<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionValidator")
+            .field("endpoint", &self.shown)
+            .field("client_id", &self.client_id)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Scope> IntrospectionValidator<S> {
+    /// A validator asking `endpoint` (the authorization server's
+    /// `/oauth/introspect`), authenticated with HTTP Basic as the resource
+    /// server's client `client_id` with `client_secret`.
+    ///
+    /// Requests time out after [`DEFAULT_TIMEOUT`]; the HTTP client is
+    /// built here without redirects (see [`client`](Self::client)).
+    pub fn new(
+        endpoint: reqwest::Url,
+        client_id: impl Into<Arc<str>>,
+        client_secret: impl Into<Arc<str>>,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            // Building fails only when the TLS backend cannot initialize;
+            // `Client::new` then fails the same way, loudly.
+            .unwrap_or_else(|_| reqwest::Client::new());
+        let mut shown = endpoint.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        Self {
+            shown: shown.as_str().into(),
+            endpoint,
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            timeout: DEFAULT_TIMEOUT,
+            http,
+            _scope: PhantomData,
+        }
+    }
+
+    /// Gives up on a request after `timeout` (the whole exchange, body
+    /// included): the token is then answered with
+    /// [`TokenError::Unavailable`].
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sends the requests with `client` (a shared connection pool, TLS
+    /// settings, a proxy). The [`timeout`](Self::timeout) of this validator
+    /// still applies to each request; a client that follows redirects is
+    /// not advised.
+    #[must_use]
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.http = client;
+        self
+    }
+
+    /// The introspection endpoint.
+    pub fn endpoint(&self) -> &reqwest::Url {
+        &self.endpoint
+    }
+
+    /// Asks the endpoint about `token`.
+    async fn introspect(&self, token: &str) -> Result<Principal<S>, TokenError> {
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .basic_auth(&*self.client_id, Some(&*self.client_secret))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| unavailable(&self.shown, &e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            return Err(TokenError::Unavailable(format!(
+                "the introspection endpoint {} refused the resource server's credentials \
+                 (HTTP {status}): check the client id and secret of client {:?} and that \
+                 the authorization server lets it introspect tokens",
+                self.shown, self.client_id,
+            )));
+        }
+        if !status.is_success() {
+            return Err(TokenError::Unavailable(format!(
+                "the introspection endpoint {} answered HTTP {status}",
+                self.shown
+            )));
+        }
+        let body = read_limited(response)
+            .await
+            .map_err(|e| unavailable(&self.shown, &e))?
+            .ok_or_else(|| {
+                TokenError::Unavailable(format!(
+                    "the introspection response of {} is larger than {MAX_RESPONSE} bytes",
+                    self.shown
+                ))
+            })?;
+        let answer: Value = serde_json::from_slice(&body).map_err(|e| {
+            TokenError::Unavailable(format!(
+                "the introspection response of {} is not JSON: {e}",
+                self.shown
+            ))
+        })?;
+        principal_from(&answer, SystemTime::now())
+    }
+}
+
+/// A transport error, without the token (it is in the body, never in the
+/// URL that `reqwest` errors mention).
+fn unavailable(endpoint: &str, e: &reqwest::Error) -> TokenError {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    // The causes only: `reqwest`'s own message repeats the URL.
+    let mut source = String::new();
+    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        source.push_str(": ");
+        source.push_str(&c.to_string());
+        cause = c.source();
+    }
+    TokenError::Unavailable(format!("token introspection at {endpoint} {what}{source}"))
+}
+
+/// The body, or `None` when it exceeds [`MAX_RESPONSE`].
+async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_RESPONSE {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+fn malformed(what: &str) -> TokenError {
+    TokenError::Unavailable(format!("malformed introspection response: {what}"))
+}
+
+/// Reads an RFC 7662 response (see the table of the module documentation).
+fn principal_from<S: Scope>(answer: &Value, now: SystemTime) -> Result<Principal<S>, TokenError> {
+    let Some(fields) = answer.as_object() else {
+        return Err(malformed("not a JSON object"));
+    };
+    match fields.get("active") {
+        Some(Value::Bool(true)) => {}
+        Some(Value::Bool(false)) => return Err(TokenError::Invalid),
+        _ => return Err(malformed("`active` is not a boolean")),
+    }
+    let text = |name: &str| -> Result<Option<&str>, TokenError> {
+        match fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(malformed(&format!("`{name}` is not a string"))),
+        }
+    };
+    // A refresh token (the bundled server introspects those too) is not a
+    // bearer credential for the API.
+    if let Some(kind) = text("token_type")?
+        && !kind.eq_ignore_ascii_case("bearer")
+        && !kind.eq_ignore_ascii_case("access_token")
+    {
+        return Err(TokenError::Invalid);
+    }
+    let expiry = match fields.get("exp") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => {
+            // NumericDate: seconds, possibly fractional; before 1970 is past.
+            let secs = n
+                .as_f64()
+                .ok_or_else(|| malformed("`exp` is not a number"))?;
+            Some(
+                Duration::try_from_secs_f64(secs.max(0.0))
+                    .ok()
+                    .and_then(|d| UNIX_EPOCH.checked_add(d))
+                    .unwrap_or(UNIX_EPOCH),
+            )
+        }
+        Some(_) => return Err(malformed("`exp` is not a number")),
+    };
+    if expiry.is_some_and(|at| at <= now) {
+        return Err(TokenError::Invalid);
+    }
+    let client_id = text("client_id")?.ok_or_else(|| malformed("`client_id` is missing"))?;
+    let scope = text("scope")?.unwrap_or_default();
+    // Scopes `S` does not know are dropped (see the module documentation).
+    let scopes = ScopeSet::<S>::parse(scope).unwrap_or_else(|_| {
+        scope
+            .split_ascii_whitespace()
+            .filter_map(S::from_name)
+            .collect()
+    });
+    let user = match text("sub")? {
+        Some(sub) => Some(sub),
+        None => text("username")?,
+    };
+    let principal = match user {
+        Some(user) => Principal::user(user, client_id, scopes),
+        None => Principal::app(client_id, scopes),
+    };
+    Ok(match expiry {
+        Some(at) => principal.expires_at(at),
+        None => principal,
+    })
+}
+
+impl<S: Scope> TokenValidator<S> for IntrospectionValidator<S> {
+    fn validate(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
+        self.introspect(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    crate::scope_hierarchy! { pub Api { read { statuses, accounts }, write { statuses } } }
+
+    fn read(answer: Value) -> Result<Principal<Api>, TokenError> {
+        principal_from(&answer, SystemTime::now())
+    }
+
+    fn later() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            + 3600
+    }
+
+    #[test]
+    fn inactive_is_invalid() {
+        assert_eq!(read(json!({ "active": false })), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_user_token() {
+        let exp = later();
+        let p = read(json!({
+            "active": true, "scope": "read:statuses write", "client_id": "app",
+            "sub": "42", "username": "alice", "token_type": "Bearer", "exp": exp,
+        }))
+        .expect("active");
+        assert_eq!(p.user_id(), Some("42"));
+        assert_eq!(p.client_id(), "app");
+        assert_eq!(p.scopes(), "read:statuses write".parse().expect("scopes"));
+        assert_eq!(p.expiry(), Some(UNIX_EPOCH + Duration::from_secs(exp)));
+    }
+
+    #[test]
+    fn username_when_no_sub_and_app_when_neither() {
+        let p = read(json!({ "active": true, "client_id": "app", "username": "alice" }));
+        assert_eq!(p.expect("active").user_id(), Some("alice"));
+        let p = read(json!({ "active": true, "client_id": "app", "scope": "read" }));
+        let p = p.expect("active");
+        assert!(!p.is_user());
+        assert_eq!(p.expiry(), None);
+    }
+
+    #[test]
+    fn unknown_scopes_are_dropped() {
+        let p = read(json!({
+            "active": true, "client_id": "app", "scope": "read:statuses admin:write other",
+        }))
+        .expect("active");
+        assert_eq!(p.scopes(), "read:statuses".parse().expect("scopes"));
+    }
+
+    #[test]
+    fn refresh_tokens_and_expired_tokens_are_invalid() {
+        let refresh = json!({ "active": true, "client_id": "app", "token_type": "refresh_token" });
+        assert_eq!(read(refresh), Err(TokenError::Invalid));
+        let expired = json!({ "active": true, "client_id": "app", "exp": 1_000 });
+        assert_eq!(read(expired), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn malformed_answers_are_unavailable() {
+        for answer in [
+            json!([]),
+            json!({}),
+            json!({ "active": "true", "client_id": "app" }),
+            json!({ "active": true }),
+            json!({ "active": true, "client_id": 7 }),
+            json!({ "active": true, "client_id": "app", "exp": "soon" }),
+            json!({ "active": true, "client_id": "app", "scope": ["read"] }),
+        ] {
+            assert!(
+                matches!(read(answer.clone()), Err(TokenError::Unavailable(_))),
+                "{answer}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let v = IntrospectionValidator::<Api>::new(
+            "http://127.0.0.1:1/oauth/introspect".parse().expect("url"),
+            "rs",
+            "hunter2",
+        );
+        let shown = format!("{v:?}");
+        assert!(
+            shown.contains("rs") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+    }
+}
