@@ -219,18 +219,23 @@ fn describe(options: &PgConnectOptions) -> String {
     )
 }
 
-/// `url` with the password of its user information replaced by `***`.
+/// `url` with the password of its user information replaced by `***` and
+/// its query dropped (it may carry `password=`). Everything before the last
+/// `@` counts as user information, so a password holding `/`, `?`, `#` or
+/// `@` unencoded is hidden too.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
+    let (userinfo, host_and_path) = match rest.rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
     };
-    match authority[..at].split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-        None => url.to_owned(),
+    let host_and_path = host_and_path.split(['?', '#']).next().unwrap_or_default();
+    match userinfo.map(|info| (info, info.split_once(':'))) {
+        Some((_, Some((user, _)))) => format!("{scheme}://{user}:***@{host_and_path}"),
+        Some((info, None)) => format!("{scheme}://{info}@{host_and_path}"),
+        None => format!("{scheme}://{host_and_path}"),
     }
 }
 
@@ -590,5 +595,18 @@ mod tests {
             "postgres://db.example/p@d"
         );
         assert_eq!(redact("not a url"), "not a url");
+        // Unencoded separators in the password, and a password in the query.
+        for url in [
+            "postgres://u:pa/ss@h/db",
+            "postgres://u:pa?ss@h/db",
+            "postgres://u:pa#ss@h/db",
+            "postgres://u:p@ss@h/db",
+        ] {
+            assert_eq!(redact(url), "postgres://u:***@h/db", "{url}");
+        }
+        assert_eq!(
+            redact("postgres://u@h/db?password=hunter2&sslmode=disable"),
+            "postgres://u@h/db"
+        );
     }
 }
