@@ -504,6 +504,15 @@ impl Where {
         self.args.extend(args);
     }
 
+    /// `column` contains `text` (LIKE with its wildcards escaped: `?q=%`
+    /// searches for a percent sign, not for everything).
+    pub(crate) fn contains(&mut self, column: &str, text: &str) {
+        self.and(
+            format!("{column} LIKE '%' || ? || '%' ESCAPE '\\'"),
+            [Arg::Text(like_escape(text))],
+        );
+    }
+
     /// Funkwhale's `privacy_level_query`: what `viewer` (`None`:
     /// anonymous) sees of objects of the table aliased `alias` (every user
     /// of this pod is local, so `instance` means "any logged-in user").
@@ -570,9 +579,8 @@ impl Where {
     }
 }
 
-/// `text` with LIKE's wildcards escaped (`ESCAPE '\'`): `?q=%` searches
-/// for a percent sign, not for everything.
-pub(crate) fn like_escape(text: &str) -> String {
+/// `text` with LIKE's wildcards escaped for `ESCAPE '\'`.
+fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

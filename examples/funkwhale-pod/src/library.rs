@@ -55,10 +55,7 @@ pub(crate) async fn list_libraries(
         filter.and("l.user_id = ?", [Arg::Int(viewer)]);
     }
     if let Some(q) = query.get("q").or(query.get("name")) {
-        filter.and(
-            "l.name LIKE '%' || ? || '%' ESCAPE '\\'",
-            [Arg::Text(crate::common::like_escape(q))],
-        );
+        filter.contains("l.name", q);
     }
     let (page, count, ids) = filter
         .page(&state.db, "fw_libraries l", "l.id", "l.id DESC", &query)

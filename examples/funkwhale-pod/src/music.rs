@@ -51,10 +51,7 @@ pub(crate) async fn list_tracks(
         filter.and("t.album_id = ?", [Arg::Int(album.parse().ok())]);
     }
     if let Some(q) = query.get("q").or(query.get("title")) {
-        filter.and(
-            "t.title LIKE '%' || ? || '%' ESCAPE '\\'",
-            [Arg::Text(crate::common::like_escape(q))],
-        );
+        filter.contains("t.title", q);
     }
     if let Some(playable) = query.bool("playable") {
         let clause = if playable { "EXISTS" } else { "NOT EXISTS" };
@@ -101,10 +98,7 @@ pub(crate) async fn list_albums(
         filter.and("a.artist_id = ?", [Arg::Int(artist.parse().ok())]);
     }
     if let Some(q) = query.get("q").or(query.get("title")) {
-        filter.and(
-            "a.title LIKE '%' || ? || '%' ESCAPE '\\'",
-            [Arg::Text(crate::common::like_escape(q))],
-        );
+        filter.contains("a.title", q);
     }
     let order = ordering(
         &query,
@@ -141,10 +135,7 @@ pub(crate) async fn list_artists(
     let mut filter = Where::new();
     hide_filtered(&mut filter, "a.id", viewer);
     if let Some(q) = query.get("q").or(query.get("name")) {
-        filter.and(
-            "a.name LIKE '%' || ? || '%' ESCAPE '\\'",
-            [Arg::Text(crate::common::like_escape(q))],
-        );
+        filter.contains("a.name", q);
     }
     let order = ordering(&query, "a", &["name", "creation_date", "id"]);
     let (page, count, ids) = filter

@@ -76,10 +76,7 @@ pub(crate) async fn list_playlists(
         filter.and("p.user_id = ?", [Arg::Int(user.parse().ok())]);
     }
     if let Some(q) = query.get("q").or(query.get("name")) {
-        filter.and(
-            "p.name LIKE '%' || ? || '%' ESCAPE '\\'",
-            [Arg::Text(crate::common::like_escape(q))],
-        );
+        filter.contains("p.name", q);
     }
     let (page, count, ids) = filter
         .page(&state.db, "fw_playlists p", "p.id", "p.id DESC", &query)

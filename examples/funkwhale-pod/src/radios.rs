@@ -142,10 +142,7 @@ pub(crate) async fn list_radios(
         filter.and("r.user_id = ?", [Arg::Int(viewer)]);
     }
     if let Some(name) = query.get("name").or(query.get("q")) {
-        filter.and(
-            "r.name LIKE '%' || ? || '%' ESCAPE '\\'",
-            [Arg::Text(crate::common::like_escape(name))],
-        );
+        filter.contains("r.name", name);
     }
     let (page, count, ids) = filter
         .page(&state.db, "fw_radios r", "r.id", "r.id DESC", &query)
