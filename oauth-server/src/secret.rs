@@ -139,6 +139,13 @@ impl SecretHash {
         Self(out)
     }
 
+    /// The SHA-256 of the secret: the hash without its selector.
+    pub fn digest(&self) -> &[u8; 32] {
+        self.0[SELECTOR_LEN..]
+            .try_into()
+            .expect("a SecretHash is its selector then 32 bytes")
+    }
+
     /// Whether `secret` hashes to this value, compared in constant time.
     pub fn matches(&self, secret: &str) -> bool {
         self.matches_hash(&Self::of(secret))

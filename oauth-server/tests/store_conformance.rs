@@ -16,7 +16,9 @@ use oauth_server::primitives::{
     CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
 };
 use oauth_server::secret::{self, SecretHash};
-use oauth_server::store::{MemoryStore, PgStore, SqliteStore};
+use oauth_server::store::{
+    MemoryStore, PgSettings, PgStore, RevocationFeed, RevocationNotice, SqliteStore,
+};
 
 fn new_client(client_id: &str, secret: &str) -> NewClient {
     NewClient {
@@ -785,6 +787,20 @@ async fn postgres_reports_a_stored_hash_of_the_wrong_length() {
             .bind([7u8; 32].as_slice())
             .execute(store.pool())
             .await
+            .expect_err("the schema refuses a hash of another length");
+            // Without the CHECK (a database altered by hand), reading it
+            // is still an error, not a panic.
+            sqlx::query("ALTER TABLE clients DROP CONSTRAINT clients_secret_hash_len")
+                .execute(store.pool())
+                .await
+                .expect("drop check");
+            sqlx::query(
+                "INSERT INTO clients (client_id, secret_hash, name, redirect_uris, scopes, created_at) \
+                 VALUES ('old', $1, 'old app', 'https://app.example/cb', 'read', 0)",
+            )
+            .bind([7u8; 32].as_slice())
+            .execute(store.pool())
+            .await
             .expect("raw insert");
             let err = store.client("old").await.expect_err("32-byte hash");
             assert!(
@@ -897,5 +913,234 @@ async fn postgres_two_stores_race_on_one_database() {
         store.pool().close().await;
     }
     })
+    .await;
+}
+
+/// The next notice of `feed`, or `None` after `wait`.
+async fn notice(feed: &mut RevocationFeed, wait: Duration) -> Option<RevocationNotice> {
+    tokio::time::timeout(wait, feed.recv()).await.ok()
+}
+
+/// The notice a revocation of `access` sends.
+fn revoked(access: &str) -> Option<RevocationNotice> {
+    Some(RevocationNotice::AccessToken(
+        *SecretHash::of(access).digest(),
+    ))
+}
+
+/// Every kind of revocation, made through one store, reaches the feed of
+/// another (as another process would listen): one notice per token newly
+/// revoked, carrying the SHA-256 of its access token, and none for a token
+/// that was revoked already.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_revocations_reach_every_listener() {
+    with_postgres(
+        "postgres_revocations_reach_every_listener",
+        |store, url| async move {
+            let other = PgStore::connect(&url).await.expect("second store");
+            let mut feed = other.revocations().await.expect("listen");
+            let wait = Duration::from_secs(5);
+            let quiet = Duration::from_millis(300);
+            let plain = |id: &str, access: &str, refresh: Option<&str>, family: &str| TokenRecord {
+                code_hash: None,
+                ..token(id, access, refresh, family)
+            };
+
+            // One access token.
+            store
+                .insert_token(plain("t1", "a1", None, "f1"))
+                .await
+                .expect("insert");
+            assert!(store.revoke_token("t1").await.expect("revoke"));
+            assert_eq!(notice(&mut feed, wait).await, revoked("a1"));
+            assert!(!store.revoke_token("t1").await.expect("revoke again"));
+            assert_eq!(
+                notice(&mut feed, quiet).await,
+                None,
+                "nothing newly revoked"
+            );
+
+            // A refresh: the replaced access token.
+            store
+                .insert_token(plain("t2", "a2", Some("r2"), "f2"))
+                .await
+                .expect("insert");
+            let rotated = store
+                .rotate_refresh(SecretHash::of("r2"), plain("t3", "a3", Some("r3"), "f2"))
+                .await
+                .expect("rotate");
+            assert!(matches!(rotated, Rotated::Done));
+            assert_eq!(notice(&mut feed, wait).await, revoked("a2"));
+
+            // A family: each live token of it.
+            store
+                .insert_token(plain("t4", "a4", None, "f2"))
+                .await
+                .expect("insert");
+            assert_eq!(store.revoke_family("f2").await.expect("revoke family"), 2);
+            let mut got = vec![notice(&mut feed, wait).await, notice(&mut feed, wait).await];
+            let mut want = vec![revoked("a3"), revoked("a4")];
+            got.sort_by_key(|n| format!("{n:?}"));
+            want.sort_by_key(|n| format!("{n:?}"));
+            assert_eq!(got, want);
+
+            // A replayed code: what it issued.
+            store.insert_code(code("c5")).await.expect("insert code");
+            let first = store
+                .redeem_code(SecretHash::of("c5"), token_of("c5", "t5", "a5"))
+                .await
+                .expect("redeem");
+            assert!(matches!(first, Redeemed::Issued));
+            let replay = store
+                .redeem_code(SecretHash::of("c5"), token_of("c5", "t6", "a6"))
+                .await
+                .expect("replay");
+            assert!(matches!(replay, Redeemed::Replayed));
+            assert_eq!(notice(&mut feed, wait).await, revoked("a5"));
+            assert_eq!(notice(&mut feed, quiet).await, None);
+
+            // The digest is the key of scope-runtime's validation cache.
+            use sha2::Digest;
+            let sha: [u8; 32] = sha2::Sha256::digest(b"a1").into();
+            assert_eq!(revoked("a1"), Some(RevocationNotice::AccessToken(sha)));
+            other.pool().close().await;
+        },
+    )
+    .await;
+}
+
+/// A revocation of a family that races rotations of it never leaves a live
+/// token behind: rotation and revocation take the family's lock, so the
+/// revocation sees every token a rotation committed, or the rotation sees
+/// the revocation and fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_family_revocation_wins_over_racing_rotations() {
+    with_postgres(
+        "postgres_family_revocation_wins_over_racing_rotations",
+        |store, url| async move {
+            let other = PgStore::connect(&url).await.expect("second store");
+            for round in 0..30 {
+                let family = format!("race{round}");
+                let first = TokenRecord {
+                    code_hash: None,
+                    ..token(
+                        &format!("{family}-0"),
+                        &format!("{family}-a0"),
+                        Some(&format!("{family}-r0")),
+                        &family,
+                    )
+                };
+                store.insert_token(first).await.expect("insert");
+                // A chain of rotations on one store while the other revokes
+                // the family part-way.
+                let rotating = {
+                    let store = store.clone();
+                    let family = family.clone();
+                    tokio::spawn(async move {
+                        for step in 1..6 {
+                            let new = TokenRecord {
+                                code_hash: None,
+                                ..token(
+                                    &format!("{family}-{step}"),
+                                    &format!("{family}-a{step}"),
+                                    Some(&format!("{family}-r{step}")),
+                                    &family,
+                                )
+                            };
+                            let old = SecretHash::of(&format!("{family}-r{}", step - 1));
+                            match store.rotate_refresh(old, new).await.expect("rotate") {
+                                Rotated::Done => {}
+                                _ => break,
+                            }
+                        }
+                    })
+                };
+                tokio::time::sleep(Duration::from_millis(round % 7)).await;
+                other.revoke_family(&family).await.expect("revoke");
+                rotating.await.expect("join");
+                let live: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM tokens WHERE family = $1 AND NOT revoked",
+                )
+                .bind(&family)
+                .fetch_one(store.pool())
+                .await
+                .expect("count");
+                assert_eq!(
+                    live, 0,
+                    "round {round}: a live token survived the revocation"
+                );
+            }
+            other.pool().close().await;
+        },
+    )
+    .await;
+}
+
+/// A revocation waits at most `lock_timeout` for a family another
+/// transaction holds, then fails as a backend error (a 503), not a hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lock_waits_are_bounded() {
+    with_postgres(
+        "postgres_lock_waits_are_bounded",
+        |_store, url| async move {
+            let options = PgConnectOptions::from_str(&url).expect("url");
+            let settings = PgSettings::default().lock_timeout(Duration::from_millis(200));
+            let store = PgStore::connect_configured(options, settings)
+                .await
+                .expect("store");
+            let mut holder = store.pool().begin().await.expect("begin");
+            sqlx::query("SELECT pg_advisory_xact_lock(1868657766, hashtext('held'))")
+                .execute(&mut *holder)
+                .await
+                .expect("hold the family's lock");
+            let started = Instant::now();
+            let err = store.revoke_family("held").await.expect_err("lock timeout");
+            assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{:?}",
+                started.elapsed()
+            );
+            holder.rollback().await.expect("rollback");
+            assert_eq!(store.revoke_family("held").await.expect("free again"), 0);
+            store.pool().close().await;
+        },
+    )
+    .await;
+}
+
+/// PostgreSQL's `TEXT` holds no NUL: a lookup with one finds nothing and a
+/// write with one is the caller's error ([`StoreError::Invalid`], a 400),
+/// not the store's (a 503).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_nul_characters_are_bad_input() {
+    with_postgres(
+        "postgres_nul_characters_are_bad_input",
+        |store, _| async move {
+            assert!(store.client("app\0").await.expect("lookup").is_none());
+            assert!(
+                store
+                    .user_by_name("al\0ice")
+                    .await
+                    .expect("lookup")
+                    .is_none()
+            );
+            assert!(!store.revoke_token("t\0").await.expect("revoke"));
+            assert_eq!(store.revoke_family("f\0").await.expect("revoke"), 0);
+            let err = store
+                .create_client(NewClient {
+                    name: "bad\0name".into(),
+                    ..new_client("nul-app", "s")
+                })
+                .await
+                .expect_err("NUL in a name");
+            assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+            let err = store
+                .create_user("nul\0user", "hash", false)
+                .await
+                .expect_err("NUL in a name");
+            assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+        },
+    )
     .await;
 }

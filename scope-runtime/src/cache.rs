@@ -91,9 +91,16 @@ impl<S: Scope, V> CachedValidator<S, V> {
 
     /// Forgets `token`; returns whether it was cached.
     pub fn evict(&self, token: &str) -> bool {
+        self.evict_digest(&key(token))
+    }
+
+    /// Forgets the token whose SHA-256 is `digest` (what a store that keeps
+    /// only hashes can name, e.g. in a revocation notice from another
+    /// process); returns whether it was cached.
+    pub fn evict_digest(&self, digest: &[u8; 32]) -> bool {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.entries.remove(&key(token)).is_some()
+        inner.entries.remove(digest).is_some()
     }
 
     /// Forgets every token.

@@ -46,12 +46,13 @@
 //! | answer of the endpoint | result |
 //! |---|---|
 //! | 200, `"active": false` | [`TokenError::Invalid`] (401) |
-//! | 200, `"active": true`, a `token_type` other than an access token (a refresh token) | [`TokenError::Invalid`] |
+//! | 200, `"active": true`, marked as another kind of token: a `token_type` other than `Bearer`/`access_token`, a `typ` of `Refresh`/`Offline` (Keycloak), a `token_use` other than `access` (Cognito) | [`TokenError::Invalid`] |
+//! | 200, `"active": true`, an `iss` other than [`issuer`](IntrospectionValidator::issuer) or an `aud` without [`audience`](IntrospectionValidator::audience), when set | [`TokenError::Invalid`] |
 //! | 200, `"active": true`, `exp` in the past | [`TokenError::Invalid`] |
 //! | 200, `"active": true` | a [`Principal`]: `scope`, `client_id`, `sub` (else `username`) as the user id, no user means an app token, `exp` as the expiry |
 //! | 200 with a body that is not an introspection response, or without `client_id` | [`TokenError::Unavailable`] (503) |
 //! | 401 or 403: the resource server's credentials were refused | [`TokenError::Unavailable`], never `Invalid`: a configuration error must not log users out |
-//! | any other status (5xx, 4xx, a redirect), a network error, the timeout | [`TokenError::Unavailable`] |
+//! | any other status (5xx, 4xx, a redirect, even one a caller-supplied client followed), a network error, the timeout | [`TokenError::Unavailable`] |
 //!
 //! Scopes of the answer that the hierarchy `S` does not know (the
 //! authorization server may serve other APIs too, or be newer) are
@@ -115,7 +116,17 @@ pub struct IntrospectionValidator<S: Scope> {
     client_secret: Arc<str>,
     timeout: Duration,
     http: reqwest::Client,
+    expect: Arc<Expect>,
     _scope: PhantomData<fn() -> S>,
+}
+
+/// What an answer must also say, when set.
+#[derive(Debug, Default, Clone)]
+struct Expect {
+    /// One of the answer's `aud` values.
+    audience: Option<String>,
+    /// The answer's `iss`.
+    issuer: Option<String>,
 }
 
 impl<S: Scope> Clone for IntrospectionValidator<S> {
@@ -127,6 +138,7 @@ impl<S: Scope> Clone for IntrospectionValidator<S> {
             client_secret: Arc::clone(&self.client_secret),
             timeout: self.timeout,
             http: self.http.clone(),
+            expect: Arc::clone(&self.expect),
             _scope: PhantomData,
         }
     }
@@ -172,6 +184,7 @@ impl<S: Scope> IntrospectionValidator<S> {
             client_secret: client_secret.into(),
             timeout: DEFAULT_TIMEOUT,
             http,
+            expect: Arc::default(),
             _scope: PhantomData,
         }
     }
@@ -195,6 +208,26 @@ impl<S: Scope> IntrospectionValidator<S> {
         self
     }
 
+    /// Accepts only tokens meant for `audience`: an active answer whose
+    /// `aud` (a string or an array) does not hold it, or has none, is
+    /// [`TokenError::Invalid`]. Unset (the default), `aud` is not checked:
+    /// set it when the authorization server issues tokens for several
+    /// resource servers.
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.expect).audience = Some(audience.into());
+        self
+    }
+
+    /// Accepts only tokens of `issuer`: an active answer whose `iss` is
+    /// another, or missing, is [`TokenError::Invalid`]. Unset (the
+    /// default), `iss` is not checked.
+    #[must_use]
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.expect).issuer = Some(issuer.into());
+        self
+    }
+
     /// The introspection endpoint.
     pub fn endpoint(&self) -> &reqwest::Url {
         &self.endpoint
@@ -212,6 +245,14 @@ impl<S: Scope> IntrospectionValidator<S> {
             .send()
             .await
             .map_err(|e| unavailable(&self.shown, &e))?;
+        if !same_resource(response.url(), &self.endpoint) {
+            // A client of the caller's that follows redirects: the answer
+            // comes from somewhere else than the configured endpoint.
+            return Err(TokenError::Unavailable(format!(
+                "the introspection endpoint {} redirected; configure its final URL",
+                self.shown
+            )));
+        }
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Err(TokenError::Unavailable(format!(
@@ -242,8 +283,18 @@ impl<S: Scope> IntrospectionValidator<S> {
                 self.shown
             ))
         })?;
-        principal_from(&answer, SystemTime::now())
+        principal_from(&answer, &self.expect, SystemTime::now())
     }
+}
+
+/// Whether `answered` is `endpoint`, credentials aside (`reqwest` moves
+/// those of the URL into the `Authorization` header).
+fn same_resource(answered: &reqwest::Url, endpoint: &reqwest::Url) -> bool {
+    answered.scheme() == endpoint.scheme()
+        && answered.host_str() == endpoint.host_str()
+        && answered.port_or_known_default() == endpoint.port_or_known_default()
+        && answered.path() == endpoint.path()
+        && answered.query() == endpoint.query()
 }
 
 /// A transport error, without the token (it is in the body, never in the
@@ -290,7 +341,11 @@ fn malformed(what: &str) -> TokenError {
 }
 
 /// Reads an RFC 7662 response (see the table of the module documentation).
-fn principal_from<S: Scope>(answer: &Value, now: SystemTime) -> Result<Principal<S>, TokenError> {
+fn principal_from<S: Scope>(
+    answer: &Value,
+    expect: &Expect,
+    now: SystemTime,
+) -> Result<Principal<S>, TokenError> {
     let Some(fields) = answer.as_object() else {
         return Err(malformed("not a JSON object"));
     };
@@ -308,11 +363,39 @@ fn principal_from<S: Scope>(answer: &Value, now: SystemTime) -> Result<Principal
     };
     // A refresh token (the bundled server introspects those too) is not a
     // bearer credential for the API.
+    // Servers mark them differently: RFC 7662's `token_type`, Keycloak's
+    // `typ` (`Refresh`, `Offline`), Cognito's `token_use` (`access`, `id`).
     if let Some(kind) = text("token_type")?
         && !kind.eq_ignore_ascii_case("bearer")
         && !kind.eq_ignore_ascii_case("access_token")
     {
         return Err(TokenError::Invalid);
+    }
+    if let Some(kind) = text("typ")?
+        && (kind.eq_ignore_ascii_case("refresh") || kind.eq_ignore_ascii_case("offline"))
+    {
+        return Err(TokenError::Invalid);
+    }
+    if let Some(kind) = text("token_use")?
+        && !kind.eq_ignore_ascii_case("access")
+    {
+        return Err(TokenError::Invalid);
+    }
+    if let Some(issuer) = &expect.issuer
+        && text("iss")? != Some(issuer.as_str())
+    {
+        return Err(TokenError::Invalid);
+    }
+    if let Some(audience) = &expect.audience {
+        let meant = match fields.get("aud") {
+            Some(Value::String(aud)) => aud == audience,
+            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
+            None | Some(Value::Null) => false,
+            Some(_) => return Err(malformed("`aud` is neither a string nor an array")),
+        };
+        if !meant {
+            return Err(TokenError::Invalid);
+        }
     }
     let expiry = match fields.get("exp") {
         None | Some(Value::Null) => None,
@@ -374,7 +457,7 @@ mod tests {
     crate::scope_hierarchy! { pub Api { read { statuses, accounts }, write { statuses } } }
 
     fn read(answer: Value) -> Result<Principal<Api>, TokenError> {
-        principal_from(&answer, SystemTime::now())
+        principal_from(&answer, &Expect::default(), SystemTime::now())
     }
 
     fn later() -> u64 {
@@ -429,6 +512,70 @@ mod tests {
         assert_eq!(read(refresh), Err(TokenError::Invalid));
         let expired = json!({ "active": true, "client_id": "app", "exp": 1_000 });
         assert_eq!(read(expired), Err(TokenError::Invalid));
+        // Other servers' markers.
+        for refresh in [
+            json!({ "active": true, "client_id": "app", "typ": "Refresh" }),
+            json!({ "active": true, "client_id": "app", "typ": "Offline" }),
+            json!({ "active": true, "client_id": "app", "token_use": "id" }),
+            json!({ "active": true, "client_id": "app", "token_use": "refresh" }),
+        ] {
+            assert_eq!(read(refresh.clone()), Err(TokenError::Invalid), "{refresh}");
+        }
+        let keycloak = json!({ "active": true, "client_id": "app", "typ": "Bearer" });
+        assert!(read(keycloak).is_ok());
+        let cognito = json!({ "active": true, "client_id": "app", "token_use": "access" });
+        assert!(read(cognito).is_ok());
+    }
+
+    #[test]
+    fn a_redirect_is_told_from_the_endpoint() {
+        let url = |s: &str| reqwest::Url::parse(s).expect("url");
+        let endpoint = url("https://rs:secret@auth.example/oauth/introspect");
+        assert!(same_resource(
+            &url("https://auth.example:443/oauth/introspect"),
+            &endpoint
+        ));
+        assert!(!same_resource(
+            &url("https://auth.example/login"),
+            &endpoint
+        ));
+        assert!(!same_resource(
+            &url("https://evil.example/oauth/introspect"),
+            &endpoint
+        ));
+        assert!(!same_resource(
+            &url("http://auth.example/oauth/introspect"),
+            &endpoint
+        ));
+    }
+
+    #[test]
+    fn audience_and_issuer_are_checked_when_set() {
+        let expect = Expect {
+            audience: Some("https://api.example".into()),
+            issuer: Some("https://auth.example".into()),
+        };
+        let check = |answer: Value| principal_from::<Api>(&answer, &expect, SystemTime::now());
+        let good = json!({
+            "active": true, "client_id": "app",
+            "iss": "https://auth.example", "aud": ["other", "https://api.example"],
+        });
+        assert!(check(good).is_ok());
+        let single = json!({
+            "active": true, "client_id": "app",
+            "iss": "https://auth.example", "aud": "https://api.example",
+        });
+        assert!(check(single).is_ok());
+        for wrong in [
+            json!({ "active": true, "client_id": "app", "iss": "https://auth.example", "aud": "other" }),
+            json!({ "active": true, "client_id": "app", "iss": "https://auth.example" }),
+            json!({ "active": true, "client_id": "app", "iss": "https://evil.example", "aud": "https://api.example" }),
+            json!({ "active": true, "client_id": "app", "aud": "https://api.example" }),
+        ] {
+            assert_eq!(check(wrong.clone()), Err(TokenError::Invalid), "{wrong}");
+        }
+        // Unset, neither is looked at.
+        assert!(read(json!({ "active": true, "client_id": "app", "aud": "other" })).is_ok());
     }
 
     #[test]

@@ -105,6 +105,10 @@ impl OAuthError {
 
 impl From<crate::primitives::StoreError> for OAuthError {
     fn from(e: crate::primitives::StoreError) -> Self {
+        if let crate::primitives::StoreError::Invalid(reason) = &e {
+            tracing::debug!(%reason, "value refused by the store");
+            return Self::invalid_request("The request holds a value that cannot be stored.");
+        }
         tracing::error!(error = %e, "store failure");
         Self::unavailable()
     }

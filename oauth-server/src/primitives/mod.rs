@@ -164,6 +164,11 @@ pub enum StoreError {
     /// A unique value (username, client id) exists already.
     #[error("{0} already exists")]
     Conflict(String),
+    /// The backend refused a value it cannot store (a NUL character in a
+    /// PostgreSQL `TEXT`, a number out of range): the request is at fault,
+    /// not the store.
+    #[error("cannot store the value: {0}")]
+    Invalid(String),
     /// The backend failed (I/O, database).
     #[error("storage failed: {0}")]
     Backend(String),
@@ -174,6 +179,7 @@ impl StoreError {
     pub fn duplicate(&self) -> Self {
         match self {
             Self::Conflict(m) => Self::Conflict(m.clone()),
+            Self::Invalid(m) => Self::Invalid(m.clone()),
             Self::Backend(m) => Self::Backend(m.clone()),
         }
     }

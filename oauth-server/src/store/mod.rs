@@ -90,5 +90,7 @@ mod postgres;
 mod sqlite;
 
 pub use self::memory::MemoryStore;
-pub use self::postgres::PgStore;
+pub use self::postgres::{
+    PgSettings, PgStore, REVOCATION_CHANNEL, RevocationFeed, RevocationNotice,
+};
 pub use self::sqlite::SqliteStore;

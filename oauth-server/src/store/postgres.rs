@@ -13,7 +13,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 
@@ -39,8 +39,60 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// a server that went away) before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connections of the pool.
-const MAX_CONNECTIONS: u32 = 16;
+/// The first key of the advisory lock a grant family's rotations and
+/// revocations take (`pg_advisory_xact_lock(FAMILY_LOCK, hashtext(family))`).
+const FAMILY_LOCK: i32 = 0x6f61_7466; // "oatf"
+
+/// Likewise for the tokens an authorization code issued.
+const CODE_LOCK: i32 = 0x6f61_7463; // "oatc"
+
+/// How a [`PgStore`] uses its server; [`PgSettings::default`] is what
+/// [`PgStore::connect`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PgSettings {
+    /// Connections of this process's pool (16). Across all instances they
+    /// must stay under the server's `max_connections`.
+    pub max_connections: u32,
+    /// The longest a statement may run (`statement_timeout`, 10 s): a
+    /// request fails with 503 rather than wait on a stuck server.
+    pub statement_timeout: Duration,
+    /// The longest a statement may wait for a lock (`lock_timeout`, 5 s).
+    pub lock_timeout: Duration,
+}
+
+impl Default for PgSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            statement_timeout: Duration::from_secs(10),
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PgSettings {
+    /// Sets [`PgSettings::max_connections`] (at least 1).
+    #[must_use]
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Sets [`PgSettings::statement_timeout`] (zero: none).
+    #[must_use]
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Sets [`PgSettings::lock_timeout`] (zero: none).
+    #[must_use]
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+}
 
 /// The token columns, in the order [`bind_token`] binds them.
 macro_rules! token_columns {
@@ -65,18 +117,40 @@ const REDEEM: &str = concat!(
     ") SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM spent RETURNING id"
 );
 
+/// The channel of revocation notices: see [`RevocationFeed`].
+pub const REVOCATION_CHANNEL: &str = "oauth_revocations";
+
+/// What a revoking `UPDATE tokens ... RETURNING` returns: a notice on
+/// [`REVOCATION_CHANNEL`] per revoked token, carrying the SHA-256 of its
+/// access token in hex (the [`SecretHash`] without its 16-byte selector:
+/// [`SecretHash::digest`]). `NOTIFY`
+/// is transactional: the notices go out when the revocation commits, and
+/// not at all if it rolls back. A data-modifying statement always runs to
+/// completion, so every row's notice is sent whatever reads the output.
+macro_rules! notify_revoked {
+    () => {
+        "pg_notify('oauth_revocations', encode(substring(access_hash from 17 for 32), 'hex'))"
+    };
+}
+
 /// After a [`REDEEM`] that stored nothing: whether the code `$1` exists and
 /// is spent; if spent (a replay), revokes every token it issued.
-const REPLAY: &str = "WITH code AS (SELECT used FROM codes WHERE code_hash = $1), \
-     revoked AS (UPDATE tokens SET revoked = TRUE \
-         WHERE code_hash = $1 AND NOT revoked AND EXISTS (SELECT 1 FROM code WHERE used)) \
-     SELECT used FROM code";
+const REPLAY: &str = concat!(
+    "WITH code AS (SELECT used FROM codes WHERE code_hash = $1), ",
+    "revoked AS (UPDATE tokens SET revoked = TRUE ",
+    "WHERE code_hash = $1 AND NOT revoked AND EXISTS (SELECT 1 FROM code WHERE used) ",
+    "RETURNING ",
+    notify_revoked!(),
+    ") SELECT used FROM code"
+);
 
 /// Revokes the live token with refresh hash `$1` and, in the same
 /// statement, stores the token `$2..$12`. Returns a row if and only if the
 /// old token was live (and the new one is stored).
 const ROTATE: &str = concat!(
-    "WITH old AS (UPDATE tokens SET revoked = TRUE WHERE refresh_hash = $1 AND NOT revoked RETURNING id) ",
+    "WITH old AS (UPDATE tokens SET revoked = TRUE WHERE refresh_hash = $1 AND NOT revoked RETURNING id, ",
+    notify_revoked!(),
+    ") ",
     "INSERT INTO tokens (",
     token_columns!(),
     ") SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM old RETURNING id"
@@ -151,6 +225,18 @@ impl PgStore {
     /// # Errors
     /// As [`PgStore::connect`].
     pub async fn connect_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        Self::connect_configured(options, PgSettings::default()).await
+    }
+
+    /// [`PgStore::connect_with`] with the pool size and timeouts of
+    /// `settings`.
+    ///
+    /// # Errors
+    /// As [`PgStore::connect`].
+    pub async fn connect_configured(
+        options: PgConnectOptions,
+        settings: PgSettings,
+    ) -> Result<Self, StoreError> {
         let target = describe(&options);
         // One connection first, for a clear error (the pool would retry a
         // refused connection until its timeout, then only say so).
@@ -173,9 +259,9 @@ impl PgStore {
         // An error closing only means the connection is gone already.
         let _ = conn.close().await;
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(settings.max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .after_connect(|conn, _| Box::pin(session_settings(conn)))
+            .after_connect(move |conn, _| Box::pin(session_settings(conn, settings)))
             .connect_lazy_with(options);
         // Through the pool, not the connection above: `run` on a
         // `&mut PgConnection` would make this future not `Send` in generic
@@ -190,22 +276,164 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Listens for the revocations committed by every process on this
+    /// database (this one included): see [`RevocationFeed`]. The feed holds
+    /// one connection of the pool.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if the server cannot be reached.
+    pub async fn revocations(&self) -> Result<RevocationFeed, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(backend)?;
+        listener.listen(REVOCATION_CHANNEL).await.map_err(backend)?;
+        Ok(RevocationFeed { listener })
+    }
+}
+
+/// What a [`RevocationFeed`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationNotice {
+    /// The access token with this SHA-256 was revoked (or replaced by a
+    /// refresh): drop it from validation caches.
+    AccessToken([u8; 32]),
+    /// Notices may have been lost (the listening connection dropped, or
+    /// cannot be re-established yet): drop every cached validation.
+    Missed,
+}
+
+/// The revocations committed on a database, as `LISTEN` on
+/// [`REVOCATION_CHANNEL`] receives them: how several instances of a
+/// resource server on one database keep their validation caches honest.
+///
+/// Every revocation in [`PgStore`] (an access token, a grant family, the
+/// tokens of a replayed code, the token a refresh replaced) sends one
+/// notice per token when it commits, whichever process made it: the
+/// operator's command line included. A notice reaches the other processes
+/// within milliseconds; if the connection drops, the feed reports
+/// [`RevocationNotice::Missed`] and reconnects, and keeps reporting it
+/// about once a second for as long as the server cannot be reached.
+///
+/// ```no_run
+/// # async fn run(store: oauth_server::store::PgStore) -> Result<(), oauth_server::primitives::StoreError> {
+/// # fn evict(_: &[u8; 32]) {}
+/// # fn clear() {}
+/// use oauth_server::store::RevocationNotice;
+///
+/// let mut feed = store.revocations().await?;
+/// tokio::spawn(async move {
+///     loop {
+///         match feed.recv().await {
+///             // e.g. `CachedValidator::evict_digest`
+///             RevocationNotice::AccessToken(digest) => evict(&digest),
+///             // e.g. `CachedValidator::clear`
+///             _ => clear(),
+///         }
+///     }
+/// });
+/// # Ok(()) }
+/// ```
+pub struct RevocationFeed {
+    listener: PgListener,
+}
+
+impl std::fmt::Debug for RevocationFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevocationFeed")
+            .field("channel", &REVOCATION_CHANNEL)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long [`RevocationFeed::recv`] waits before it reports
+/// [`RevocationNotice::Missed`] again while the server is unreachable.
+const FEED_RETRY: Duration = Duration::from_secs(1);
+
+impl RevocationFeed {
+    /// The next notice. Cancel-safe: a notice is not lost when the future
+    /// is dropped.
+    pub async fn recv(&mut self) -> RevocationNotice {
+        loop {
+            match self.listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    if let Some(digest) = parse_digest(notification.payload()) {
+                        return RevocationNotice::AccessToken(digest);
+                    }
+                    tracing::debug!(
+                        payload = notification.payload(),
+                        "unknown revocation notice"
+                    );
+                }
+                // The connection was lost; the next call reconnects.
+                Ok(None) => return RevocationNotice::Missed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "revocation feed: cannot reach PostgreSQL");
+                    tokio::time::sleep(FEED_RETRY).await;
+                    return RevocationNotice::Missed;
+                }
+            }
+        }
+    }
+}
+
+/// 64 hex digits as 32 bytes.
+fn parse_digest(hex: &str) -> Option<[u8; 32]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let digit = |c: u8| (c as char).to_digit(16);
+        *byte = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+    }
+    Some(out)
 }
 
 /// The session settings the store's statements rely on, whatever the
 /// server's defaults: `READ COMMITTED` (a statement that waited for a row
 /// lock re-reads the row instead of failing with a serialization error),
-/// and durable commits (`synchronous_commit` is set to `on` where it is
-/// `off`; any other setting is kept).
-async fn session_settings(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+/// durable commits (`synchronous_commit` is set to `on` where it is `off`;
+/// any other setting is kept), and the timeouts of `settings`.
+///
+/// These are session settings: behind PgBouncer, use session pooling (in
+/// transaction pooling a later transaction may run on a server connection
+/// that never received them).
+async fn session_settings(
+    conn: &mut PgConnection,
+    settings: PgSettings,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "SELECT set_config('default_transaction_isolation', 'read committed', false), \
+         set_config('statement_timeout', $1, false), \
+         set_config('lock_timeout', $2, false), \
          CASE WHEN current_setting('synchronous_commit') = 'off' \
              THEN set_config('synchronous_commit', 'on', false) END",
     )
+    .bind(format!("{}ms", settings.statement_timeout.as_millis()))
+    .bind(format!("{}ms", settings.lock_timeout.as_millis()))
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Takes the transaction-scoped advisory lock `(class, hashtext(key))`:
+/// held until `conn`'s transaction ends.
+async fn lock(conn: &mut PgConnection, class: i32, key: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(class)
+        .bind(key)
+        .execute(conn)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// `hash` in hex, the key of its [`CODE_LOCK`].
+fn code_key(hash: &SecretHash) -> String {
+    hash.to_hex()
 }
 
 /// `USER@HOST:PORT/DATABASE`, for messages (never the password).
@@ -258,18 +486,29 @@ fn bind_token<'q>(
         .bind(t.revoked)
 }
 
-/// A unique violation (SQLSTATE 23505) is a [`StoreError::Conflict`];
-/// anything else a [`StoreError::Backend`].
+/// A unique violation (SQLSTATE 23505) is a [`StoreError::Conflict`]; a
+/// value the server cannot hold (class 22: a NUL in `TEXT`, a number out of
+/// range, ...) a [`StoreError::Invalid`]; anything else a
+/// [`StoreError::Backend`].
 fn backend(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-    {
-        return StoreError::Conflict(match db.constraint() {
-            Some(constraint) => format!("a value of the unique key {constraint}"),
-            None => db.message().to_owned(),
-        });
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Conflict(match db.constraint() {
+                Some(constraint) => format!("a value of the unique key {constraint}"),
+                None => db.message().to_owned(),
+            });
+        }
+        if db.code().is_some_and(|code| code.starts_with("22")) {
+            return StoreError::Invalid(db.message().to_owned());
+        }
     }
     StoreError::Backend(format!("PostgreSQL: {e}"))
+}
+
+/// Whether `key` can be looked up at all: PostgreSQL's `TEXT` holds no NUL,
+/// so a key with one matches nothing (rather than failing the query).
+fn searchable(key: &str) -> bool {
+    !key.contains('\0')
 }
 
 super::record_decoders!(PgRow);
@@ -295,6 +534,9 @@ impl Store for PgStore {
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        if !searchable(client_id) {
+            return Ok(None);
+        }
         sqlx::query("SELECT * FROM clients WHERE client_id = $1")
             .bind(client_id)
             .fetch_optional(&self.pool)
@@ -324,6 +566,9 @@ impl Store for PgStore {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !searchable(username) {
+            return Ok(None);
+        }
         sqlx::query("SELECT * FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&self.pool)
@@ -396,11 +641,16 @@ impl Store for PgStore {
             // The code is unknown, or spent: by an earlier redemption, or
             // by a concurrent one that committed before the UPDATE above
             // re-read the row. This statement sees that commit.
+            // Under the code's lock, so that no rotation of a token the code
+            // issued slips a new token past the revocation.
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            lock(&mut tx, CODE_LOCK, &code_key(&code_hash)).await?;
             let used: Option<bool> = sqlx::query_scalar(REPLAY)
                 .bind(key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
             match used {
                 Some(true) => return Ok(Redeemed::Replayed),
                 None => return Ok(Redeemed::Unknown),
@@ -450,10 +700,20 @@ impl Store for PgStore {
         new: TokenRecord,
     ) -> Result<Rotated, StoreError> {
         let key = old_refresh.as_bytes().as_slice();
+        // The family's lock (and the code's), which revocations take too: a
+        // revocation either sees the new token or makes this rotation fail.
+        // Without them, under READ COMMITTED, a revocation that started
+        // before this commit would miss the token inserted here.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        lock(&mut tx, FAMILY_LOCK, &new.family).await?;
+        if let Some(code) = &new.code_hash {
+            lock(&mut tx, CODE_LOCK, &code_key(code)).await?;
+        }
         let rotated = bind_token(sqlx::query(ROTATE).bind(key), &new)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
         if rotated.is_some() {
             return Ok(Rotated::Done);
         }
@@ -470,43 +730,71 @@ impl Store for PgStore {
     }
 
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(
-            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE id = $1 AND NOT revoked")
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(backend)?
-                .rows_affected()
-                > 0,
-        )
+        if !searchable(id) {
+            return Ok(false);
+        }
+        Ok(sqlx::query(concat!(
+            "UPDATE tokens SET revoked = TRUE WHERE id = $1 AND NOT revoked RETURNING ",
+            notify_revoked!()
+        ))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?
+        .rows_affected()
+            > 0)
     }
 
     async fn revoke_family(&self, family: &str) -> Result<u64, StoreError> {
-        Ok(
-            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE family = $1 AND NOT revoked")
-                .bind(family)
-                .execute(&self.pool)
-                .await
-                .map_err(backend)?
-                .rows_affected(),
-        )
+        if !searchable(family) {
+            return Ok(0);
+        }
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        lock(&mut tx, FAMILY_LOCK, family).await?;
+        let n = sqlx::query(concat!(
+            "UPDATE tokens SET revoked = TRUE WHERE family = $1 AND NOT revoked RETURNING ",
+            notify_revoked!()
+        ))
+        .bind(family)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
     }
 
     async fn revoke_by_code(&self, code_hash: SecretHash) -> Result<u64, StoreError> {
-        Ok(
-            sqlx::query("UPDATE tokens SET revoked = TRUE WHERE code_hash = $1 AND NOT revoked")
-                .bind(code_hash.as_bytes().as_slice())
-                .execute(&self.pool)
-                .await
-                .map_err(backend)?
-                .rows_affected(),
-        )
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        lock(&mut tx, CODE_LOCK, &code_key(&code_hash)).await?;
+        let n = sqlx::query(concat!(
+            "UPDATE tokens SET revoked = TRUE WHERE code_hash = $1 AND NOT revoked RETURNING ",
+            notify_revoked!()
+        ))
+        .bind(code_hash.as_bytes().as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{parse_digest, redact};
+
+    #[test]
+    fn digests_parse_from_hex() {
+        let hex = "00ff10ab".repeat(8);
+        let digest = parse_digest(&hex).expect("64 hex digits");
+        assert_eq!(&digest[..4], &[0x00, 0xff, 0x10, 0xab]);
+        assert_eq!(parse_digest(&hex.to_uppercase()), Some(digest));
+        assert_eq!(parse_digest(&hex[..62]), None);
+        assert_eq!(parse_digest(&format!("{}zz", &hex[..62])), None);
+        assert_eq!(parse_digest(&format!("{}é", &hex[..62])), None);
+    }
 
     #[test]
     fn passwords_are_redacted() {
