@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::jwt::KeySet;
+
 /// How the server issues and checks grants. `Default` follows Mastodon and
 /// Funkwhale: 10-hour access tokens (`ACCESS_TOKEN_EXPIRE_SECONDS=36000`),
 /// rotating refresh tokens, 5-minute codes, PKCE verified when a challenge
@@ -29,6 +31,11 @@ pub struct Config {
     /// Clients (resource servers) allowed to introspect any token; other
     /// clients may introspect only their own tokens (RFC 7662 §4).
     pub resource_servers: Vec<String>,
+    /// Issue access tokens as JWTs (RFC 9068) signed with these keys
+    /// instead of opaque secrets; see [`Config::jwt_access_tokens`].
+    pub jwt_keys: Option<KeySet>,
+    /// The `aud` claim of JWT access tokens; `None` for the issuer.
+    pub jwt_audience: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +49,8 @@ impl Default for Config {
             allow_plain_pkce: false,
             admin_scope_prefixes: vec!["admin:".into()],
             resource_servers: Vec::new(),
+            jwt_keys: None,
+            jwt_audience: None,
         }
     }
 }
@@ -101,6 +110,38 @@ impl Config {
     pub fn code_lifetime(mut self, lifetime: Duration) -> Self {
         self.code_lifetime = lifetime;
         self
+    }
+
+    /// Issues access tokens as JWTs (RFC 9068) signed with `keys` (ES256,
+    /// `kid` in the header), and publishes the public keys at
+    /// `GET /.well-known/jwks.json` (the `jwks_uri` of the RFC 8414
+    /// metadata). Keep a clone of `keys` to rotate them while the server
+    /// runs; see [`jwt`](crate::jwt) for the token's claims.
+    ///
+    /// Refresh tokens stay opaque. The store keeps each JWT hashed like an
+    /// opaque token, so revocation, introspection and the
+    /// [`StoreValidator`](crate::validator::StoreValidator) work as before;
+    /// a resource server validating the signature alone accepts a revoked
+    /// token until its `exp`: shorten
+    /// [`access_token_lifetime`](Self::access_token_lifetime) accordingly.
+    #[must_use]
+    pub fn jwt_access_tokens(mut self, keys: KeySet) -> Self {
+        self.jwt_keys = Some(keys);
+        self
+    }
+
+    /// Sets the `aud` claim of JWT access tokens: the resource server's
+    /// identifier, which its validator checks (default: the issuer).
+    #[must_use]
+    pub fn jwt_audience(mut self, audience: impl Into<String>) -> Self {
+        self.jwt_audience = Some(audience.into());
+        self
+    }
+
+    /// The `aud` claim of JWT access tokens: the configured audience, or
+    /// the issuer.
+    pub fn access_token_audience(&self) -> &str {
+        self.jwt_audience.as_deref().unwrap_or(&self.issuer)
     }
 
     /// Issues refresh tokens with authorization-code grants, or not.

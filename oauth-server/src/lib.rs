@@ -11,7 +11,9 @@
 //! - [`http`]: the axum routes, the login and consent page;
 //! - [`secret`]: random secrets (time-ordered selector + 256 random bits),
 //!   SHA-256 at rest, argon2id passwords;
-//! - [`validator`]: the store-backed `TokenValidator` of the enforcement layer.
+//! - [`validator`]: the store-backed `TokenValidator` of the enforcement layer;
+//! - [`jwt`]: JWT access tokens (RFC 9068, ES256): signing keys, rotation,
+//!   the JWKS.
 //!
 //! ```no_run
 //! use oauth_server::{config::Config, flows::AuthServer, store::SqliteStore};
@@ -33,6 +35,7 @@
 pub mod config;
 pub mod flows;
 pub mod http;
+pub mod jwt;
 pub mod primitives;
 pub mod secret;
 pub mod store;

@@ -66,6 +66,8 @@ pub mod extract;
 pub mod guard;
 #[cfg(feature = "introspection")]
 pub mod introspect;
+#[cfg(feature = "jwt")]
+pub mod jwt;
 pub mod ratelimit;
 pub mod route;
 pub mod scope;

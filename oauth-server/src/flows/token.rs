@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::{AuthServer, OAuthError, Revocation, now};
+use crate::jwt::AccessTokenClaims;
 use crate::primitives::{ClientRecord, CodeRecord, Redeemed, Rotated, Store, TokenRecord};
 use crate::secret::{self, SecretHash};
 
@@ -154,23 +155,45 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         family: Option<String>,
         code_hash: Option<SecretHash>,
     ) -> Result<(TokenRecord, IssuedToken), OAuthError> {
-        let access = secret::generate()?;
+        let id = secret::ordered_id()?;
+        let created_at = now();
+        let lifetime = self.lifetime();
+        let expires_at = created_at.saturating_add(lifetime);
+        let scope = scopes.to_string();
+        let access = match &self.config.jwt_keys {
+            // RFC 9068; the store keeps its hash like an opaque token's (see
+            // `crate::jwt` for why), with the record's id as `jti`.
+            Some(keys) => keys
+                .sign(&AccessTokenClaims::new(
+                    &self.config.issuer,
+                    self.config.access_token_audience(),
+                    &client.client_id,
+                    user_id.map(|u| u.to_string()),
+                    scope.clone(),
+                    created_at,
+                    expires_at,
+                    &id,
+                ))
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot sign a JWT access token");
+                    OAuthError::server_error()
+                })?,
+            None => secret::generate()?,
+        };
         let refresh_token = if refresh {
             Some(secret::generate()?)
         } else {
             None
         };
-        let created_at = now();
-        let lifetime = self.lifetime();
         let record = TokenRecord {
-            id: secret::ordered_id()?,
+            id,
             access_hash: SecretHash::of(&access),
             refresh_hash: refresh_token.as_deref().map(SecretHash::of),
             client_id: client.client_id.clone(),
             user_id,
-            scopes: scopes.to_string(),
+            scopes: scope,
             created_at,
-            expires_at: Some(created_at.saturating_add(lifetime)),
+            expires_at: Some(expires_at),
             family: match family {
                 Some(f) => f,
                 None => secret::ordered_id()?,

@@ -1,5 +1,5 @@
 //! JSON endpoints: app registration, token, revocation, introspection,
-//! metadata.
+//! metadata, JWKS.
 
 use axum::Json;
 use axum::extract::State;
@@ -200,7 +200,7 @@ pub(crate) async fn metadata<S: Scope, St: Store>(
     if server.config().allow_plain_pkce {
         methods.push("plain");
     }
-    Json(json!({
+    let mut metadata = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
@@ -217,5 +217,35 @@ pub(crate) async fn metadata<S: Scope, St: Store>(
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": methods,
         "service_documentation": format!("{issuer}/"),
-    }))
+    });
+    if server.config().jwt_keys.is_some() {
+        metadata["jwks_uri"] = json!(format!("{issuer}{JWKS_PATH}"));
+    }
+    Json(metadata)
+}
+
+/// Where the JWKS is served.
+pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// `GET /.well-known/jwks.json` (RFC 7517 §5): the public keys of JWT
+/// access tokens, or 404 when the server issues opaque tokens.
+pub(crate) async fn jwks<S: Scope, St: Store>(State(server): State<AuthServer<S, St>>) -> Response {
+    let Some(keys) = &server.config().jwt_keys else {
+        return (
+            http::StatusCode::NOT_FOUND,
+            Json(json!({
+                "error": "not_found",
+                "error_description": "This server issues opaque access tokens: it has no JWKS.",
+            })),
+        )
+            .into_response();
+    };
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/jwk-set+json"),
+        )],
+        keys.jwks().to_string(),
+    )
+        .into_response()
 }

@@ -11,6 +11,7 @@
 //! | `POST /oauth/revoke` | RFC 7009 |
 //! | `POST /oauth/introspect` | RFC 7662 |
 //! | `GET /.well-known/oauth-authorization-server` | RFC 8414 |
+//! | `GET /.well-known/jwks.json` | RFC 7517: the keys of JWT access tokens (404 without) |
 //! | `GET`, `POST /settings/applications/new` | personal application token (page) |
 //! | `POST /api/v1/oauth/apps/personal` | personal application token (API, with a user token) |
 
@@ -97,6 +98,7 @@ pub fn router<S: Scope, St: Store, Outer>(server: AuthServer<S, St>) -> Router<O
             "/.well-known/oauth-authorization-server",
             get(api::metadata::<S, St>),
         )
+        .route(api::JWKS_PATH, get(api::jwks::<S, St>))
         .route(
             "/settings/applications/new",
             get(personal::show::<S, St>).post(personal::create::<S, St>),

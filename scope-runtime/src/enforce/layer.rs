@@ -119,23 +119,39 @@ where
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         let kind = match self.enforcer.precheck(self.route, request.headers()) {
             // The hot path: no token needed, or the validator answered at
-            // once (cache hit). No allocation beyond the extension.
+            // once (cache hit), and the guard (if any) decided from memory.
+            // No allocation beyond the extension.
             Step::Proceed(principal) => {
-                let headers =
-                    match self
-                        .enforcer
-                        .run_guard(self.route, principal.as_ref(), &request)
-                    {
-                        None => None,
-                        Some(Verdict::Pass(headers)) => Some(headers),
-                        Some(Verdict::Reject(response)) => {
-                            return ResponseFuture {
-                                kind: Kind::Ready {
-                                    response: Some(response),
-                                },
-                            };
+                let guard = self
+                    .enforcer
+                    .run_guard(self.route, principal.as_ref(), &request);
+                let headers = match guard {
+                    None => None,
+                    Some(guard) => match guard.into_ready() {
+                        Ok(Verdict::Pass(headers)) => Some(headers),
+                        Ok(Verdict::Reject(response)) => return Kind::ready(response).into(),
+                        Err(guard) => {
+                            // The guard waits for something (a shared
+                            // counter): the rest of the request waits with it.
+                            let mut inner = self.take_ready_inner();
+                            return Kind::Boxed {
+                                future: Box::pin(async move {
+                                    let headers = match guard.await {
+                                        Verdict::Pass(headers) => headers,
+                                        Verdict::Reject(response) => return Ok(response),
+                                    };
+                                    if let Some(principal) = principal {
+                                        request.extensions_mut().insert(principal);
+                                    }
+                                    let mut response = inner.call(request).await?;
+                                    response.headers_mut().extend(headers);
+                                    Ok(response)
+                                }),
+                            }
+                            .into();
                         }
-                    };
+                    },
+                };
                 if let Some(principal) = principal {
                     request.extensions_mut().insert(principal);
                 }
@@ -144,17 +160,12 @@ where
                     headers,
                 }
             }
-            Step::Reject(error) => Kind::Ready {
-                response: Some(self.enforcer.reject(&error)),
-            },
+            Step::Reject(error) => Kind::ready(self.enforcer.reject(&error)),
             Step::Validate(token, access) => {
-                // Take the service that was driven to readiness, leave a clone:
-                // https://docs.rs/tower/latest/tower/trait.Service.html#be-careful-when-cloning-inner-services
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let mut inner = self.take_ready_inner();
                 let enforcer = self.enforcer.clone();
                 let route = self.route;
-                Kind::Validating {
+                Kind::Boxed {
                     future: Box::pin(async move {
                         let answer = enforcer.validate(&token).await;
                         let principal = match enforcer.finish(route, access, answer) {
@@ -163,8 +174,10 @@ where
                         };
                         let headers = match enforcer.run_guard(route, Some(&principal), &request) {
                             None => None,
-                            Some(Verdict::Pass(headers)) => Some(headers),
-                            Some(Verdict::Reject(response)) => return Ok(response),
+                            Some(guard) => match guard.await {
+                                Verdict::Pass(headers) => Some(headers),
+                                Verdict::Reject(response) => return Ok(response),
+                            },
                         };
                         request.extensions_mut().insert(principal);
                         let mut response = inner.call(request).await?;
@@ -177,6 +190,16 @@ where
             }
         };
         ResponseFuture { kind }
+    }
+}
+
+impl<S: Scope, I: Clone> Enforce<S, I> {
+    /// The service that was driven to readiness, leaving a clone in its
+    /// place, for a future that calls it later:
+    /// <https://docs.rs/tower/latest/tower/trait.Service.html#be-careful-when-cloning-inner-services>
+    fn take_ready_inner(&mut self) -> I {
+        let clone = self.inner.clone();
+        std::mem::replace(&mut self.inner, clone)
     }
 }
 
@@ -194,8 +217,23 @@ pin_project! {
         Inner { #[pin] future: F, headers: Option<HeaderMap> },
         Ready { response: Option<Response> },
         // The validator's future type is unnameable (`impl Future` in a
-        // trait), so a request that has to wait for it is boxed.
-        Validating { future: BoxFuture<'static, Result<Response, E>> },
+        // trait) and a guard's is erased, so a request that has to wait for
+        // either is boxed.
+        Boxed { future: BoxFuture<'static, Result<Response, E>> },
+    }
+}
+
+impl<F, E> Kind<F, E> {
+    fn ready(response: Response) -> Self {
+        Kind::Ready {
+            response: Some(response),
+        }
+    }
+}
+
+impl<F, E> From<Kind<F, E>> for ResponseFuture<F, E> {
+    fn from(kind: Kind<F, E>) -> Self {
+        ResponseFuture { kind }
     }
 }
 
@@ -217,7 +255,7 @@ where
             KindProj::Ready { response } => {
                 Poll::Ready(Ok(response.take().expect("future polled after completion")))
             }
-            KindProj::Validating { future } => future.as_mut().poll(cx),
+            KindProj::Boxed { future } => future.as_mut().poll(cx),
         }
     }
 }

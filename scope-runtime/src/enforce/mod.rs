@@ -64,7 +64,7 @@ use http::request::Parts;
 pub use self::error::{AuthError, ErrorStyle};
 #[doc(inline)]
 pub use self::layer::{Enforce, EnforceLayer, ResponseFuture};
-use crate::guard::{Guard, Verdict};
+use crate::guard::{Guard, GuardFuture};
 use crate::route::{Access, Route};
 use crate::scope::Scope;
 use crate::token::{Principal, TokenError, TokenValidator};
@@ -242,13 +242,14 @@ impl<S: Scope> Enforcer<S> {
         self
     }
 
-    /// The guard's verdict on an authorized request; `None` without a guard.
+    /// The guard's verdict on an authorized request (ready, or to be
+    /// awaited); `None` without a guard.
     pub(crate) fn run_guard(
         &self,
         route: &Route<S>,
         principal: Option<&Principal<S>>,
         request: &http::Request<axum::body::Body>,
-    ) -> Option<Verdict> {
+    ) -> Option<GuardFuture> {
         self.config
             .guard
             .as_ref()
