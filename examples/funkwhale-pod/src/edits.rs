@@ -10,11 +10,11 @@ use axum::extract::State;
 use scope_runtime::requires_scope;
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::common::{
-    ApiError, ApiResult, Arg, Body, FieldErrors, Key, NOW, Query, Where, bool_field, created, me,
-    new_uuid, no_content, ok, string_field,
+    ApiError, ApiResult, Arg, Body, FieldErrors, Key, Query, Where, begin, bool_field, created, me,
+    new_uuid, no_content, now, ok, string_field,
 };
 use crate::{AppState, Scope, serial};
 
@@ -83,9 +83,9 @@ impl Target {
 }
 
 /// `(attributed_to, repr)` of the target, or 404.
-async fn target_row(db: &SqlitePool, target: Target, id: i64) -> ApiResult<(Option<i64>, String)> {
+async fn target_row(db: &AnyPool, target: Target, id: i64) -> ApiResult<(Option<i64>, String)> {
     sqlx::query_as(&format!(
-        "SELECT attributed_to, {} FROM {} WHERE id = ?",
+        "SELECT attributed_to, {} FROM {} WHERE id = $1",
         target.repr_column(),
         target.table()
     ))
@@ -97,16 +97,18 @@ async fn target_row(db: &SqlitePool, target: Target, id: i64) -> ApiResult<(Opti
 
 /// Whether `user` may approve edits of `target` `id`: it is attributed to
 /// them, or they are an admin.
-async fn can_approve(db: &SqlitePool, user: i64, target: Target, id: i64) -> ApiResult<bool> {
-    let admin: Option<bool> = sqlx::query_scalar("SELECT admin FROM users WHERE id = ?")
-        .bind(user)
-        .fetch_optional(db)
-        .await?;
-    if admin == Some(true) {
+async fn can_approve(db: &AnyPool, user: i64, target: Target, id: i64) -> ApiResult<bool> {
+    // `admin` is an integer on SQLite, a boolean on PostgreSQL.
+    let admin: Option<i64> =
+        sqlx::query_scalar("SELECT CASE WHEN admin THEN 1 ELSE 0 END FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(db)
+            .await?;
+    if admin == Some(1) {
         return Ok(true);
     }
     let attributed: Option<Option<i64>> = sqlx::query_scalar(&format!(
-        "SELECT attributed_to FROM {} WHERE id = ?",
+        "SELECT attributed_to FROM {} WHERE id = $1",
         target.table()
     ))
     .bind(id)
@@ -116,7 +118,7 @@ async fn can_approve(db: &SqlitePool, user: i64, target: Target, id: i64) -> Api
 }
 
 /// `APIMutationSerializer`.
-async fn mutation_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+async fn mutation_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
     #[allow(clippy::type_complexity)]
     let row: (
         String,
@@ -128,14 +130,14 @@ async fn mutation_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
         String,
         Option<String>,
         String,
-        Option<bool>,
-        Option<bool>,
+        Option<i64>,
+        Option<i64>,
         String,
         Option<String>,
     ) = sqlx::query_as(
         "SELECT uuid, type, created_by, approved_by, target_type, target_id, payload, \
          previous_state, summary, is_approved, is_applied, creation_date, applied_date \
-         FROM fw_mutations WHERE id = ?",
+         FROM fw_mutations WHERE id = $1",
     )
     .bind(id)
     .fetch_one(db)
@@ -153,8 +155,8 @@ async fn mutation_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
         "type": kind,
         "creation_date": row.11,
         "applied_date": row.12,
-        "is_approved": row.9,
-        "is_applied": row.10,
+        "is_approved": row.9.map(|b| b != 0),
+        "is_applied": row.10.map(|b| b != 0),
         "created_by": serial::user(db, by).await?,
         "approved_by": serial::user(db, approved_by).await?,
         "summary": summary,
@@ -219,22 +221,23 @@ fn is_date(s: &str) -> bool {
 
 /// Applies mutation `id` (approved by `user`): updates the target and
 /// records the previous values.
-async fn apply(db: &SqlitePool, id: i64, user: i64) -> ApiResult<()> {
+async fn apply(db: &AnyPool, id: i64, user: i64) -> ApiResult<()> {
     let (target_type, target_id, payload): (String, i64, String) =
-        sqlx::query_as("SELECT target_type, target_id, payload FROM fw_mutations WHERE id = ?")
+        sqlx::query_as("SELECT target_type, target_id, payload FROM fw_mutations WHERE id = $1")
             .bind(id)
             .fetch_one(db)
             .await?;
     let target = Target::from_name(&target_type).ok_or(ApiError::NotFound)?;
     let payload: Map<String, Value> = serde_json::from_str(&payload).unwrap_or_default();
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = begin(db).await?;
     // Claim the edit inside the transaction: of two concurrent decisions,
     // one applies and the other finds it decided.
-    let claimed =
-        sqlx::query("UPDATE fw_mutations SET is_approved = 1 WHERE id = ? AND is_approved IS NULL")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+    let claimed = sqlx::query(
+        "UPDATE fw_mutations SET is_approved = 1 WHERE id = $1 AND is_approved IS NULL",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if claimed.rows_affected() == 0 {
         return Err(already_decided());
     }
@@ -243,8 +246,8 @@ async fn apply(db: &SqlitePool, id: i64, user: i64) -> ApiResult<()> {
         let Some(value) = payload.get(*field) else {
             continue;
         };
-        let sql_old = format!("SELECT {field} FROM {} WHERE id = ?", target.table());
-        let sql_new = format!("UPDATE {} SET {field} = ? WHERE id = ?", target.table());
+        let sql_old = format!("SELECT {field} FROM {} WHERE id = $1", target.table());
+        let sql_new = format!("UPDATE {} SET {field} = $1 WHERE id = $2", target.table());
         match kind {
             Kind::Int => {
                 let old: Option<i64> = sqlx::query_scalar(&sql_old)
@@ -273,20 +276,20 @@ async fn apply(db: &SqlitePool, id: i64, user: i64) -> ApiResult<()> {
         }
     }
     if target == Target::Artist {
-        sqlx::query(&format!(
-            "UPDATE fw_artists SET modification_date = {NOW} WHERE id = ?"
-        ))
-        .bind(target_id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE fw_artists SET modification_date = $2 WHERE id = $1")
+            .bind(target_id)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
     }
-    sqlx::query(&format!(
-        "UPDATE fw_mutations SET is_approved = 1, is_applied = 1, approved_by = ?, \
-         previous_state = ?, applied_date = {NOW} WHERE id = ?"
-    ))
+    sqlx::query(
+        "UPDATE fw_mutations SET is_approved = 1, is_applied = 1, approved_by = $1, \
+         previous_state = $2, applied_date = $4 WHERE id = $3",
+    )
     .bind(user)
     .bind(Value::Object(previous).to_string())
     .bind(id)
+    .bind(now())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -348,17 +351,18 @@ async fn suggest(
     if approve && !can_approve(&state.db, user, target, id).await? {
         return Err(ApiError::Forbidden);
     }
-    let uuid = new_uuid(&state.db).await?;
-    let mutation: i64 = sqlx::query_scalar(&format!(
+    let uuid = new_uuid()?;
+    let mutation: i64 = sqlx::query_scalar(
         "INSERT INTO fw_mutations (uuid, type, created_by, target_type, target_id, payload, \
-         summary, creation_date) VALUES (?, 'update', ?, ?, ?, ?, ?, {NOW}) RETURNING id"
-    ))
+         summary, creation_date) VALUES ($1, 'update', $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
     .bind(uuid)
     .bind(user)
     .bind(target.name())
     .bind(id)
     .bind(Value::Object(payload).to_string())
     .bind(summary.unwrap_or_default())
+    .bind(now())
     .fetch_one(&state.db)
     .await?;
     if approve {
@@ -434,7 +438,7 @@ pub(crate) async fn suggest_artist_edit(
 /// them, every one for an admin.
 fn visible_mutations(filter: &mut Where, user: i64) {
     filter.and(
-        "(m.created_by = ?1 OR (SELECT admin FROM users WHERE id = ?1) = 1 \
+        "(m.created_by = ?1 OR (SELECT CASE WHEN admin THEN 1 ELSE 0 END FROM users WHERE id = ?1) = 1 \
          OR (m.target_type = 'track' AND (SELECT attributed_to FROM fw_tracks WHERE id = m.target_id) = ?1) \
          OR (m.target_type = 'album' AND (SELECT attributed_to FROM fw_albums WHERE id = m.target_id) = ?1) \
          OR (m.target_type = 'artist' AND (SELECT attributed_to FROM fw_artists WHERE id = m.target_id) = ?1))"
@@ -444,7 +448,7 @@ fn visible_mutations(filter: &mut Where, user: i64) {
 }
 
 /// The id of mutation `uuid` if the caller may see it.
-async fn visible_mutation(db: &SqlitePool, uuid: &str, user: i64) -> ApiResult<i64> {
+async fn visible_mutation(db: &AnyPool, uuid: &str, user: i64) -> ApiResult<i64> {
     let mut filter = Where::new();
     filter.and("m.uuid = ?", [Arg::Text(uuid.to_owned())]);
     visible_mutations(&mut filter, user);
@@ -497,20 +501,20 @@ pub(crate) async fn delete_mutation(
 ) -> ApiResult {
     let user = me(&principal)?;
     let id = visible_mutation(&state.db, &uuid, user).await?;
-    let (by, applied): (Option<i64>, Option<bool>) =
-        sqlx::query_as("SELECT created_by, is_applied FROM fw_mutations WHERE id = ?")
+    let (by, applied): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT created_by, is_applied FROM fw_mutations WHERE id = $1")
             .bind(id)
             .fetch_one(&state.db)
             .await?;
     if by != Some(user) {
         return Err(ApiError::Forbidden);
     }
-    if applied == Some(true) {
+    if applied == Some(1) {
         return Err(ApiError::BadRequest(
             "You cannot delete an applied mutation".into(),
         ));
     }
-    sqlx::query("DELETE FROM fw_mutations WHERE id = ?")
+    sqlx::query("DELETE FROM fw_mutations WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;
@@ -529,11 +533,12 @@ async fn decidable(
 ) -> ApiResult<(i64, i64)> {
     let user = me(principal)?;
     let id = visible_mutation(&state.db, uuid, user).await?;
-    let (target_type, target_id, decided): (String, i64, Option<bool>) =
-        sqlx::query_as("SELECT target_type, target_id, is_approved FROM fw_mutations WHERE id = ?")
-            .bind(id)
-            .fetch_one(&state.db)
-            .await?;
+    let (target_type, target_id, decided): (String, i64, Option<i64>) = sqlx::query_as(
+        "SELECT target_type, target_id, is_approved FROM fw_mutations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&state.db)
+    .await?;
     let target = Target::from_name(&target_type).ok_or(ApiError::NotFound)?;
     if !can_approve(&state.db, user, target, target_id).await? {
         return Err(ApiError::Forbidden);
@@ -565,7 +570,7 @@ pub(crate) async fn reject_mutation(
 ) -> ApiResult {
     let (id, user) = decidable(&state, &principal, &uuid).await?;
     let rejected = sqlx::query(
-        "UPDATE fw_mutations SET is_approved = 0, approved_by = ? WHERE id = ? AND is_approved IS NULL",
+        "UPDATE fw_mutations SET is_approved = 0, approved_by = $1 WHERE id = $2 AND is_approved IS NULL",
     )
     .bind(user)
     .bind(id)

@@ -1,7 +1,7 @@
 //! The Funkwhale example pod: a subset of Funkwhale's API (libraries,
 //! tracks, uploads, favorites, listenings, library follows, playlists,
 //! radios, content filters, notifications, metadata edits, profile) on
-//! SQLite, every handler declaring its scope with `#[requires_scope]` as
+//! SQLite or PostgreSQL, every handler declaring its scope with `#[requires_scope]` as
 //! Funkwhale's `ScopePermission` does.
 //!
 //! The library is what a binary (`src/main.rs`, with `pod-kit`) needs:
@@ -12,9 +12,10 @@
 //! [`AnonymousAccess`]); routes writing or reading a user's own data need a
 //! user token (`token = user`): an app token has no user to own anything.
 
+use pod_kit::Backend;
 use scope_runtime::enforce::AnonymousAccess;
 use scope_runtime::scope_routes;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 #[doc(hidden)]
 pub mod baseline;
@@ -47,14 +48,14 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What the handlers share.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    db: SqlitePool,
+    db: AnyPool,
     anonymous: AnonymousAccess,
 }
 
 impl AppState {
     /// The state over a database already migrated with [`migrator`] (and
     /// the OAuth server's migrations).
-    pub fn new(db: SqlitePool) -> Self {
+    pub fn new(db: AnyPool) -> Self {
         Self {
             db,
             anonymous: AnonymousAccess::default(),
@@ -72,15 +73,23 @@ impl AppState {
     }
 
     /// The database.
-    pub fn db(&self) -> &SqlitePool {
+    pub fn db(&self) -> &AnyPool {
         &self.db
     }
 }
 
-/// The pod's migrations (numbered from 100; the OAuth server's share the
-/// `_sqlx_migrations` table, hence `ignore_missing`).
-pub fn migrator() -> sqlx::migrate::Migrator {
-    let mut migrator = sqlx::migrate!("./migrations");
+/// The pod's migrations for `backend` (numbered from 100; the OAuth
+/// server's share the `_sqlx_migrations` table, hence `ignore_missing`).
+///
+/// One schema in two dialects, `migrations/sqlite/` and
+/// `migrations/postgres/`: the same tables and columns; on PostgreSQL ids
+/// are identity columns, integers `BIGINT` and flags `BIGINT` 0/1 (so the
+/// handlers read integers from both engines), times ISO 8601 text.
+pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    let mut migrator = match backend {
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        _ => sqlx::migrate!("./migrations/sqlite"),
+    };
     migrator.set_ignore_missing(true);
     migrator
 }

@@ -5,19 +5,20 @@ use axum::http::Method;
 use scope_runtime::requires_scope;
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::common::{
-    ApiError, ApiResult, Arg, Body, FieldErrors, Key, NOW, PRIVACY_LEVELS, Query, Where,
-    choice_field, created, int_field, invalid, me, new_uuid, no_content, ok, string_field, user_of,
+    ApiError, ApiResult, Arg, Body, FieldErrors, Key, PRIVACY_LEVELS, Query, Where, begin,
+    choice_field, created, int_field, invalid, me, new_uuid, no_content, now, ok, string_field,
+    user_of,
 };
 use crate::{AppState, Scope, serial};
 
 /// The id of the library `uuid` if `viewer` may see it.
-async fn visible_library(db: &SqlitePool, uuid: &str, viewer: Option<i64>) -> ApiResult<i64> {
+async fn visible_library(db: &AnyPool, uuid: &str, viewer: Option<i64>) -> ApiResult<i64> {
     sqlx::query_scalar(
-        "SELECT id FROM fw_libraries l WHERE uuid = ?1 AND (l.privacy_level = 'everyone' \
-         OR (?2 IS NOT NULL AND l.privacy_level = 'instance') OR l.user_id = ?2)",
+        "SELECT id FROM fw_libraries l WHERE uuid = $1 AND (l.privacy_level = 'everyone' \
+         OR ($2 IS NOT NULL AND l.privacy_level = 'instance') OR l.user_id = $2)",
     )
     .bind(uuid)
     .bind(viewer)
@@ -28,8 +29,8 @@ async fn visible_library(db: &SqlitePool, uuid: &str, viewer: Option<i64>) -> Ap
 
 /// The id of the library `uuid` if `user` owns it (others' are 404, as
 /// Funkwhale filters them out of the owner's queryset).
-async fn own_library(db: &SqlitePool, uuid: &str, user: i64) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_libraries WHERE uuid = ? AND user_id = ?")
+async fn own_library(db: &AnyPool, uuid: &str, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_libraries WHERE uuid = $1 AND user_id = $2")
         .bind(uuid)
         .bind(user)
         .fetch_optional(db)
@@ -37,7 +38,7 @@ async fn own_library(db: &SqlitePool, uuid: &str, user: i64) -> ApiResult<i64> {
         .ok_or(ApiError::NotFound)
 }
 
-async fn library_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+async fn library_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
     serial::library(db, id).await?.ok_or(ApiError::NotFound)
 }
 
@@ -89,16 +90,17 @@ pub(crate) async fn create_library(
 ) -> ApiResult {
     let user = me(&principal)?;
     let (name, description, privacy) = library_fields(&body, false)?;
-    let uuid = new_uuid(&state.db).await?;
-    let id: i64 = sqlx::query_scalar(&format!(
+    let uuid = new_uuid()?;
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO fw_libraries (uuid, user_id, name, description, privacy_level, creation_date) \
-         VALUES (?, ?, ?, ?, ?, {NOW}) RETURNING id"
-    ))
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
     .bind(uuid)
     .bind(user)
     .bind(name.unwrap_or_default())
     .bind(description.unwrap_or_default())
     .bind(privacy.as_deref().unwrap_or("me"))
+    .bind(now())
     .fetch_one(&state.db)
     .await?;
     Ok(created(library_json(&state.db, id).await?))
@@ -128,9 +130,9 @@ pub(crate) async fn update_library(
     let id = own_library(&state.db, &uuid, user).await?;
     let (name, description, privacy) = library_fields(&body, method == Method::PATCH)?;
     sqlx::query(
-        "UPDATE fw_libraries SET name = COALESCE(?, name), \
-         description = COALESCE(?, description), privacy_level = COALESCE(?, privacy_level) \
-         WHERE id = ?",
+        "UPDATE fw_libraries SET name = COALESCE($1, name), \
+         description = COALESCE($2, description), privacy_level = COALESCE($3, privacy_level) \
+         WHERE id = $4",
     )
     .bind(name)
     .bind(description)
@@ -150,7 +152,7 @@ pub(crate) async fn delete_library(
 ) -> ApiResult {
     let user = me(&principal)?;
     let id = own_library(&state.db, &uuid, user).await?;
-    sqlx::query("DELETE FROM fw_libraries WHERE id = ?")
+    sqlx::query("DELETE FROM fw_libraries WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;
@@ -273,7 +275,7 @@ pub(crate) async fn create_upload(
     errors.finish()?;
     let library = library.unwrap_or_default();
     let library_id: i64 =
-        sqlx::query_scalar("SELECT id FROM fw_libraries WHERE uuid = ? AND user_id = ?")
+        sqlx::query_scalar("SELECT id FROM fw_libraries WHERE uuid = $1 AND user_id = $2")
             .bind(&library)
             .bind(user)
             .fetch_optional(&state.db)
@@ -284,10 +286,10 @@ pub(crate) async fn create_upload(
                     format!("Object with uuid={library} does not exist."),
                 )
             })?;
-    let uuid = new_uuid(&state.db).await?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let uuid = new_uuid()?;
+    let mut tx = begin(&state.db).await?;
     let track_id = if let Some(track) = track {
-        sqlx::query_scalar::<_, i64>("SELECT id FROM fw_tracks WHERE id = ?")
+        sqlx::query_scalar::<_, i64>("SELECT id FROM fw_tracks WHERE id = $1")
             .bind(track)
             .fetch_optional(&mut *tx)
             .await?
@@ -305,23 +307,24 @@ pub(crate) async fn create_upload(
             Some(album) => Some(get_or_create_album(&mut tx, &album, artist_id, user).await?),
             None => None,
         };
-        sqlx::query_scalar(&format!(
+        sqlx::query_scalar(
             "INSERT INTO fw_tracks (title, artist_id, album_id, position, attributed_to, \
-             creation_date) VALUES (?, ?, ?, ?, ?, {NOW}) RETURNING id"
-        ))
+             creation_date) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
         .bind(title.unwrap_or_default())
         .bind(artist_id)
         .bind(album_id)
         .bind(position)
         .bind(user)
+        .bind(now())
         .fetch_one(&mut *tx)
         .await?
     };
-    let id: i64 = sqlx::query_scalar(&format!(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO fw_uploads (uuid, library_id, track_id, duration, size, bitrate, mimetype, \
          source, import_status, creation_date) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'finished', {NOW}) RETURNING id"
-    ))
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'finished', $9) RETURNING id",
+    )
     .bind(uuid)
     .bind(library_id)
     .bind(track_id)
@@ -330,6 +333,7 @@ pub(crate) async fn create_upload(
     .bind(bitrate)
     .bind(mimetype)
     .bind(source)
+    .bind(now())
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -341,36 +345,37 @@ pub(crate) async fn create_upload(
 
 /// The artist named `name` (case-insensitively), created if missing.
 pub(crate) async fn get_or_create_artist(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     name: &str,
     user: i64,
 ) -> Result<i64, sqlx::Error> {
-    if let Some(id) = sqlx::query_scalar("SELECT id FROM fw_artists WHERE name = ? COLLATE NOCASE")
+    if let Some(id) = sqlx::query_scalar("SELECT id FROM fw_artists WHERE lower(name) = lower($1)")
         .bind(name)
         .fetch_optional(&mut *conn)
         .await?
     {
         return Ok(id);
     }
-    sqlx::query_scalar(&format!(
+    sqlx::query_scalar(
         "INSERT INTO fw_artists (name, attributed_to, creation_date, modification_date) \
-         VALUES (?, ?, {NOW}, {NOW}) RETURNING id"
-    ))
+         VALUES ($1, $2, $3, $3) RETURNING id",
+    )
     .bind(name)
     .bind(user)
+    .bind(now())
     .fetch_one(conn)
     .await
 }
 
 /// The album `title` of `artist`, created if missing.
 pub(crate) async fn get_or_create_album(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     title: &str,
     artist: i64,
     user: i64,
 ) -> Result<i64, sqlx::Error> {
     if let Some(id) = sqlx::query_scalar(
-        "SELECT id FROM fw_albums WHERE title = ? COLLATE NOCASE AND artist_id = ?",
+        "SELECT id FROM fw_albums WHERE lower(title) = lower($1) AND artist_id = $2",
     )
     .bind(title)
     .bind(artist)
@@ -379,22 +384,23 @@ pub(crate) async fn get_or_create_album(
     {
         return Ok(id);
     }
-    sqlx::query_scalar(&format!(
+    sqlx::query_scalar(
         "INSERT INTO fw_albums (title, artist_id, attributed_to, creation_date) \
-         VALUES (?, ?, ?, {NOW}) RETURNING id"
-    ))
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
     .bind(title)
     .bind(artist)
     .bind(user)
+    .bind(now())
     .fetch_one(conn)
     .await
 }
 
 /// The id of the upload `uuid` if it is in one of `user`'s libraries.
-async fn own_upload(db: &SqlitePool, uuid: &str, user: Option<i64>) -> ApiResult<i64> {
+async fn own_upload(db: &AnyPool, uuid: &str, user: Option<i64>) -> ApiResult<i64> {
     sqlx::query_scalar(
         "SELECT u.id FROM fw_uploads u JOIN fw_libraries l ON l.id = u.library_id \
-         WHERE u.uuid = ? AND l.user_id = ?",
+         WHERE u.uuid = $1 AND l.user_id = $2",
     )
     .bind(uuid)
     .bind(user)
@@ -425,7 +431,7 @@ pub(crate) async fn delete_upload(
     Key(uuid): Key,
 ) -> ApiResult {
     let id = own_upload(&state.db, &uuid, Some(me(&principal)?)).await?;
-    sqlx::query("DELETE FROM fw_uploads WHERE id = ?")
+    sqlx::query("DELETE FROM fw_uploads WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! funkwhale-pod [serve] [--listen ADDR] [--database URL] [--demo]
+//!     URL: sqlite://PATH (default funkwhale-pod.db) or postgres://USER:PASSWORD@HOST:PORT/DATABASE
 //! funkwhale-pod create-user NAME [--admin] [--password-stdin]
 //! funkwhale-pod docs [DIR] [--check]
 //! ```

@@ -10,11 +10,11 @@ use axum::http::Method;
 use scope_runtime::requires_scope;
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::common::{
-    ApiError, ApiResult, Arg, Body, FieldErrors, Key, NOW, PRIVACY_LEVELS, Query, Where, as_int,
-    bool_field, choice_field, created, int_field, invalid, me, no_content, ok, string_field,
+    ApiError, ApiResult, Arg, Body, FieldErrors, Key, PRIVACY_LEVELS, Query, Where, as_int, begin,
+    bool_field, choice_field, created, int_field, invalid, me, no_content, now, ok, string_field,
     user_of,
 };
 use crate::{AppState, Scope, serial};
@@ -23,10 +23,10 @@ use crate::{AppState, Scope, serial};
 const MAX_TRACKS: i64 = 250;
 
 /// The playlist `key` if `viewer` may see it.
-async fn visible(db: &SqlitePool, key: &Key, viewer: Option<i64>) -> ApiResult<i64> {
+async fn visible(db: &AnyPool, key: &Key, viewer: Option<i64>) -> ApiResult<i64> {
     sqlx::query_scalar(
-        "SELECT id FROM fw_playlists p WHERE id = ?1 AND (p.privacy_level = 'everyone' \
-         OR (?2 IS NOT NULL AND p.privacy_level = 'instance') OR p.user_id = ?2)",
+        "SELECT id FROM fw_playlists p WHERE id = $1 AND (p.privacy_level = 'everyone' \
+         OR ($2 IS NOT NULL AND p.privacy_level = 'instance') OR p.user_id = $2)",
     )
     .bind(key.id()?)
     .bind(viewer)
@@ -36,8 +36,8 @@ async fn visible(db: &SqlitePool, key: &Key, viewer: Option<i64>) -> ApiResult<i
 }
 
 /// The playlist `key` if `user` owns it.
-async fn owned(db: &SqlitePool, key: &Key, user: i64) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_playlists WHERE id = ? AND user_id = ?")
+async fn owned(db: &AnyPool, key: &Key, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_playlists WHERE id = $1 AND user_id = $2")
         .bind(key.id()?)
         .bind(user)
         .fetch_optional(db)
@@ -45,18 +45,17 @@ async fn owned(db: &SqlitePool, key: &Key, user: i64) -> ApiResult<i64> {
         .ok_or(ApiError::NotFound)
 }
 
-async fn playlist_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+async fn playlist_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
     serial::playlist(db, id).await?.ok_or(ApiError::NotFound)
 }
 
-async fn touch(conn: &mut sqlx::SqliteConnection, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "UPDATE fw_playlists SET modification_date = {NOW} WHERE id = ?"
-    ))
-    .bind(id)
-    .execute(conn)
-    .await
-    .map(drop)
+async fn touch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE fw_playlists SET modification_date = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now())
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// List the playlists the caller may see (`?user=`, `?q=`/`?name=`, `?scope=me`).
@@ -108,14 +107,15 @@ pub(crate) async fn create_playlist(
 ) -> ApiResult {
     let user = me(&principal)?;
     let (name, privacy, description) = playlist_fields(&body, false)?;
-    let id: i64 = sqlx::query_scalar(&format!(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO fw_playlists (user_id, name, description, privacy_level, creation_date, \
-         modification_date) VALUES (?, ?, ?, ?, {NOW}, {NOW}) RETURNING id"
-    ))
+         modification_date) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
     .bind(user)
     .bind(name.unwrap_or_default())
     .bind(description.unwrap_or_default())
     .bind(privacy.as_deref().unwrap_or("instance"))
+    .bind(now())
     .fetch_one(&state.db)
     .await?;
     Ok(created(playlist_json(&state.db, id).await?))
@@ -143,15 +143,16 @@ pub(crate) async fn update_playlist(
 ) -> ApiResult {
     let id = owned(&state.db, &key, me(&principal)?).await?;
     let (name, privacy, description) = playlist_fields(&body, method == Method::PATCH)?;
-    sqlx::query(&format!(
-        "UPDATE fw_playlists SET name = COALESCE(?, name), \
-         privacy_level = COALESCE(?, privacy_level), description = COALESCE(?, description), \
-         modification_date = {NOW} WHERE id = ?"
-    ))
+    sqlx::query(
+        "UPDATE fw_playlists SET name = COALESCE($1, name), \
+         privacy_level = COALESCE($2, privacy_level), description = COALESCE($3, description), \
+         modification_date = $5 WHERE id = $4",
+    )
     .bind(name)
     .bind(privacy)
     .bind(description)
     .bind(id)
+    .bind(now())
     .execute(&state.db)
     .await?;
     Ok(ok(playlist_json(&state.db, id).await?))
@@ -165,7 +166,7 @@ pub(crate) async fn delete_playlist(
     key: Key,
 ) -> ApiResult {
     let id = owned(&state.db, &key, me(&principal)?).await?;
-    sqlx::query("DELETE FROM fw_playlists WHERE id = ?")
+    sqlx::query("DELETE FROM fw_playlists WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;
@@ -173,9 +174,9 @@ pub(crate) async fn delete_playlist(
 }
 
 /// A playlist entry (`PlaylistTrackSerializer`).
-async fn entry_json(db: &SqlitePool, entry: i64) -> ApiResult<Value> {
+async fn entry_json(db: &AnyPool, entry: i64) -> ApiResult<Value> {
     let (track, index, created): (i64, i64, String) =
-        sqlx::query_as("SELECT track_id, idx, creation_date FROM fw_playlist_tracks WHERE id = ?")
+        sqlx::query_as("SELECT track_id, idx, creation_date FROM fw_playlist_tracks WHERE id = $1")
             .bind(entry)
             .fetch_one(db)
             .await?;
@@ -250,9 +251,9 @@ pub(crate) async fn add_tracks(
         Some(_) => errors.add("tracks", "Expected a list of items but got type \"dict\"."),
     }
     errors.finish()?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = begin(&state.db).await?;
     for track in &tracks {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM fw_tracks WHERE id = ?")
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM fw_tracks WHERE id = $1")
             .bind(track)
             .fetch_optional(&mut *tx)
             .await?;
@@ -264,7 +265,7 @@ pub(crate) async fn add_tracks(
         }
     }
     let existing: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -277,7 +278,7 @@ pub(crate) async fn add_tracks(
     if !allow_duplicates {
         for track in &tracks {
             let dup: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM fw_playlist_tracks WHERE playlist_id = ? AND track_id = ?",
+                "SELECT id FROM fw_playlist_tracks WHERE playlist_id = $1 AND track_id = $2",
             )
             .bind(id)
             .bind(track)
@@ -296,13 +297,14 @@ pub(crate) async fn add_tracks(
     }
     let mut added = Vec::with_capacity(tracks.len());
     for (n, track) in tracks.iter().enumerate() {
-        let entry: i64 = sqlx::query_scalar(&format!(
+        let entry: i64 = sqlx::query_scalar(
             "INSERT INTO fw_playlist_tracks (playlist_id, track_id, idx, creation_date) \
-             VALUES (?, ?, ?, {NOW}) RETURNING id"
-        ))
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
         .bind(id)
         .bind(track)
         .bind(existing + n as i64)
+        .bind(now())
         .fetch_one(&mut *tx)
         .await?;
         added.push(entry);
@@ -331,8 +333,8 @@ pub(crate) async fn remove_track(
     let index = int_field(&body, "index", true, &mut errors);
     errors.finish()?;
     let index = index.unwrap_or_default();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let removed = sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = ? AND idx = ?")
+    let mut tx = begin(&state.db).await?;
+    let removed = sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = $1 AND idx = $2")
         .bind(id)
         .bind(index)
         .execute(&mut *tx)
@@ -341,7 +343,7 @@ pub(crate) async fn remove_track(
     if removed == 0 {
         return Err(ApiError::NotFound);
     }
-    sqlx::query("UPDATE fw_playlist_tracks SET idx = idx - 1 WHERE playlist_id = ? AND idx > ?")
+    sqlx::query("UPDATE fw_playlist_tracks SET idx = idx - 1 WHERE playlist_id = $1 AND idx > $2")
         .bind(id)
         .bind(index)
         .execute(&mut *tx)
@@ -359,8 +361,8 @@ pub(crate) async fn clear_playlist(
     key: Key,
 ) -> ApiResult {
     let id = owned(&state.db, &key, me(&principal)?).await?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = ?")
+    let mut tx = begin(&state.db).await?;
+    sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -383,9 +385,9 @@ pub(crate) async fn move_track(
     let to = int_field(&body, "to", true, &mut errors);
     errors.finish()?;
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = begin(&state.db).await?;
     let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
@@ -399,7 +401,7 @@ pub(crate) async fn move_track(
         ));
     }
     let entry: i64 =
-        sqlx::query_scalar("SELECT id FROM fw_playlist_tracks WHERE playlist_id = ? AND idx = ?")
+        sqlx::query_scalar("SELECT id FROM fw_playlist_tracks WHERE playlist_id = $1 AND idx = $2")
             .bind(id)
             .bind(from)
             .fetch_one(&mut *tx)
@@ -407,7 +409,7 @@ pub(crate) async fn move_track(
     if from < to {
         sqlx::query(
             "UPDATE fw_playlist_tracks SET idx = idx - 1 \
-             WHERE playlist_id = ? AND idx > ? AND idx <= ?",
+             WHERE playlist_id = $1 AND idx > $2 AND idx <= $3",
         )
         .bind(id)
         .bind(from)
@@ -417,7 +419,7 @@ pub(crate) async fn move_track(
     } else if to < from {
         sqlx::query(
             "UPDATE fw_playlist_tracks SET idx = idx + 1 \
-             WHERE playlist_id = ? AND idx >= ? AND idx < ?",
+             WHERE playlist_id = $1 AND idx >= $2 AND idx < $3",
         )
         .bind(id)
         .bind(to)
@@ -425,7 +427,7 @@ pub(crate) async fn move_track(
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query("UPDATE fw_playlist_tracks SET idx = ? WHERE id = ?")
+    sqlx::query("UPDATE fw_playlist_tracks SET idx = $1 WHERE id = $2")
         .bind(to)
         .bind(entry)
         .execute(&mut *tx)

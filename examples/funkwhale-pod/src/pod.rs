@@ -5,10 +5,11 @@ use axum::extract::{ConnectInfo, Request};
 use axum::routing::get;
 use axum::{Json, Router};
 use oauth_server::config::Config;
+use pod_kit::Backend;
 use scope_runtime::enforce::{AnonymousAccess, ErrorStyle};
 use scope_runtime::ratelimit::RateLimiter;
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::{Api, AppState, Scope};
 
@@ -25,15 +26,15 @@ impl pod_kit::Pod for FunkwhalePod {
     // Funkwhale answers auth failures in DRF's shape, close to RFC 6750's.
     const ERROR_STYLE: ErrorStyle = ErrorStyle::Rfc6750;
 
-    fn migrator() -> sqlx::migrate::Migrator {
-        crate::migrator()
+    fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+        crate::migrator(backend)
     }
 
-    fn state(db: SqlitePool, anonymous: AnonymousAccess) -> AppState {
+    fn state(db: AnyPool, anonymous: AnonymousAccess) -> AppState {
         AppState::new(db).with_anonymous_access(anonymous)
     }
 
-    async fn seed_demo(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
+    async fn seed_demo(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
         crate::seed_demo(db, user_id).await
     }
 

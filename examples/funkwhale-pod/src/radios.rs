@@ -10,11 +10,11 @@ use axum::http::Method;
 use scope_runtime::requires_scope;
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::common::{
-    ApiError, ApiResult, Arg, Body, FieldErrors, Key, NOW, Query, Where, bool_field, created, me,
-    no_content, ok, string_field, user_of,
+    ApiError, ApiResult, Arg, Body, FieldErrors, Key, Query, Where, bool_field, created, me,
+    no_content, now, ok, string_field, user_of,
 };
 use crate::{AppState, Scope, serial};
 
@@ -115,8 +115,8 @@ fn tracks_where(filters: &[Filter], viewer: Option<i64>) -> Where {
 }
 
 /// The radio `key` if `viewer` may see it (public, or theirs).
-async fn visible(db: &SqlitePool, key: &Key, viewer: Option<i64>) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_radios WHERE id = ?1 AND (is_public = 1 OR user_id = ?2)")
+async fn visible(db: &AnyPool, key: &Key, viewer: Option<i64>) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_radios WHERE id = $1 AND (is_public = 1 OR user_id = $2)")
         .bind(key.id()?)
         .bind(viewer)
         .fetch_optional(db)
@@ -124,7 +124,7 @@ async fn visible(db: &SqlitePool, key: &Key, viewer: Option<i64>) -> ApiResult<i
         .ok_or(ApiError::NotFound)
 }
 
-async fn radio_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+async fn radio_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
     serial::radio(db, id).await?.ok_or(ApiError::NotFound)
 }
 
@@ -185,15 +185,16 @@ pub(crate) async fn create_radio(
 ) -> ApiResult {
     let user = me(&principal)?;
     let (name, description, is_public, config) = radio_fields(&body, false)?;
-    let id: i64 = sqlx::query_scalar(&format!(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO fw_radios (user_id, name, description, is_public, config, creation_date) \
-         VALUES (?, ?, ?, ?, ?, {NOW}) RETURNING id"
-    ))
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
     .bind(user)
     .bind(name.unwrap_or_default())
     .bind(description.unwrap_or_default())
-    .bind(is_public.unwrap_or(true))
+    .bind(i64::from(is_public.unwrap_or(true)))
     .bind(config.unwrap_or_else(|| "[]".into()))
+    .bind(now())
     .fetch_one(&state.db)
     .await?;
     Ok(created(radio_json(&state.db, id).await?))
@@ -211,8 +212,8 @@ pub(crate) async fn get_radio(
 }
 
 /// The caller's radio `key`.
-async fn owned(db: &SqlitePool, key: &Key, user: i64) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_radios WHERE id = ? AND user_id = ?")
+async fn owned(db: &AnyPool, key: &Key, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_radios WHERE id = $1 AND user_id = $2")
         .bind(key.id()?)
         .bind(user)
         .fetch_optional(db)
@@ -232,12 +233,12 @@ pub(crate) async fn update_radio(
     let id = owned(&state.db, &key, me(&principal)?).await?;
     let (name, description, is_public, config) = radio_fields(&body, method == Method::PATCH)?;
     sqlx::query(
-        "UPDATE fw_radios SET name = COALESCE(?, name), description = COALESCE(?, description), \
-         is_public = COALESCE(?, is_public), config = COALESCE(?, config) WHERE id = ?",
+        "UPDATE fw_radios SET name = COALESCE($1, name), description = COALESCE($2, description), \
+         is_public = COALESCE($3, is_public), config = COALESCE($4, config) WHERE id = $5",
     )
     .bind(name)
     .bind(description)
-    .bind(is_public)
+    .bind(is_public.map(i64::from))
     .bind(config)
     .bind(id)
     .execute(&state.db)
@@ -253,7 +254,7 @@ pub(crate) async fn delete_radio(
     key: Key,
 ) -> ApiResult {
     let id = owned(&state.db, &key, me(&principal)?).await?;
-    sqlx::query("DELETE FROM fw_radios WHERE id = ?")
+    sqlx::query("DELETE FROM fw_radios WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;
@@ -270,7 +271,7 @@ pub(crate) async fn radio_tracks(
 ) -> ApiResult {
     let viewer = user_of(principal.as_ref());
     let id = visible(&state.db, &key, viewer).await?;
-    let config: String = sqlx::query_scalar("SELECT config FROM fw_radios WHERE id = ?")
+    let config: String = sqlx::query_scalar("SELECT config FROM fw_radios WHERE id = $1")
         .bind(id)
         .fetch_one(&state.db)
         .await?;

@@ -4,17 +4,17 @@
 #![allow(clippy::type_complexity)]
 
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::common::ApiResult;
 
 /// `UserBasicSerializer`: `{id, username, name, date_joined, avatar}`;
 /// `null` for a missing user.
-pub(crate) async fn user(db: &SqlitePool, id: Option<i64>) -> ApiResult<Value> {
+pub(crate) async fn user(db: &AnyPool, id: Option<i64>) -> ApiResult<Value> {
     let Some(id) = id else {
         return Ok(Value::Null);
     };
-    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, username FROM users WHERE id = ?")
+    let row: Option<(i64, String)> = sqlx::query_as("SELECT id, username FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(db)
         .await?;
@@ -31,9 +31,9 @@ pub(crate) async fn user(db: &SqlitePool, id: Option<i64>) -> ApiResult<Value> {
 }
 
 /// The nested artist of tracks and albums.
-pub(crate) async fn artist_simple(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn artist_simple(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, name, creation_date, modification_date FROM fw_artists WHERE id = ?",
+        "SELECT id, name, creation_date, modification_date FROM fw_artists WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -57,14 +57,14 @@ pub(crate) async fn artist_simple(db: &SqlitePool, id: i64) -> ApiResult<Option<
 }
 
 /// An artist in `/api/v1/artists/`: the simple fields plus counts.
-pub(crate) async fn artist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn artist(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let Some(mut out) = artist_simple(db, id).await? else {
         return Ok(None);
     };
     let (tracks, albums, attributed): (i64, i64, Option<i64>) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM fw_tracks WHERE artist_id = a.id), \
                 (SELECT COUNT(*) FROM fw_albums WHERE artist_id = a.id), attributed_to \
-         FROM fw_artists a WHERE a.id = ?",
+         FROM fw_artists a WHERE a.id = $1",
     )
     .bind(id)
     .fetch_one(db)
@@ -77,10 +77,10 @@ pub(crate) async fn artist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>>
 }
 
 /// An album (the nested form in tracks, and `/api/v1/albums/`).
-pub(crate) async fn album(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn album(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(i64, String, i64, Option<String>, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, title, artist_id, release_date, creation_date, attributed_to \
-         FROM fw_albums WHERE id = ?",
+         FROM fw_albums WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -90,7 +90,7 @@ pub(crate) async fn album(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> 
     };
     let (tracks, playable): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT u.track_id) FROM fw_tracks t \
-         LEFT JOIN fw_uploads u ON u.track_id = t.id WHERE t.album_id = ?",
+         LEFT JOIN fw_uploads u ON u.track_id = t.id WHERE t.album_id = $1",
     )
     .bind(id)
     .fetch_one(db)
@@ -113,7 +113,7 @@ pub(crate) async fn album(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> 
 }
 
 /// The uploads of a track, as nested in the track.
-async fn track_uploads(db: &SqlitePool, track: i64) -> ApiResult<Vec<Value>> {
+async fn track_uploads(db: &AnyPool, track: i64) -> ApiResult<Vec<Value>> {
     let rows: Vec<(
         String,
         Option<i64>,
@@ -122,7 +122,7 @@ async fn track_uploads(db: &SqlitePool, track: i64) -> ApiResult<Vec<Value>> {
         Option<String>,
     )> = sqlx::query_as(
         "SELECT uuid, size, duration, bitrate, mimetype FROM fw_uploads \
-             WHERE track_id = ? AND import_status = 'finished' ORDER BY id",
+             WHERE track_id = $1 AND import_status = 'finished' ORDER BY id",
     )
     .bind(track)
     .fetch_all(db)
@@ -155,7 +155,7 @@ fn extension(mimetype: Option<&str>) -> Value {
 }
 
 /// A track (`TrackSerializer`).
-pub(crate) async fn track(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn track(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(
         i64,
         String,
@@ -167,7 +167,7 @@ pub(crate) async fn track(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> 
         String,
     )> = sqlx::query_as(
         "SELECT id, title, artist_id, album_id, position, disc_number, attributed_to, \
-         creation_date FROM fw_tracks WHERE id = ?",
+         creation_date FROM fw_tracks WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -204,10 +204,10 @@ pub(crate) async fn track(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> 
 }
 
 /// A library (`LibraryForOwnerSerializer`).
-pub(crate) async fn library(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn library(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(i64, String, i64, String, String, String, String)> = sqlx::query_as(
         "SELECT id, uuid, user_id, name, description, privacy_level, creation_date \
-         FROM fw_libraries WHERE id = ?",
+         FROM fw_libraries WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -216,9 +216,9 @@ pub(crate) async fn library(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>
         return Ok(None);
     };
     let (uploads, size, follows): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM fw_uploads WHERE library_id = ?1), \
-                (SELECT COALESCE(SUM(size), 0) FROM fw_uploads WHERE library_id = ?1), \
-                (SELECT COUNT(*) FROM fw_library_follows WHERE library_id = ?1 AND approved = 1)",
+        "SELECT (SELECT COUNT(*) FROM fw_uploads WHERE library_id = $1), \
+                (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM fw_uploads WHERE library_id = $1), \
+                (SELECT COUNT(*) FROM fw_library_follows WHERE library_id = $1 AND approved = 1)",
     )
     .bind(id)
     .fetch_one(db)
@@ -238,7 +238,7 @@ pub(crate) async fn library(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>
 }
 
 /// An upload (`UploadForOwnerSerializer`).
-pub(crate) async fn upload(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn upload(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(
         String,
         i64,
@@ -252,7 +252,7 @@ pub(crate) async fn upload(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>>
         String,
     )> = sqlx::query_as(
         "SELECT uuid, library_id, track_id, duration, size, bitrate, mimetype, source, \
-         import_status, creation_date FROM fw_uploads WHERE id = ?",
+         import_status, creation_date FROM fw_uploads WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -273,7 +273,7 @@ pub(crate) async fn upload(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>>
         return Ok(None);
     };
     let library_uuid: Option<String> =
-        sqlx::query_scalar("SELECT uuid FROM fw_libraries WHERE id = ?")
+        sqlx::query_scalar("SELECT uuid FROM fw_libraries WHERE id = $1")
             .bind(library_id)
             .fetch_optional(db)
             .await?;
@@ -299,10 +299,10 @@ pub(crate) async fn upload(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>>
 }
 
 /// A playlist (`PlaylistSerializer`).
-pub(crate) async fn playlist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
+pub(crate) async fn playlist(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
         "SELECT id, user_id, name, description, privacy_level, creation_date, \
-         modification_date FROM fw_playlists WHERE id = ?",
+         modification_date FROM fw_playlists WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -312,9 +312,9 @@ pub(crate) async fn playlist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value
     };
     let (count, duration, playable): (i64, i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), \
-                COALESCE(SUM((SELECT MAX(duration) FROM fw_uploads u WHERE u.track_id = pt.track_id)), 0), \
-                COALESCE(SUM(EXISTS (SELECT 1 FROM fw_uploads u WHERE u.track_id = pt.track_id)), 0) \
-         FROM fw_playlist_tracks pt WHERE pt.playlist_id = ?",
+                CAST(COALESCE(SUM((SELECT MAX(duration) FROM fw_uploads u WHERE u.track_id = pt.track_id)), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM fw_uploads u WHERE u.track_id = pt.track_id) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM fw_playlist_tracks pt WHERE pt.playlist_id = $1",
     )
     .bind(id)
     .fetch_one(db)
@@ -336,10 +336,10 @@ pub(crate) async fn playlist(db: &SqlitePool, id: i64) -> ApiResult<Option<Value
 }
 
 /// A radio (`RadioSerializer`).
-pub(crate) async fn radio(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> {
-    let row: Option<(i64, i64, String, String, bool, String, String)> = sqlx::query_as(
+pub(crate) async fn radio(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
+    let row: Option<(i64, i64, String, String, i64, String, String)> = sqlx::query_as(
         "SELECT id, user_id, name, description, is_public, config, creation_date \
-         FROM fw_radios WHERE id = ?",
+         FROM fw_radios WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -350,7 +350,7 @@ pub(crate) async fn radio(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> 
     let config: Value = serde_json::from_str(&config).unwrap_or_else(|_| json!([]));
     Ok(Some(json!({
         "id": id,
-        "is_public": is_public,
+        "is_public": is_public != 0,
         "name": name,
         "creation_date": created,
         "config": config,
@@ -360,10 +360,10 @@ pub(crate) async fn radio(db: &SqlitePool, id: i64) -> ApiResult<Option<Value>> 
 }
 
 /// A library follow (`LibraryFollowSerializer`).
-pub(crate) async fn follow(db: &SqlitePool, id: i64) -> ApiResult<Value> {
-    let row: Option<(String, i64, i64, Option<bool>, String, String)> = sqlx::query_as(
+pub(crate) async fn follow(db: &AnyPool, id: i64) -> ApiResult<Value> {
+    let row: Option<(String, i64, i64, Option<i64>, String, String)> = sqlx::query_as(
         "SELECT uuid, user_id, library_id, approved, creation_date, modification_date \
-         FROM fw_library_follows WHERE id = ?",
+         FROM fw_library_follows WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
@@ -375,7 +375,7 @@ pub(crate) async fn follow(db: &SqlitePool, id: i64) -> ApiResult<Value> {
         "uuid": uuid,
         "actor": user(db, Some(follower)).await?,
         "target": library(db, library_id).await?,
-        "approved": approved,
+        "approved": approved.map(|b| b != 0),
         "creation_date": created,
         "modification_date": modified,
     }))

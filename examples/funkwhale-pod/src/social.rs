@@ -11,11 +11,11 @@ use axum::http::Method;
 use scope_runtime::requires_scope;
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::common::{
-    ApiError, ApiResult, Arg, Body, FieldErrors, Key, NOW, Query, Where, as_int, bool_field,
-    created, int_field, invalid, me, new_uuid, no_content, ok, string_field, user_of,
+    ApiError, ApiResult, Arg, Body, FieldErrors, Key, Query, Where, as_int, bool_field, created,
+    int_field, invalid, me, new_uuid, no_content, now, ok, string_field, user_of,
 };
 use crate::{AppState, Scope, serial};
 
@@ -35,12 +35,12 @@ fn activity_filter(filter: &mut Where, alias: &str, viewer: Option<i64>, query: 
 }
 
 /// The `track` field of a body: an existing track id.
-async fn track_field(db: &SqlitePool, body: &Map<String, Value>) -> ApiResult<i64> {
+async fn track_field(db: &AnyPool, body: &Map<String, Value>) -> ApiResult<i64> {
     let mut errors = FieldErrors::default();
     let track = int_field(body, "track", true, &mut errors);
     errors.finish()?;
     let track = track.unwrap_or_default();
-    sqlx::query_scalar::<_, i64>("SELECT id FROM fw_tracks WHERE id = ?")
+    sqlx::query_scalar::<_, i64>("SELECT id FROM fw_tracks WHERE id = $1")
         .bind(track)
         .fetch_optional(db)
         .await?
@@ -53,9 +53,9 @@ async fn track_field(db: &SqlitePool, body: &Map<String, Value>) -> ApiResult<i6
 }
 
 /// `{id, user, track, creation_date}` of a favorite or listening row.
-async fn activity_json(db: &SqlitePool, table: &str, id: i64) -> ApiResult<Value> {
+async fn activity_json(db: &AnyPool, table: &str, id: i64) -> ApiResult<Value> {
     let (id, user, track, created): (i64, i64, i64, String) = sqlx::query_as(&format!(
-        "SELECT id, user_id, track_id, creation_date FROM {table} WHERE id = ?"
+        "SELECT id, user_id, track_id, creation_date FROM {table} WHERE id = $1"
     ))
     .bind(id)
     .fetch_one(db)
@@ -106,16 +106,17 @@ pub(crate) async fn create_favorite(
 ) -> ApiResult {
     let user = me(&principal)?;
     let track = track_field(&state.db, &body).await?;
-    sqlx::query(&format!(
-        "INSERT INTO fw_favorites (user_id, track_id, creation_date) VALUES (?, ?, {NOW}) \
-         ON CONFLICT (user_id, track_id) DO NOTHING"
-    ))
+    sqlx::query(
+        "INSERT INTO fw_favorites (user_id, track_id, creation_date) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, track_id) DO NOTHING",
+    )
     .bind(user)
     .bind(track)
+    .bind(now())
     .execute(&state.db)
     .await?;
     let (id, created_at): (i64, String) = sqlx::query_as(
-        "SELECT id, creation_date FROM fw_favorites WHERE user_id = ? AND track_id = ?",
+        "SELECT id, creation_date FROM fw_favorites WHERE user_id = $1 AND track_id = $2",
     )
     .bind(user)
     .bind(track)
@@ -133,7 +134,7 @@ pub(crate) async fn all_favorites(
     principal: Option<Principal<Scope>>,
 ) -> ApiResult {
     let rows: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, track_id FROM fw_favorites WHERE user_id = ? ORDER BY id")
+        sqlx::query_as("SELECT id, track_id FROM fw_favorites WHERE user_id = $1 ORDER BY id")
             .bind(user_of(principal.as_ref()))
             .fetch_all(&state.db)
             .await?;
@@ -155,7 +156,7 @@ pub(crate) async fn remove_favorite(
     let mut errors = FieldErrors::default();
     let track = int_field(&body, "track", true, &mut errors);
     errors.finish()?;
-    let removed = sqlx::query("DELETE FROM fw_favorites WHERE user_id = ? AND track_id = ?")
+    let removed = sqlx::query("DELETE FROM fw_favorites WHERE user_id = $1 AND track_id = $2")
         .bind(user)
         .bind(track)
         .execute(&state.db)
@@ -174,7 +175,7 @@ pub(crate) async fn delete_favorite(
     principal: Principal<Scope>,
     key: Key,
 ) -> ApiResult {
-    let removed = sqlx::query("DELETE FROM fw_favorites WHERE id = ? AND user_id = ?")
+    let removed = sqlx::query("DELETE FROM fw_favorites WHERE id = $1 AND user_id = $2")
         .bind(key.id()?)
         .bind(me(&principal)?)
         .execute(&state.db)
@@ -205,12 +206,13 @@ pub(crate) async fn create_listening(
 ) -> ApiResult {
     let user = me(&principal)?;
     let track = track_field(&state.db, &body).await?;
-    let (id, created_at): (i64, String) = sqlx::query_as(&format!(
-        "INSERT INTO fw_listenings (user_id, track_id, creation_date) VALUES (?, ?, {NOW}) \
-         RETURNING id, creation_date"
-    ))
+    let (id, created_at): (i64, String) = sqlx::query_as(
+        "INSERT INTO fw_listenings (user_id, track_id, creation_date) VALUES ($1, $2, $3) \
+         RETURNING id, creation_date",
+    )
     .bind(user)
     .bind(track)
+    .bind(now())
     .fetch_one(&state.db)
     .await?;
     Ok(created(
@@ -227,7 +229,7 @@ pub(crate) async fn get_listening(
 ) -> ApiResult {
     // Listenings are visible to the pod's logged-in users only.
     user_of(principal.as_ref()).ok_or(ApiError::NotFound)?;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM fw_listenings WHERE id = ?")
+    let id: i64 = sqlx::query_scalar("SELECT id FROM fw_listenings WHERE id = $1")
         .bind(key.id()?)
         .fetch_optional(&state.db)
         .await?
@@ -236,19 +238,20 @@ pub(crate) async fn get_listening(
 }
 
 /// Adds a notification for `user`.
-async fn notify(db: &SqlitePool, user: i64, kind: &str, actor: i64, follow: i64) -> ApiResult<()> {
+async fn notify(db: &AnyPool, user: i64, kind: &str, actor: i64, follow: i64) -> ApiResult<()> {
     let activity = json!({
         "type": kind,
         "actor": serial::user(db, Some(actor)).await?,
         "object": Value::Null,
         "related_object": serial::follow(db, follow).await?,
     });
-    sqlx::query(&format!(
+    sqlx::query(
         "INSERT INTO fw_inbox_items (user_id, type, activity, creation_date) \
-         VALUES (?, 'to', ?, {NOW})"
-    ))
+         VALUES ($1, 'to', $2, $3)",
+    )
     .bind(user)
     .bind(activity.to_string())
+    .bind(now())
     .execute(db)
     .await?;
     Ok(())
@@ -297,7 +300,7 @@ pub(crate) async fn create_follow(
     let target = target.unwrap_or_default();
     let library: Option<(i64, i64, String)> = sqlx::query_as(
         "SELECT id, user_id, privacy_level FROM fw_libraries \
-         WHERE uuid = ? AND (privacy_level != 'me' OR user_id = ?)",
+         WHERE uuid = $1 AND (privacy_level != 'me' OR user_id = $2)",
     )
     .bind(&target)
     .bind(user)
@@ -312,17 +315,18 @@ pub(crate) async fn create_follow(
     if owner == user {
         return Err(invalid("target", "You cannot follow your own library"));
     }
-    let uuid = new_uuid(&state.db).await?;
-    let approved = (privacy == "everyone").then_some(true);
-    let inserted: Option<i64> = sqlx::query_scalar(&format!(
+    let uuid = new_uuid()?;
+    let approved = (privacy == "everyone").then_some(1_i64);
+    let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO fw_library_follows (uuid, user_id, library_id, approved, creation_date, \
-         modification_date) VALUES (?, ?, ?, ?, {NOW}, {NOW}) \
-         ON CONFLICT (user_id, library_id) DO NOTHING RETURNING id"
-    ))
+         modification_date) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (user_id, library_id) DO NOTHING RETURNING id",
+    )
     .bind(uuid)
     .bind(user)
     .bind(library)
     .bind(approved)
+    .bind(now())
     .fetch_optional(&state.db)
     .await?;
     let Some(id) = inserted else {
@@ -338,9 +342,9 @@ pub(crate) async fn all_follows(
     State(state): State<AppState>,
     principal: Principal<Scope>,
 ) -> ApiResult {
-    let rows: Vec<(String, String, Option<bool>)> = sqlx::query_as(
+    let rows: Vec<(String, String, Option<i64>)> = sqlx::query_as(
         "SELECT f.uuid, l.uuid, f.approved FROM fw_library_follows f \
-         JOIN fw_libraries l ON l.id = f.library_id WHERE f.user_id = ? ORDER BY f.id",
+         JOIN fw_libraries l ON l.id = f.library_id WHERE f.user_id = $1 ORDER BY f.id",
     )
     .bind(me(&principal)?)
     .fetch_all(&state.db)
@@ -348,15 +352,15 @@ pub(crate) async fn all_follows(
     let results: Vec<Value> = rows
         .into_iter()
         .map(|(uuid, library, approved)| {
-            json!({"uuid": uuid, "library": library, "approved": approved})
+            json!({"uuid": uuid, "library": library, "approved": approved.map(|b| b != 0)})
         })
         .collect();
     Ok(ok(json!({"results": results, "count": results.len()})))
 }
 
 /// The caller's follow `uuid`.
-async fn own_follow(db: &SqlitePool, uuid: &str, user: i64) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_library_follows WHERE uuid = ? AND user_id = ?")
+async fn own_follow(db: &AnyPool, uuid: &str, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_library_follows WHERE uuid = $1 AND user_id = $2")
         .bind(uuid)
         .bind(user)
         .fetch_optional(db)
@@ -383,7 +387,7 @@ pub(crate) async fn delete_follow(
     Key(uuid): Key,
 ) -> ApiResult {
     let id = own_follow(&state.db, &uuid, me(&principal)?).await?;
-    sqlx::query("DELETE FROM fw_library_follows WHERE id = ?")
+    sqlx::query("DELETE FROM fw_library_follows WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;
@@ -400,18 +404,19 @@ async fn decide_follow(
     let user = me(principal)?;
     let row: Option<(i64, i64)> = sqlx::query_as(
         "SELECT f.id, f.user_id FROM fw_library_follows f \
-         JOIN fw_libraries l ON l.id = f.library_id WHERE f.uuid = ? AND l.user_id = ?",
+         JOIN fw_libraries l ON l.id = f.library_id WHERE f.uuid = $1 AND l.user_id = $2",
     )
     .bind(uuid)
     .bind(user)
     .fetch_optional(&state.db)
     .await?;
     let (id, follower) = row.ok_or(ApiError::NotFound)?;
-    sqlx::query(&format!(
-        "UPDATE fw_library_follows SET approved = ?, modification_date = {NOW} WHERE id = ?"
-    ))
-    .bind(approve)
+    sqlx::query(
+        "UPDATE fw_library_follows SET approved = $1, modification_date = $3 WHERE id = $2",
+    )
+    .bind(i64::from(approve))
     .bind(id)
+    .bind(now())
     .execute(&state.db)
     .await?;
     if approve {
@@ -441,10 +446,10 @@ pub(crate) async fn reject_follow(
 }
 
 /// `InboxItemSerializer`.
-async fn inbox_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
-    let (id, kind, activity, is_read, created_at): (i64, String, String, bool, String) =
+async fn inbox_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
+    let (id, kind, activity, is_read, created_at): (i64, String, String, i64, String) =
         sqlx::query_as(
-            "SELECT id, type, activity, is_read, creation_date FROM fw_inbox_items WHERE id = ?",
+            "SELECT id, type, activity, is_read, creation_date FROM fw_inbox_items WHERE id = $1",
         )
         .bind(id)
         .fetch_one(db)
@@ -453,7 +458,7 @@ async fn inbox_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
     if let Some(a) = activity.as_object_mut() {
         a.entry("creation_date").or_insert(json!(created_at));
     }
-    Ok(json!({"id": id, "type": kind, "activity": activity, "is_read": is_read}))
+    Ok(json!({"id": id, "type": kind, "activity": activity, "is_read": is_read != 0}))
 }
 
 /// List the caller's notifications (`?is_read=`).
@@ -513,7 +518,7 @@ pub(crate) async fn inbox_action(
     errors.finish()?;
     let updated = match ids {
         None => {
-            sqlx::query("UPDATE fw_inbox_items SET is_read = 1 WHERE user_id = ? AND is_read = 0")
+            sqlx::query("UPDATE fw_inbox_items SET is_read = 1 WHERE user_id = $1 AND is_read = 0")
                 .bind(user)
                 .execute(&state.db)
                 .await?
@@ -523,7 +528,7 @@ pub(crate) async fn inbox_action(
             let mut n = 0;
             for id in ids {
                 n += sqlx::query(
-                    "UPDATE fw_inbox_items SET is_read = 1 WHERE user_id = ? AND id = ? AND is_read = 0",
+                    "UPDATE fw_inbox_items SET is_read = 1 WHERE user_id = $1 AND id = $2 AND is_read = 0",
                 )
                 .bind(user)
                 .bind(id)
@@ -540,8 +545,8 @@ pub(crate) async fn inbox_action(
 }
 
 /// The caller's notification `key`.
-async fn own_item(db: &SqlitePool, key: &Key, user: i64) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_inbox_items WHERE id = ? AND user_id = ?")
+async fn own_item(db: &AnyPool, key: &Key, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_inbox_items WHERE id = $1 AND user_id = $2")
         .bind(key.id()?)
         .bind(user)
         .fetch_optional(db)
@@ -577,8 +582,8 @@ pub(crate) async fn update_inbox_item(
     }
     errors.finish()?;
     if let Some(is_read) = is_read {
-        sqlx::query("UPDATE fw_inbox_items SET is_read = ? WHERE id = ?")
-            .bind(is_read)
+        sqlx::query("UPDATE fw_inbox_items SET is_read = $1 WHERE id = $2")
+            .bind(i64::from(is_read))
             .bind(id)
             .execute(&state.db)
             .await?;
@@ -587,10 +592,10 @@ pub(crate) async fn update_inbox_item(
 }
 
 /// `UserFilterSerializer`.
-async fn filter_json(db: &SqlitePool, id: i64) -> ApiResult<Value> {
+async fn filter_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
     let (uuid, artist, name, created_at): (String, i64, String, String) = sqlx::query_as(
         "SELECT f.uuid, a.id, a.name, f.creation_date FROM fw_content_filters f \
-         JOIN fw_artists a ON a.id = f.target_artist WHERE f.id = ?",
+         JOIN fw_artists a ON a.id = f.target_artist WHERE f.id = $1",
     )
     .bind(id)
     .fetch_one(db)
@@ -652,21 +657,22 @@ pub(crate) async fn create_filter(
     let Some(artist) = target.get("id").and_then(as_int) else {
         return Err(invalid("target", "Invalid target id."));
     };
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM fw_artists WHERE id = ?")
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM fw_artists WHERE id = $1")
         .bind(artist)
         .fetch_optional(&state.db)
         .await?;
     if exists.is_none() {
         return Err(invalid("target", "Invalid target"));
     }
-    let uuid = new_uuid(&state.db).await?;
-    let id: Option<i64> = sqlx::query_scalar(&format!(
+    let uuid = new_uuid()?;
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO fw_content_filters (uuid, user_id, target_artist, creation_date) \
-         VALUES (?, ?, ?, {NOW}) ON CONFLICT (user_id, target_artist) DO NOTHING RETURNING id"
-    ))
+         VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, target_artist) DO NOTHING RETURNING id",
+    )
     .bind(uuid)
     .bind(user)
     .bind(artist)
+    .bind(now())
     .fetch_optional(&state.db)
     .await?;
     let Some(id) = id else {
@@ -679,8 +685,8 @@ pub(crate) async fn create_filter(
 }
 
 /// The caller's content filter `uuid`.
-async fn own_filter(db: &SqlitePool, uuid: &str, user: i64) -> ApiResult<i64> {
-    sqlx::query_scalar("SELECT id FROM fw_content_filters WHERE uuid = ? AND user_id = ?")
+async fn own_filter(db: &AnyPool, uuid: &str, user: i64) -> ApiResult<i64> {
+    sqlx::query_scalar("SELECT id FROM fw_content_filters WHERE uuid = $1 AND user_id = $2")
         .bind(uuid)
         .bind(user)
         .fetch_optional(db)
@@ -707,7 +713,7 @@ pub(crate) async fn delete_filter(
     Key(uuid): Key,
 ) -> ApiResult {
     let id = own_filter(&state.db, &uuid, me(&principal)?).await?;
-    sqlx::query("DELETE FROM fw_content_filters WHERE id = ?")
+    sqlx::query("DELETE FROM fw_content_filters WHERE id = $1")
         .bind(id)
         .execute(&state.db)
         .await?;

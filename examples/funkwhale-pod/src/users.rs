@@ -15,12 +15,15 @@ pub(crate) async fn profile(
     principal: Principal<Scope>,
 ) -> ApiResult {
     let user = me(&principal)?;
-    let row: Option<(i64, String, bool)> =
-        sqlx::query_as("SELECT id, username, admin FROM users WHERE id = ?")
-            .bind(user)
-            .fetch_optional(&state.db)
-            .await?;
+    // `admin` is an integer on SQLite, a boolean on PostgreSQL.
+    let row: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT id, username, CASE WHEN admin THEN 1 ELSE 0 END FROM users WHERE id = $1",
+    )
+    .bind(user)
+    .fetch_optional(&state.db)
+    .await?;
     let (id, username, admin) = row.ok_or(ApiError::NotFound)?;
+    let admin = admin != 0;
     Ok(ok(json!({
         "id": id,
         "username": username,
@@ -52,7 +55,7 @@ pub(crate) async fn nodeinfo(State(state): State<AppState>) -> ApiResult {
     let counts: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM fw_tracks), \
                 (SELECT COUNT(*) FROM fw_artists), (SELECT COUNT(*) FROM fw_albums), \
-                (SELECT COALESCE(SUM(duration), 0) FROM fw_uploads), \
+                (SELECT CAST(COALESCE(SUM(duration), 0) AS BIGINT) FROM fw_uploads), \
                 (SELECT COUNT(*) FROM fw_favorites), (SELECT COUNT(*) FROM fw_listenings)",
     )
     .fetch_one(&state.db)

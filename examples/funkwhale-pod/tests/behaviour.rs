@@ -30,9 +30,7 @@ fn names(v: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn playlist_privacy_and_ownership() {
-    let pod = Pod::new().await;
+async fn playlist_privacy_and_ownership(pod: Pod) {
     let private = playlist(&pod, "alice", "Private", "me").await;
     let instance = playlist(&pod, "alice", "Instance", "instance").await;
     let public = playlist(&pod, "alice", "Public", "everyone").await;
@@ -108,9 +106,7 @@ async fn playlist_privacy_and_ownership() {
     assert_eq!(expect(&list, 200)["results"][0]["id"], bobs);
 }
 
-#[tokio::test]
-async fn library_privacy_and_ownership() {
-    let pod = Pod::new().await;
+async fn library_privacy_and_ownership(pod: Pod) {
     let mut uuids = Vec::new();
     for (name, privacy) in [("Mine", "me"), ("Ours", "instance"), ("All", "everyone")] {
         let reply = pod
@@ -171,9 +167,7 @@ async fn library_privacy_and_ownership() {
     );
 }
 
-#[tokio::test]
-async fn pagination_follows_drf() {
-    let pod = Pod::new().await;
+async fn pagination_follows_drf(pod: Pod) {
     for n in 0..30 {
         playlist(&pod, "alice", &format!("p{n:02}"), "me").await;
     }
@@ -243,9 +237,7 @@ async fn pagination_follows_drf() {
     assert_eq!(body["results"], json!([]));
 }
 
-#[tokio::test]
-async fn bad_input_is_a_4xx_json_error() {
-    let pod = Pod::new().await;
+async fn bad_input_is_a_4xx_json_error(pod: Pod) {
     let json_ct = Some("application/json");
     // Malformed JSON.
     let reply = pod
@@ -427,9 +419,7 @@ async fn bad_input_is_a_4xx_json_error() {
     expect(&reply, 403);
 }
 
-#[tokio::test]
-async fn seed_demo_is_idempotent_and_fills_every_list() {
-    let pod = Pod::new().await;
+async fn seed_demo_is_idempotent_and_fills_every_list(pod: Pod) {
     seed_demo(&pod.db, pod.alice).await.expect("seed");
     let count = |table: &'static str| {
         let db = pod.db.clone();
@@ -571,3 +561,89 @@ fn every_route_is_in_the_matrix_with_its_scope() {
     }
     assert!(checked >= 70, "{checked} routes");
 }
+
+/// Input PostgreSQL refuses where SQLite stores it (a NUL in text) or
+/// cannot hold (integers past i64) is a 4xx on both engines, never a 500.
+async fn input_postgres_refuses_is_a_4xx_on_both_engines(pod: Pod) {
+    let reply = pod
+        .send(
+            "POST",
+            "/api/v1/libraries/",
+            "alice",
+            json!({"name": "nul\u{0}name", "privacy_level": "me"}),
+        )
+        .await;
+    assert_eq!(
+        expect(&reply, 400)["name"][0],
+        "Null characters are not allowed."
+    );
+    let reply = pod
+        .send(
+            "POST",
+            "/api/v1/playlists/",
+            "alice",
+            json!({"name": "ok", "description": "a\u{0}b"}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 400, "{}", reply.json);
+    // A NUL in a path key: no such object.
+    let reply = pod.get("/api/v1/libraries/a%00b/", Some("alice")).await;
+    expect(&reply, 404);
+    let reply = pod.get("/api/v1/playlists/1%00/", Some("alice")).await;
+    expect(&reply, 404);
+    // In a filter: refused as django-filter does.
+    for path in [
+        "/api/v1/libraries/?q=a%00",
+        "/api/v1/tracks/?q=%00",
+        "/api/v1/playlists/?q=x%00y",
+    ] {
+        let reply = pod.get(path, Some("alice")).await;
+        assert_eq!(reply.status.as_u16(), 400, "{path}: {}", reply.json);
+        assert!(reply.json["detail"].is_string(), "{path}");
+    }
+    // Integers past i64, in keys, filters and bodies.
+    let huge = "92233720368547758070";
+    let reply = pod
+        .get(&format!("/api/v1/playlists/{huge}/"), Some("alice"))
+        .await;
+    expect(&reply, 404);
+    let reply = pod
+        .get(&format!("/api/v1/tracks/?artist={huge}"), Some("alice"))
+        .await;
+    assert!(reply.status.is_success(), "{}", reply.json);
+    let reply = pod
+        .get(
+            "/api/v1/tracks/?page=9223372036854775807&page_size=9223372036854775807",
+            Some("alice"),
+        )
+        .await;
+    expect(&reply, 404);
+    let reply = pod
+        .raw(
+            "POST",
+            "/api/v1/favorites/tracks/",
+            Some("alice"),
+            Some("application/json"),
+            "{\"track\": 92233720368547758070}",
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 400, "{}", reply.json);
+    let reply = pod
+        .send(
+            "POST",
+            "/api/v1/favorites/tracks/",
+            "alice",
+            json!({"track": i64::MAX}),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 400, "{}", reply.json);
+}
+
+both_engines!(
+    input_postgres_refuses_is_a_4xx_on_both_engines,
+    playlist_privacy_and_ownership,
+    library_privacy_and_ownership,
+    pagination_follows_drf,
+    bad_input_is_a_4xx_json_error,
+    seed_demo_is_idempotent_and_fills_every_list,
+);

@@ -107,3 +107,119 @@ fn bad_settings_are_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+/// `--database postgres://...` for `create-user` and `serve --demo`: the
+/// users, the OAuth tables and the pod's tables in one PostgreSQL schema.
+#[tokio::test]
+async fn create_user_and_serve_on_postgres() {
+    let Some(schema) = pod_kit::testing::PgSchema::create("cli_on_postgres").await else {
+        return;
+    };
+    let url = schema.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let first = create_user(&url, "carol", "a long enough password");
+        let again = create_user(&url, "carol", "another long password");
+        (first, again)
+    })
+    .await
+    .expect("join");
+    assert!(
+        out.0.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.0.stderr)
+    );
+    assert!(!out.1.status.success(), "a duplicate user is refused");
+
+    let url = schema.url.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--demo",
+                "--database",
+                &url,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut base = None;
+        let mut shown = None;
+        for line in lines.by_ref() {
+            let line = line.expect("line");
+            if let Some(rest) = line.split(" listening on ").nth(1) {
+                base = Some(rest.trim().to_owned());
+            }
+            if let Some(db) = line.strip_prefix("database: ") {
+                shown = Some(db.to_owned());
+                break;
+            }
+        }
+        let base = base.expect("listening line");
+        let addr = base.trim_start_matches("http://").to_owned();
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+        stream
+            .write_all(
+                format!(
+                    "GET /api/v1/libraries/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        let _ = child.kill();
+        let _ = child.wait();
+        (response, shown)
+    })
+    .await
+    .expect("join");
+    let (response, shown) = body;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("Demo library"), "{response}");
+    assert!(
+        shown
+            .as_deref()
+            .is_some_and(|s| s.starts_with("postgres://") && !s.contains('?')),
+        "{shown:?}"
+    );
+}
+
+#[test]
+fn unsupported_or_in_memory_databases_are_clear_errors() {
+    let out = Command::new(BIN)
+        .args([
+            "create-user",
+            "x",
+            "--password-stdin",
+            "--database",
+            "mysql://u:secret@h/db",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    assert!(!stderr.contains("secret"), "{stderr}");
+    let out = Command::new(BIN)
+        .args([
+            "create-user",
+            "x",
+            "--password-stdin",
+            "--database",
+            "sqlite::memory:",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("in-memory"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,10 +1,47 @@
 //! End to end over real sockets: the pod as `funkwhale-pod serve` runs it
 //! (SQLite file, bundled OAuth server, token cache, rate limiter), tokens
 //! obtained by logging in and consenting, the code exchanged by the
-//! `oauth2` crate.
+//! `oauth2` crate. Each test runs on SQLite (`sqlite::<test>`) and on
+//! PostgreSQL (`postgres::<test>`, a fresh schema of `TEST_DATABASE_URL_PG`;
+//! `SKIPPED` without it), plus two pods sharing one PostgreSQL database.
 
 use funkwhale_pod::FunkwhalePod;
-use pod_kit::testing::TestPod;
+use pod_kit::Settings;
+use pod_kit::testing::{PgSchema, TestPod};
+
+/// The database a test's pod runs on.
+#[derive(Debug, Clone, Copy)]
+enum Engine {
+    Sqlite,
+    /// A fresh schema, named after the test.
+    Postgres(&'static str),
+}
+
+/// The pod on `engine`; `None`: skip the test (no PostgreSQL).
+async fn start(engine: Engine, settings: impl FnOnce(Settings) -> Settings) -> Option<TestPod> {
+    match engine {
+        Engine::Sqlite => Some(TestPod::start::<FunkwhalePod>(settings).await),
+        Engine::Postgres(test) => TestPod::start_pg::<FunkwhalePod>(test, settings).await,
+    }
+}
+
+/// `sqlite::name` and `postgres::name` for each `async fn name(engine: Engine)`.
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Engine::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Engine::Postgres(stringify!($name))).await;
+            })*
+        }
+    };
+}
 
 /// Scope family, a GET endpoint of it.
 const FAMILIES: &[(&str, &str)] = &[
@@ -20,14 +57,16 @@ const FAMILIES: &[(&str, &str)] = &[
     ("radios", "/api/v1/radios/radios/"),
 ];
 
-#[tokio::test]
-async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() {
+async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none(engine: Engine) {
     // Anonymous reads refused, as on a pod that requires authentication.
-    let pod = TestPod::start::<FunkwhalePod>(|mut s| {
+    let Some(pod) = start(engine, |mut s| {
         s.api_authentication_required = true;
         s
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let app = pod.register("read write").await;
     let parent = pod.token(&app, "read").await;
     for (family, path) in FAMILIES {
@@ -60,9 +99,10 @@ async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() 
     }
 }
 
-#[tokio::test]
-async fn writes_need_the_write_scope_and_persist() {
-    let pod = TestPod::start::<FunkwhalePod>(|s| s).await;
+async fn writes_need_the_write_scope_and_persist(engine: Engine) {
+    let Some(pod) = start(engine, |s| s).await else {
+        return;
+    };
     let app = pod.register("read write").await;
     let reader = pod.token(&app, "read").await;
     let writer = pod.token(&app, "write:playlists read:playlists").await;
@@ -101,9 +141,10 @@ async fn writes_need_the_write_scope_and_persist() {
     assert_eq!(r.status, 404);
 }
 
-#[tokio::test]
-async fn a_revoked_token_stops_working_at_once() {
-    let pod = TestPod::start::<FunkwhalePod>(|s| s).await;
+async fn a_revoked_token_stops_working_at_once(engine: Engine) {
+    let Some(pod) = start(engine, |s| s).await else {
+        return;
+    };
     let app = pod.register("read").await;
     let token = pod.token(&app, "read").await;
     // Cached by the first call...
@@ -121,9 +162,10 @@ async fn a_revoked_token_stops_working_at_once() {
     assert_eq!(r.body["error"], "invalid_token");
 }
 
-#[tokio::test]
-async fn anonymous_reads_follow_the_setting() {
-    let open = TestPod::start::<FunkwhalePod>(|s| s).await;
+async fn anonymous_reads_follow_the_setting(engine: Engine) {
+    let Some(open) = start(engine, |s| s).await else {
+        return;
+    };
     let r = open.call("GET", "/api/v1/playlists/", None, None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["count"], 0);
@@ -136,13 +178,15 @@ async fn anonymous_reads_follow_the_setting() {
     assert_eq!(r.status, 401);
 }
 
-#[tokio::test]
-async fn rate_limits_answer_429_with_funkwhale_headers() {
-    let pod = TestPod::start::<FunkwhalePod>(|s| {
+async fn rate_limits_answer_429_with_funkwhale_headers(engine: Engine) {
+    let Some(pod) = start(engine, |s| {
         s.throttling(true, Some("authenticated-list=2/minute"))
             .expect("valid rates")
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let app = pod.register("read").await;
     let token = pod.token(&app, "read").await;
     let first = pod
@@ -191,4 +235,63 @@ async fn rate_limits_answer_429_with_funkwhale_headers() {
     assert_eq!(r.headers["x-ratelimit-scope"], "anonymous-list");
     let r = pod.call("GET", "/api/v1/rate-limit/", None, None).await;
     assert_eq!(r.body["enabled"], true);
+}
+
+both_engines!(
+    every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none,
+    writes_need_the_write_scope_and_persist,
+    a_revoked_token_stops_working_at_once,
+    anonymous_reads_follow_the_setting,
+    rate_limits_answer_429_with_funkwhale_headers,
+);
+
+/// Two pods on one PostgreSQL database, as two processes behind a load
+/// balancer: they start (and migrate, and seed) at the same time, a token
+/// one issues works on the other, data one writes the other serves, and a
+/// token one revokes the other refuses (once its cache has not seen it).
+#[tokio::test]
+async fn postgres_two_pods_share_one_database() {
+    let Some(schema) = PgSchema::create("two_pods_share_one_database").await else {
+        return;
+    };
+    let (a, b) = tokio::join!(
+        TestPod::start_on::<FunkwhalePod>(&schema.url, |s| s),
+        TestPod::start_on::<FunkwhalePod>(&schema.url, |s| s),
+    );
+    assert_eq!(a.user_id, b.user_id, "one user table");
+    let (db_a, db_b) = (a.database(), b.database());
+    let (seed_a, seed_b) = tokio::join!(
+        pod_kit::seed_demo::<FunkwhalePod>(&db_a),
+        pod_kit::seed_demo::<FunkwhalePod>(&db_b),
+    );
+    let demo = seed_a.expect("seed on a");
+    assert_eq!(demo, seed_b.expect("seed on b"), "one demo user");
+
+    let app = a.register("read write").await;
+    let token = a.token(&app, "read write:playlists").await;
+    let body = serde_json::json!({ "name": "shared", "privacy_level": "me" });
+    let r = b
+        .call("POST", "/api/v1/playlists/", Some(&token), Some(body))
+        .await;
+    assert_eq!(r.status, 201, "a's token on b: {}", r.text);
+    let id = r.body["id"].as_i64().expect("id");
+    let r = a
+        .call(
+            "GET",
+            &format!("/api/v1/playlists/{id}/"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "b's write on a");
+    assert_eq!(r.body["name"], "shared");
+    // The demo data exists once, whichever pod seeded it.
+    let r = a.call("GET", "/api/v1/libraries/?q=Demo", None, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let fresh = a.token(&app, "read").await;
+    b.revoke(&app, &fresh).await;
+    let r = a.call("GET", "/api/v1/users/me/", Some(&fresh), None).await;
+    assert_eq!(r.status, 401, "revoked on b, refused on a");
+    drop((a, b));
 }

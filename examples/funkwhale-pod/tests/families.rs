@@ -40,9 +40,7 @@ async fn library_with_track(pod: &Pod, token: &str, privacy: &str, title: &str) 
     (uuid, track)
 }
 
-#[tokio::test]
-async fn profile_needs_read_profile_and_a_user_token() {
-    let pod = Pod::new().await;
+async fn profile_needs_read_profile_and_a_user_token(pod: Pod) {
     let me = pod.get("/api/v1/users/me/", Some("alice")).await;
     let body = expect(&me, 200);
     assert_eq!(body["username"], "alice");
@@ -64,9 +62,7 @@ async fn profile_needs_read_profile_and_a_user_token() {
     expect(&pod.get("/api/v1/users/me/", Some("nope")).await, 401);
 }
 
-#[tokio::test]
-async fn instance_endpoints_are_public_and_report_the_anonymous_policy() {
-    let pod = Pod::new().await;
+async fn instance_endpoints_are_public_and_report_the_anonymous_policy(pod: Pod) {
     let nodeinfo = pod.get("/api/v1/instance/nodeinfo/2.0/", None).await;
     let body = expect(&nodeinfo, 200);
     assert_eq!(body["version"], "2.0");
@@ -87,9 +83,7 @@ async fn instance_endpoints_are_public_and_report_the_anonymous_policy() {
     assert_eq!(auth(expect(&settings, 200)), json!(false));
 }
 
-#[tokio::test]
-async fn libraries_uploads_and_music_browse() {
-    let pod = Pod::new().await;
+async fn libraries_uploads_and_music_browse(pod: Pod) {
     let (uuid, track) = library_with_track(&pod, "alice", "everyone", "Ping").await;
 
     let library = pod
@@ -220,9 +214,7 @@ async fn libraries_uploads_and_music_browse() {
     );
 }
 
-#[tokio::test]
-async fn favorites_create_list_remove() {
-    let pod = Pod::new().await;
+async fn favorites_create_list_remove(pod: Pod) {
     let (_, track) = library_with_track(&pod, "alice", "everyone", "Fav").await;
     let reply = pod
         .send(
@@ -354,9 +346,7 @@ async fn favorites_create_list_remove() {
     expect(&reply, 403);
 }
 
-#[tokio::test]
-async fn anonymous_access_follows_the_setting() {
-    let pod = Pod::new().await;
+async fn anonymous_access_follows_the_setting(pod: Pod) {
     let (_, track) = library_with_track(&pod, "alice", "everyone", "Anon").await;
     pod.send(
         "POST",
@@ -396,9 +386,7 @@ async fn anonymous_access_follows_the_setting() {
     expect(&pod.get("/api/v1/users/me/", None).await, 401);
 }
 
-#[tokio::test]
-async fn listenings_record_and_list() {
-    let pod = Pod::new().await;
+async fn listenings_record_and_list(pod: Pod) {
     let (_, track) = library_with_track(&pod, "alice", "everyone", "Listen").await;
     let reply = pod
         .send(
@@ -445,9 +433,7 @@ async fn listenings_record_and_list() {
     );
 }
 
-#[tokio::test]
-async fn library_follows_and_notifications() {
-    let pod = Pod::new().await;
+async fn library_follows_and_notifications(pod: Pod) {
     let (public, _) = library_with_track(&pod, "alice", "everyone", "Open").await;
     let (instance, _) = library_with_track(&pod, "alice", "instance", "Closed").await;
 
@@ -681,9 +667,7 @@ async fn library_follows_and_notifications() {
     assert_eq!(expect(&all, 200)["count"], 1);
 }
 
-#[tokio::test]
-async fn playlists_crud_and_track_operations() {
-    let pod = Pod::new().await;
+async fn playlists_crud_and_track_operations(pod: Pod) {
     let (_, a) = library_with_track(&pod, "alice", "everyone", "A").await;
     let (_, b) = library_with_track(&pod, "alice", "everyone", "B").await;
     let (_, c) = library_with_track(&pod, "alice", "everyone", "C").await;
@@ -818,9 +802,7 @@ async fn playlists_crud_and_track_operations() {
     expect(&reply, 403);
 }
 
-#[tokio::test]
-async fn radios_select_tracks_by_artist() {
-    let pod = Pod::new().await;
+async fn radios_select_tracks_by_artist(pod: Pod) {
     let (_, one) = library_with_track(&pod, "alice", "everyone", "One").await;
     library_with_track(&pod, "alice", "everyone", "Two").await;
     let artist = expect(
@@ -943,9 +925,7 @@ async fn radios_select_tracks_by_artist() {
     );
 }
 
-#[tokio::test]
-async fn content_filters_hide_artists_for_their_owner() {
-    let pod = Pod::new().await;
+async fn content_filters_hide_artists_for_their_owner(pod: Pod) {
     let (_, track) = library_with_track(&pod, "alice", "everyone", "Loud").await;
     library_with_track(&pod, "alice", "everyone", "Quiet").await;
     let artist = expect(
@@ -1064,9 +1044,7 @@ async fn content_filters_hide_artists_for_their_owner() {
     expect(&reply, 403);
 }
 
-#[tokio::test]
-async fn edits_are_suggested_then_approved_by_the_owner() {
-    let pod = Pod::new().await;
+async fn edits_are_suggested_then_approved_by_the_owner(pod: Pod) {
     let (_, track) = library_with_track(&pod, "alice", "everyone", "Typo").await;
 
     let reply = pod
@@ -1246,3 +1224,17 @@ async fn edits_are_suggested_then_approved_by_the_owner() {
         .await;
     expect(&reply, 403);
 }
+
+both_engines!(
+    profile_needs_read_profile_and_a_user_token,
+    instance_endpoints_are_public_and_report_the_anonymous_policy,
+    libraries_uploads_and_music_browse,
+    favorites_create_list_remove,
+    anonymous_access_follows_the_setting,
+    listenings_record_and_list,
+    library_follows_and_notifications,
+    playlists_crud_and_track_operations,
+    radios_select_tracks_by_artist,
+    content_filters_hide_artists_for_their_owner,
+    edits_are_suggested_then_approved_by_the_owner,
+);

@@ -7,7 +7,9 @@ use crate::Scope;
 use serde_json::{Value, json};
 
 use crate::render::{self, not_hidden, readable};
-use crate::support::{ApiError, ApiResult, Arg, Body, Ctx, Id, notify, ok, parse_id};
+use crate::support::{
+    ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, in_seconds, notify, ok, parse_id,
+};
 
 /// Maximum display name length (Mastodon's).
 const MAX_DISPLAY_NAME: usize = 30;
@@ -71,25 +73,25 @@ pub(crate) async fn update_credentials(ctx: Ctx, Body(p): Body) -> ApiResult {
         return Err(ApiError::invalid("Language is not a language code"));
     }
     let mut tx = ctx.db.begin().await?;
-    sqlx::query("INSERT OR IGNORE INTO profiles (user_id) VALUES (?)")
+    sqlx::query("INSERT INTO profiles (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(me)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "UPDATE profiles SET display_name = COALESCE(?2, display_name), note = COALESCE(?3, note), \
-         locked = COALESCE(?4, locked), bot = COALESCE(?5, bot), discoverable = COALESCE(?6, discoverable), \
-         privacy = COALESCE(?7, privacy), sensitive = COALESCE(?8, sensitive), \
-         language = CASE WHEN ?9 IS NULL THEN language WHEN ?9 = '' THEN NULL ELSE ?9 END \
-         WHERE user_id = ?1",
+        "UPDATE profiles SET display_name = COALESCE($2, display_name), note = COALESCE($3, note), \
+         locked = COALESCE($4, locked), bot = COALESCE($5, bot), discoverable = COALESCE($6, discoverable), \
+         privacy = COALESCE($7, privacy), sensitive = COALESCE($8, sensitive), \
+         language = CASE WHEN $9 IS NULL THEN language WHEN $9 = '' THEN NULL ELSE $9 END \
+         WHERE user_id = $1",
     )
     .bind(me)
     .bind(display_name)
     .bind(note)
-    .bind(locked)
-    .bind(bot)
-    .bind(discoverable)
+    .bind(locked.int())
+    .bind(bot.int())
+    .bind(discoverable.int())
     .bind(privacy)
-    .bind(sensitive)
+    .bind(sensitive.int())
     .bind(language)
     .execute(&mut *tx)
     .await?;
@@ -97,19 +99,19 @@ pub(crate) async fn update_credentials(ctx: Ctx, Body(p): Body) -> ApiResult {
     if locked == Some(false) {
         // Unlocking accepts the pending requests, as Mastodon does.
         approved = sqlx::query_scalar::<_, i64>(
-            "SELECT account_id FROM follow_requests WHERE target_account_id = ?",
+            "SELECT account_id FROM follow_requests WHERE target_account_id = $1",
         )
         .bind(me)
         .fetch_all(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT OR IGNORE INTO follows (account_id, target_account_id, show_reblogs, notify) \
-             SELECT account_id, target_account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = ?",
+            "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify) \
+             SELECT account_id, target_account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = $1 ON CONFLICT DO NOTHING",
         )
         .bind(me)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM follow_requests WHERE target_account_id = ?")
+        sqlx::query("DELETE FROM follow_requests WHERE target_account_id = $1")
             .bind(me)
             .execute(&mut *tx)
             .await?;
@@ -138,7 +140,7 @@ pub(crate) async fn statuses(ctx: Ctx, Id(id): Id) -> ApiResult {
     let page = ctx.page()?;
     let q = &ctx.query;
     let mut sql = format!(
-        "SELECT s.id, s.id FROM statuses s WHERE s.account_id = ?2 AND {}",
+        "SELECT s.id, s.id FROM statuses s WHERE s.account_id = $2 AND {}",
         readable("s")
     );
     let mut args = vec![Arg::Int(ctx.viewer), Arg::Int(Some(id))];
@@ -153,12 +155,12 @@ pub(crate) async fn statuses(ctx: Ctx, Id(id): Id) -> ApiResult {
     }
     if q.flag("pinned")?.unwrap_or(false) {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM pins p WHERE p.status_id = s.id AND p.account_id = ?2)",
+            " AND EXISTS (SELECT 1 FROM pins p WHERE p.status_id = s.id AND p.account_id = $2)",
         );
     }
     if let Some(tag) = q.text("tagged")? {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM status_tags t WHERE t.status_id = s.id AND t.name = ?3)",
+            " AND EXISTS (SELECT 1 FROM status_tags t WHERE t.status_id = s.id AND t.name = $3)",
         );
         args.push(Arg::Text(tag.trim_start_matches('#').to_lowercase()));
     }
@@ -173,9 +175,9 @@ async fn follow_list(ctx: Ctx, id: i64, followers: bool) -> ApiResult {
     render::require_account(&ctx, id).await?;
     let page = ctx.page_with(40, 80)?;
     let sql = if followers {
-        "SELECT f.id, f.account_id FROM follows f WHERE f.target_account_id = ?1"
+        "SELECT f.id, f.account_id FROM follows f WHERE f.target_account_id = $1"
     } else {
-        "SELECT f.id, f.target_account_id FROM follows f WHERE f.account_id = ?1"
+        "SELECT f.id, f.target_account_id FROM follows f WHERE f.account_id = $1"
     };
     let rows = ctx
         .page_rows(sql, "f.id", &[Arg::Int(Some(id))], &page)
@@ -211,7 +213,7 @@ pub(crate) async fn lists(ctx: Ctx, Id(id): Id) -> ApiResult {
     render::require_account(&ctx, id).await?;
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT l.id FROM lists l JOIN list_accounts la ON la.list_id = l.id \
-         WHERE l.account_id = ? AND la.account_id = ? ORDER BY l.id",
+         WHERE l.account_id = $1 AND la.account_id = $2 ORDER BY l.id",
     )
     .bind(me)
     .bind(id)
@@ -227,14 +229,15 @@ pub(crate) async fn lists(ctx: Ctx, Id(id): Id) -> ApiResult {
 }
 
 async fn blocked_either_way(ctx: &Ctx, a: i64, b: i64) -> Result<bool, ApiError> {
-    Ok(sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = ?1 AND target_account_id = ?2) \
-         OR (account_id = ?2 AND target_account_id = ?1))",
+    Ok(sqlx::query_scalar::<_, Flag>(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
+         OR (account_id = $2 AND target_account_id = $1))",
     )
     .bind(a)
     .bind(b)
     .fetch_one(&ctx.db)
-    .await?)
+    .await?
+    .0)
 }
 
 /// Follows `target` (or requests to, if the account is locked); the
@@ -250,35 +253,35 @@ pub(crate) async fn do_follow(
         return Err(ApiError::forbidden());
     }
     let updated = sqlx::query(
-        "UPDATE follows SET show_reblogs = COALESCE(?3, show_reblogs), notify = COALESCE(?4, notify) \
-         WHERE account_id = ?1 AND target_account_id = ?2",
+        "UPDATE follows SET show_reblogs = COALESCE($3, show_reblogs), notify = COALESCE($4, notify) \
+         WHERE account_id = $1 AND target_account_id = $2",
     )
     .bind(me)
     .bind(target)
-    .bind(reblogs)
-    .bind(notify_posts)
+    .bind(reblogs.int())
+    .bind(notify_posts.int())
     .execute(&ctx.db)
     .await?;
     if updated.rows_affected() > 0 {
         return Ok(());
     }
-    let locked: bool =
-        sqlx::query_scalar("SELECT COALESCE((SELECT locked FROM profiles WHERE user_id = ?), 0)")
+    let locked: Flag =
+        sqlx::query_scalar("SELECT COALESCE((SELECT locked FROM profiles WHERE user_id = $1), 0)")
             .bind(target)
             .fetch_one(&ctx.db)
             .await?;
-    let (table, kind) = if locked {
+    let (table, kind) = if locked.0 {
         ("follow_requests", "follow_request")
     } else {
         ("follows", "follow")
     };
     let inserted = sqlx::query(&format!(
-        "INSERT OR IGNORE INTO {table} (account_id, target_account_id, show_reblogs, notify) VALUES (?, ?, ?, ?)"
+        "INSERT INTO {table} (account_id, target_account_id, show_reblogs, notify) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
     ))
     .bind(me)
     .bind(target)
-    .bind(reblogs.unwrap_or(true))
-    .bind(notify_posts.unwrap_or(false))
+    .bind(reblogs.unwrap_or(true).int())
+    .bind(notify_posts.unwrap_or(false).int())
     .execute(&ctx.db)
     .await?;
     if inserted.rows_affected() > 0 {
@@ -309,7 +312,7 @@ pub(crate) async fn unfollow(ctx: Ctx, Id(target): Id) -> ApiResult {
     render::require_account(&ctx, target).await?;
     for table in ["follows", "follow_requests"] {
         sqlx::query(&format!(
-            "DELETE FROM {table} WHERE account_id = ? AND target_account_id = ?"
+            "DELETE FROM {table} WHERE account_id = $1 AND target_account_id = $2"
         ))
         .bind(me)
         .bind(target)
@@ -330,8 +333,8 @@ pub(crate) async fn block(ctx: Ctx, Id(target): Id) -> ApiResult {
     let mut tx = ctx.db.begin().await?;
     for table in ["follows", "follow_requests"] {
         sqlx::query(&format!(
-            "DELETE FROM {table} WHERE (account_id = ?1 AND target_account_id = ?2) \
-             OR (account_id = ?2 AND target_account_id = ?1)"
+            "DELETE FROM {table} WHERE (account_id = $1 AND target_account_id = $2) \
+             OR (account_id = $2 AND target_account_id = $1)"
         ))
         .bind(me)
         .bind(target)
@@ -339,18 +342,20 @@ pub(crate) async fn block(ctx: Ctx, Id(target): Id) -> ApiResult {
         .await?;
     }
     sqlx::query(
-        "DELETE FROM list_accounts WHERE (account_id = ?2 AND list_id IN (SELECT id FROM lists WHERE account_id = ?1)) \
-         OR (account_id = ?1 AND list_id IN (SELECT id FROM lists WHERE account_id = ?2))",
+        "DELETE FROM list_accounts WHERE (account_id = $2 AND list_id IN (SELECT id FROM lists WHERE account_id = $1)) \
+         OR (account_id = $1 AND list_id IN (SELECT id FROM lists WHERE account_id = $2))",
     )
     .bind(me)
     .bind(target)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT OR IGNORE INTO blocks (account_id, target_account_id) VALUES (?, ?)")
-        .bind(me)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO blocks (account_id, target_account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(me)
+    .bind(target)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     ok(render::relationship(&ctx, me, target).await?)
 }
@@ -360,7 +365,7 @@ pub(crate) async fn block(ctx: Ctx, Id(target): Id) -> ApiResult {
 pub(crate) async fn unblock(ctx: Ctx, Id(target): Id) -> ApiResult {
     let me = ctx.me()?;
     render::require_account(&ctx, target).await?;
-    sqlx::query("DELETE FROM blocks WHERE account_id = ? AND target_account_id = ?")
+    sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2")
         .bind(me)
         .bind(target)
         .execute(&ctx.db)
@@ -384,14 +389,14 @@ pub(crate) async fn mute(ctx: Ctx, Id(target): Id, Body(p): Body) -> ApiResult {
     }
     sqlx::query(
         "INSERT INTO mutes (account_id, target_account_id, hide_notifications, expires_at) \
-         VALUES (?1, ?2, ?3, CASE WHEN ?4 > 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || ?4 || ' seconds') END) \
+         VALUES ($1, $2, $3, $4) \
          ON CONFLICT (account_id, target_account_id) DO UPDATE SET \
          hide_notifications = excluded.hide_notifications, expires_at = excluded.expires_at",
     )
     .bind(me)
     .bind(target)
-    .bind(hide)
-    .bind(duration)
+    .bind(hide.int())
+    .bind((duration > 0).then(|| in_seconds(duration)))
     .execute(&ctx.db)
     .await?;
     ok(render::relationship(&ctx, me, target).await?)
@@ -402,7 +407,7 @@ pub(crate) async fn mute(ctx: Ctx, Id(target): Id, Body(p): Body) -> ApiResult {
 pub(crate) async fn unmute(ctx: Ctx, Id(target): Id) -> ApiResult {
     let me = ctx.me()?;
     render::require_account(&ctx, target).await?;
-    sqlx::query("DELETE FROM mutes WHERE account_id = ? AND target_account_id = ?")
+    sqlx::query("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2")
         .bind(me)
         .bind(target)
         .execute(&ctx.db)
@@ -452,15 +457,15 @@ pub(crate) async fn search_ids(
     );
     let mut sql = String::from(
         "SELECT u.id FROM users u LEFT JOIN profiles p ON p.user_id = u.id \
-         WHERE (u.username LIKE ?2 ESCAPE '\\' OR p.display_name LIKE ?2 ESCAPE '\\') \
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = u.id AND b.target_account_id = ?1)",
+         WHERE (lower(u.username) LIKE lower($2) ESCAPE '\\' OR lower(p.display_name) LIKE lower($2) ESCAPE '\\') \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = u.id AND b.target_account_id = $1)",
     );
     if following_only {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ?1 AND f.target_account_id = u.id)",
+            " AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $1 AND f.target_account_id = u.id)",
         );
     }
-    sql.push_str(" ORDER BY (u.username = ?3 COLLATE NOCASE) DESC, u.id LIMIT ?4 OFFSET ?5");
+    sql.push_str(" ORDER BY (CASE WHEN lower(u.username) = lower($3) THEN 1 ELSE 0 END) DESC, u.id LIMIT $4 OFFSET $5");
     Ok(sqlx::query_scalar::<_, i64>(&sql)
         .bind(ctx.viewer)
         .bind(pattern)

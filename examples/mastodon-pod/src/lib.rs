@@ -1,4 +1,5 @@
-//! The Mastodon example pod: the Mastodon client API over SQLite, every
+//! The Mastodon example pod: the Mastodon client API over SQLite or
+//! PostgreSQL, every
 //! handler declaring its OAuth scopes with `#[requires_scope]`, the route
 //! table ([`Api`]) enforced and documented from those declarations.
 //!
@@ -20,8 +21,9 @@ mod support;
 mod timelines;
 
 pub use pod::MastodonPod;
+use pod_kit::Backend;
 use scope_runtime::scope_routes;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 scope_hierarchies::mastodon_scopes!(
     /// The scopes of this pod.
@@ -36,25 +38,35 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The handlers' state.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    db: SqlitePool,
+    db: AnyPool,
 }
 
 impl AppState {
     /// The state over the pod's database (migrated with [`migrator`]).
-    pub fn new(db: SqlitePool) -> Self {
+    pub fn new(db: AnyPool) -> Self {
         Self { db }
     }
 
     /// The database.
-    pub fn db(&self) -> &SqlitePool {
+    pub fn db(&self) -> &AnyPool {
         &self.db
     }
 }
 
-/// The pod's migrations (numbered from 100; the OAuth server's migrations
-/// share the `_sqlx_migrations` table, hence `ignore_missing`).
-pub fn migrator() -> sqlx::migrate::Migrator {
-    let mut m = sqlx::migrate!("./migrations");
+/// The pod's migrations for `backend` (numbered from 100; the OAuth
+/// server's migrations share the `_sqlx_migrations` table, hence
+/// `ignore_missing`).
+///
+/// One schema in two dialects, `migrations/sqlite/` and
+/// `migrations/postgres/`: the same tables and columns; on PostgreSQL ids
+/// are identity columns, integers `BIGINT`, flags `BIGINT` 0/1 (the
+/// handlers bind and read integers on both engines), media `BYTEA`, times
+/// ISO 8601 text (column defaults write the same format).
+pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+    let mut m = match backend {
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        _ => sqlx::migrate!("./migrations/sqlite"),
+    };
     m.set_ignore_missing(true);
     m
 }
@@ -70,8 +82,8 @@ pub const DEMO_FRIEND: &str = "demo_friend";
 ///
 /// # Errors
 /// Database failures.
-pub async fn seed_demo(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
-    let fresh = sqlx::query("INSERT OR IGNORE INTO demo_seeds (user_id) VALUES (?)")
+pub async fn seed_demo(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
+    let fresh = sqlx::query("INSERT INTO demo_seeds (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(user_id)
         .execute(db)
         .await?;
@@ -82,7 +94,7 @@ pub async fn seed_demo(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error>
         Ok(()) => Ok(()),
         Err(e) => {
             // Let the next start try again.
-            sqlx::query("DELETE FROM demo_seeds WHERE user_id = ?")
+            sqlx::query("DELETE FROM demo_seeds WHERE user_id = $1")
                 .bind(user_id)
                 .execute(db)
                 .await?;
@@ -91,22 +103,22 @@ pub async fn seed_demo(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error>
     }
 }
 
-async fn seed(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
+async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
     let to_sqlx = |e: support::ApiError| sqlx::Error::Protocol(format!("{e:?}"));
-    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = ?")
+    let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(db)
         .await?;
-    sqlx::query("INSERT OR IGNORE INTO users (username, password_hash, admin) VALUES (?, '!', 0)")
+    sqlx::query("INSERT INTO users (username, password_hash, admin) VALUES ($1, '!', FALSE) ON CONFLICT DO NOTHING")
         .bind(DEMO_FRIEND)
         .execute(db)
         .await?;
-    let friend: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
+    let friend: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
         .bind(DEMO_FRIEND)
         .fetch_one(db)
         .await?;
     sqlx::query(
-        "UPDATE profiles SET display_name = CASE WHEN display_name = '' THEN ? ELSE display_name END WHERE user_id = ?",
+        "UPDATE profiles SET display_name = CASE WHEN display_name = '' THEN $1 ELSE display_name END WHERE user_id = $2",
     )
     .bind("Demo Friend")
     .bind(friend)
@@ -147,7 +159,7 @@ async fn seed(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
     if friend != user_id {
         for (a, b) in [(user_id, friend), (friend, user_id)] {
             let done = sqlx::query(
-                "INSERT OR IGNORE INTO follows (account_id, target_account_id) VALUES (?, ?)",
+                "INSERT INTO follows (account_id, target_account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
             .bind(a)
             .bind(b)
@@ -175,7 +187,7 @@ async fn seed(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
         .await
         .map_err(to_sqlx)?;
         for (who, status, author) in [(user_id, reply, friend), (friend, first, user_id)] {
-            sqlx::query("INSERT OR IGNORE INTO favourites (account_id, status_id) VALUES (?, ?)")
+            sqlx::query("INSERT INTO favourites (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(who)
                 .bind(status)
                 .execute(db)
@@ -185,19 +197,19 @@ async fn seed(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
                 .map_err(to_sqlx)?;
         }
     }
-    sqlx::query("INSERT OR IGNORE INTO pins (account_id, status_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO pins (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(user_id)
         .bind(first)
         .execute(db)
         .await?;
     let list: i64 = sqlx::query_scalar(
-        "INSERT INTO lists (account_id, title) VALUES (?, 'Demo list') RETURNING id",
+        "INSERT INTO lists (account_id, title) VALUES ($1, 'Demo list') RETURNING id",
     )
     .bind(user_id)
     .fetch_one(db)
     .await?;
     if friend != user_id {
-        sqlx::query("INSERT OR IGNORE INTO list_accounts (list_id, account_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO list_accounts (list_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(list)
             .bind(friend)
             .execute(db)
@@ -205,13 +217,13 @@ async fn seed(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
     }
     sqlx::query(
         "INSERT INTO filters (account_id, phrase, context, irreversible, whole_word) \
-         VALUES (?, 'spoiler', 'home,public', 0, 1)",
+         VALUES ($1, 'spoiler', 'home,public', 0, 1)",
     )
     .bind(user_id)
     .execute(db)
     .await?;
     sqlx::query(
-        "INSERT OR IGNORE INTO domain_blocks (account_id, domain) VALUES (?, 'spam.example')",
+        "INSERT INTO domain_blocks (account_id, domain) VALUES ($1, 'spam.example') ON CONFLICT DO NOTHING",
     )
     .bind(user_id)
     .execute(db)

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::accounts::empty;
 use crate::render;
-use crate::support::{ApiError, ApiResult, Arg, Body, Ctx, Id, Params, ok};
+use crate::support::{ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, Params, ok};
 
 const MAX_TITLE: usize = 256;
 
@@ -34,10 +34,11 @@ fn replies_policy(p: &Params) -> Result<Option<String>, ApiError> {
 #[requires_scope("read:lists", token = user)]
 pub(crate) async fn index(ctx: Ctx) -> ApiResult {
     let me = ctx.me()?;
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM lists WHERE account_id = ? ORDER BY id")
-        .bind(me)
-        .fetch_all(&ctx.db)
-        .await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM lists WHERE account_id = $1 ORDER BY id")
+            .bind(me)
+            .fetch_all(&ctx.db)
+            .await?;
     let mut out = Vec::new();
     for id in ids {
         if let Some(v) = render::list(&ctx, me, id).await? {
@@ -64,12 +65,12 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
     let policy = replies_policy(&p)?.unwrap_or_else(|| "list".into());
     let exclusive = p.flag("exclusive")?.unwrap_or(false);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO lists (account_id, title, replies_policy, exclusive) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO lists (account_id, title, replies_policy, exclusive) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(me)
     .bind(title)
     .bind(policy)
-    .bind(exclusive)
+    .bind(exclusive.int())
     .fetch_one(&ctx.db)
     .await?;
     ok(render::list(&ctx, me, id)
@@ -85,14 +86,14 @@ pub(crate) async fn update(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResult {
     let policy = replies_policy(&p)?;
     let exclusive = p.flag("exclusive")?;
     let done = sqlx::query(
-        "UPDATE lists SET title = COALESCE(?3, title), replies_policy = COALESCE(?4, replies_policy), \
-         exclusive = COALESCE(?5, exclusive) WHERE id = ?1 AND account_id = ?2",
+        "UPDATE lists SET title = COALESCE($3, title), replies_policy = COALESCE($4, replies_policy), \
+         exclusive = COALESCE($5, exclusive) WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(me)
     .bind(title)
     .bind(policy)
-    .bind(exclusive)
+    .bind(exclusive.int())
     .execute(&ctx.db)
     .await?;
     if done.rows_affected() == 0 {
@@ -107,7 +108,7 @@ pub(crate) async fn update(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResult {
 #[requires_scope("write:lists", token = user)]
 pub(crate) async fn delete(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
-    let done = sqlx::query("DELETE FROM lists WHERE id = ? AND account_id = ?")
+    let done = sqlx::query("DELETE FROM lists WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(me)
         .execute(&ctx.db)
@@ -132,7 +133,7 @@ pub(crate) async fn accounts(ctx: Ctx, Id(id): Id) -> ApiResult {
     }
     let rows = ctx
         .page_rows(
-            "SELECT la.id, la.account_id FROM list_accounts la WHERE la.list_id = ?1",
+            "SELECT la.id, la.account_id FROM list_accounts la WHERE la.list_id = $1",
             "la.id",
             &[Arg::Int(Some(id))],
             &page,
@@ -157,20 +158,20 @@ pub(crate) async fn add_accounts(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResu
     }
     for account in &ids {
         render::require_account(&ctx, *account).await?;
-        let follows: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = ? AND target_account_id = ?)",
+        let follows: Flag = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2)",
         )
         .bind(me)
         .bind(account)
         .fetch_one(&ctx.db)
         .await?;
-        if !follows && *account != me {
+        if !follows.0 && *account != me {
             return Err(ApiError::invalid("Account has not been followed"));
         }
     }
     let mut tx = ctx.db.begin().await?;
     for account in ids {
-        sqlx::query("INSERT OR IGNORE INTO list_accounts (list_id, account_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO list_accounts (list_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(account)
             .execute(&mut *tx)
@@ -188,7 +189,7 @@ pub(crate) async fn remove_accounts(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiR
         .await?
         .ok_or_else(ApiError::not_found)?;
     for account in p.ids("account_ids")? {
-        sqlx::query("DELETE FROM list_accounts WHERE list_id = ? AND account_id = ?")
+        sqlx::query("DELETE FROM list_accounts WHERE list_id = $1 AND account_id = $2")
             .bind(id)
             .bind(account)
             .execute(&ctx.db)

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use crate::accounts::{empty, search_ids};
 use crate::render::{self, readable};
-use crate::support::{ApiError, ApiResult, Arg, Body, Ctx, Id, Params, ok, parse_id};
+use crate::support::{
+    ApiError, ApiResult, Arg, AsInt, Body, Ctx, Id, Params, in_seconds, ok, parse_id,
+};
 
 const FILTER_CONTEXTS: [&str; 5] = ["home", "notifications", "public", "thread", "account"];
 
@@ -48,7 +50,7 @@ fn expires_in(p: &Params) -> Result<Option<Option<i64>>, ApiError> {
 pub(crate) async fn filters(ctx: Ctx) -> ApiResult {
     let me = ctx.me()?;
     let ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM filters WHERE account_id = ? ORDER BY id")
+        sqlx::query_scalar("SELECT id FROM filters WHERE account_id = $1 ORDER BY id")
             .bind(me)
             .fetch_all(&ctx.db)
             .await?;
@@ -89,15 +91,15 @@ pub(crate) async fn create_filter(ctx: Ctx, Body(p): Body) -> ApiResult {
     let expires = expires_in(&p)?.flatten();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO filters (account_id, phrase, context, irreversible, whole_word, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || ?6 || ' seconds') END) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          RETURNING id",
     )
     .bind(me)
     .bind(phrase.trim())
     .bind(context)
-    .bind(irreversible)
-    .bind(whole_word)
-    .bind(expires)
+    .bind(irreversible.int())
+    .bind(whole_word.int())
+    .bind(expires.map(in_seconds))
     .fetch_one(&ctx.db)
     .await?;
     ok(render::filter(&ctx, me, id)
@@ -124,20 +126,19 @@ pub(crate) async fn update_filter(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiRes
     let whole_word = p.flag("whole_word")?;
     let expires = expires_in(&p)?;
     sqlx::query(
-        "UPDATE filters SET phrase = COALESCE(?3, phrase), context = COALESCE(?4, context), \
-         irreversible = COALESCE(?5, irreversible), whole_word = COALESCE(?6, whole_word), \
-         expires_at = CASE WHEN ?7 = 0 THEN expires_at WHEN ?8 IS NULL THEN NULL \
-           ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || ?8 || ' seconds') END \
-         WHERE id = ?1 AND account_id = ?2",
+        "UPDATE filters SET phrase = COALESCE($3, phrase), context = COALESCE($4, context), \
+         irreversible = COALESCE($5, irreversible), whole_word = COALESCE($6, whole_word), \
+         expires_at = CASE WHEN $7 = 0 THEN expires_at ELSE $8 END \
+         WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(me)
     .bind(phrase.map(|s| s.trim().to_owned()))
     .bind(context)
-    .bind(irreversible)
-    .bind(whole_word)
-    .bind(expires.is_some())
-    .bind(expires.flatten())
+    .bind(irreversible.int())
+    .bind(whole_word.int())
+    .bind(expires.is_some().int())
+    .bind(expires.flatten().map(in_seconds))
     .execute(&ctx.db)
     .await?;
     ok(render::filter(&ctx, me, id)
@@ -149,7 +150,7 @@ pub(crate) async fn update_filter(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiRes
 #[requires_scope("write:filters", token = user)]
 pub(crate) async fn delete_filter(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
-    let done = sqlx::query("DELETE FROM filters WHERE id = ? AND account_id = ?")
+    let done = sqlx::query("DELETE FROM filters WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(me)
         .execute(&ctx.db)
@@ -188,7 +189,7 @@ fn type_list(p: &Params, key: &str) -> Result<Vec<&'static str>, ApiError> {
 pub(crate) async fn notifications(ctx: Ctx) -> ApiResult {
     let me = ctx.me()?;
     let page = ctx.page_with(40, 80)?;
-    let mut sql = String::from("SELECT n.id, n.id FROM notifications n WHERE n.account_id = ?1");
+    let mut sql = String::from("SELECT n.id, n.id FROM notifications n WHERE n.account_id = $1");
     let quoted = |types: &[&str]| {
         types
             .iter()
@@ -206,7 +207,7 @@ pub(crate) async fn notifications(ctx: Ctx) -> ApiResult {
     }
     let mut args = vec![Arg::Int(Some(me))];
     if let Some(raw) = ctx.query.text("account_id")? {
-        sql.push_str(" AND n.from_account_id = ?2");
+        sql.push_str(" AND n.from_account_id = $2");
         args.push(Arg::Int(Some(parse_id(&raw).unwrap_or(0))));
     }
     let rows = ctx.page_rows(&sql, "n.id", &args, &page).await?;
@@ -233,7 +234,7 @@ pub(crate) async fn notification(ctx: Ctx, Id(id): Id) -> ApiResult {
 #[requires_scope("write:notifications", token = user)]
 pub(crate) async fn clear_notifications(ctx: Ctx) -> ApiResult {
     let me = ctx.me()?;
-    sqlx::query("DELETE FROM notifications WHERE account_id = ?")
+    sqlx::query("DELETE FROM notifications WHERE account_id = $1")
         .bind(me)
         .execute(&ctx.db)
         .await?;
@@ -244,7 +245,7 @@ pub(crate) async fn clear_notifications(ctx: Ctx) -> ApiResult {
 #[requires_scope("write:notifications", token = user)]
 pub(crate) async fn dismiss_notification(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
-    let done = sqlx::query("DELETE FROM notifications WHERE id = ? AND account_id = ?")
+    let done = sqlx::query("DELETE FROM notifications WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(me)
         .execute(&ctx.db)
@@ -273,7 +274,7 @@ pub(crate) mod legacy {
     pub(crate) async fn reports(ctx: Ctx) -> ApiResult {
         let me = ctx.me()?;
         let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM reports WHERE account_id = ? ORDER BY id DESC")
+            sqlx::query_scalar("SELECT id FROM reports WHERE account_id = $1 ORDER BY id DESC")
                 .bind(me)
                 .fetch_all(&ctx.db)
                 .await?;
@@ -315,7 +316,7 @@ pub(crate) async fn create_report(ctx: Ctx, Body(p): Body) -> ApiResult {
     let status_ids = p.ids("status_ids")?;
     for s in &status_ids {
         let author: Option<i64> =
-            sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = ?")
+            sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
                 .bind(s)
                 .fetch_optional(&ctx.db)
                 .await?;
@@ -326,17 +327,17 @@ pub(crate) async fn create_report(ctx: Ctx, Body(p): Body) -> ApiResult {
     let mut tx = ctx.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO reports (account_id, target_account_id, comment, forward, category) \
-         VALUES (?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(me)
     .bind(target)
     .bind(comment)
-    .bind(forward)
+    .bind(forward.int())
     .bind(category)
     .fetch_one(&mut *tx)
     .await?;
     for s in status_ids {
-        sqlx::query("INSERT OR IGNORE INTO report_statuses (report_id, status_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO report_statuses (report_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id)
             .bind(s)
             .execute(&mut *tx)
@@ -448,7 +449,7 @@ pub(crate) async fn upload_media(ctx: Ctx, Body(p): Body) -> ApiResult {
     let (fx, fy) = focus(&p)?.unwrap_or((0.0, 0.0));
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO media_attachments (account_id, type, content_type, file_name, size, description, focus_x, focus_y, data) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(me)
     .bind(kind)
@@ -485,9 +486,9 @@ pub(crate) async fn update_media(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResu
     let description = description(&p)?;
     let focus = focus(&p)?;
     let done = sqlx::query(
-        "UPDATE media_attachments SET description = COALESCE(?3, description), \
-         focus_x = COALESCE(?4, focus_x), focus_y = COALESCE(?5, focus_y) \
-         WHERE id = ?1 AND account_id = ?2 AND status_id IS NULL",
+        "UPDATE media_attachments SET description = COALESCE($3, description), \
+         focus_x = COALESCE($4, focus_x), focus_y = COALESCE($5, focus_y) \
+         WHERE id = $1 AND account_id = $2 AND status_id IS NULL",
     )
     .bind(id)
     .bind(me)
@@ -551,15 +552,15 @@ async fn run_search(ctx: &Ctx) -> Result<SearchResults, ApiError> {
     );
     if want("statuses") {
         let mut sql = format!(
-            "SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND s.text LIKE ?2 ESCAPE '\\' AND {}",
+            "SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL AND lower(s.text) LIKE lower($2) ESCAPE '\\' AND {}",
             readable("s")
         );
         let account = ctx
             .query
             .text("account_id")?
             .map(|raw| parse_id(&raw).unwrap_or(0));
-        sql.push_str(" AND (?5 IS NULL OR s.account_id = ?5)");
-        sql.push_str(" ORDER BY s.id DESC LIMIT ?3 OFFSET ?4");
+        sql.push_str(" AND ($5 IS NULL OR s.account_id = $5)");
+        sql.push_str(" ORDER BY s.id DESC LIMIT $3 OFFSET $4");
         let ids: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(ctx.viewer)
             .bind(&pattern)
@@ -579,8 +580,8 @@ async fn run_search(ctx: &Ctx) -> Result<SearchResults, ApiError> {
                 .replace('_', "\\_")
         );
         out.hashtags = sqlx::query_scalar(
-            "SELECT name FROM status_tags WHERE name LIKE ? ESCAPE '\\' GROUP BY name \
-             ORDER BY COUNT(*) DESC, name LIMIT ? OFFSET ?",
+            "SELECT name FROM status_tags WHERE name LIKE $1 ESCAPE '\\' GROUP BY name \
+             ORDER BY COUNT(*) DESC, name LIMIT $2 OFFSET $3",
         )
         .bind(tag_pattern)
         .bind(limit)

@@ -1,7 +1,8 @@
 //! The pod as `pod-kit` runs it.
 
+use pod_kit::Backend;
 use scope_runtime::enforce::{AnonymousAccess, ErrorStyle};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 use crate::{Api, AppState, Scope};
 
@@ -19,16 +20,16 @@ impl pod_kit::Pod for MastodonPod {
     const ERROR_STYLE: ErrorStyle = ErrorStyle::Mastodon;
     const TRAILING_SLASH_OPTIONAL: bool = true;
 
-    fn migrator() -> sqlx::migrate::Migrator {
-        crate::migrator()
+    fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
+        crate::migrator(backend)
     }
 
     // Mastodon has no `token = setting` routes: the switch is unused.
-    fn state(db: SqlitePool, _anonymous: AnonymousAccess) -> AppState {
+    fn state(db: AnyPool, _anonymous: AnonymousAccess) -> AppState {
         AppState::new(db)
     }
 
-    async fn seed_demo(db: &SqlitePool, user_id: i64) -> Result<(), sqlx::Error> {
+    async fn seed_demo(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
         crate::seed_demo(db, user_id).await
     }
 }

@@ -3,18 +3,18 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{ApiError, Ctx, escape};
+use crate::support::{ApiError, Ctx, Flag, escape};
 
-/// SQL: status `s` is visible to the viewer bound as `?1` (NULL when
+/// SQL: status `s` is visible to the viewer bound as `$1` (NULL when
 /// anonymous): its author's, public or unlisted, followers-only to a
 /// follower, or mentioning the viewer; never if the author blocks the
 /// viewer.
 pub(crate) fn visible(s: &str) -> String {
     format!(
-        "({s}.account_id = ?1 OR (NOT EXISTS (SELECT 1 FROM blocks vb WHERE vb.account_id = {s}.account_id AND vb.target_account_id = ?1) \
+        "({s}.account_id = $1 OR (NOT EXISTS (SELECT 1 FROM blocks vb WHERE vb.account_id = {s}.account_id AND vb.target_account_id = $1) \
          AND ({s}.visibility IN ('public', 'unlisted') \
-         OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf WHERE vf.account_id = ?1 AND vf.target_account_id = {s}.account_id)) \
-         OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = ?1))))"
+         OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf WHERE vf.account_id = $1 AND vf.target_account_id = {s}.account_id)) \
+         OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = $1))))"
     )
 }
 
@@ -27,15 +27,15 @@ pub(crate) fn readable(s: &str) -> String {
     )
 }
 
-/// SQL: the viewer (`?1`) neither blocks nor mutes the author of `s` (or of
+/// SQL: the viewer (`$1`) neither blocks nor mutes the author of `s` (or of
 /// the status it reblogs): what timelines leave out.
 pub(crate) fn not_hidden(s: &str) -> String {
     let authors = format!(
         "({s}.account_id, COALESCE((SELECT ha.account_id FROM statuses ha WHERE ha.id = {s}.reblog_of_id), 0))"
     );
     format!(
-        "(NOT EXISTS (SELECT 1 FROM blocks hb WHERE hb.account_id = ?1 AND hb.target_account_id IN {authors}) \
-         AND NOT EXISTS (SELECT 1 FROM mutes hm WHERE hm.account_id = ?1 AND hm.target_account_id IN {authors}))"
+        "(NOT EXISTS (SELECT 1 FROM blocks hb WHERE hb.account_id = $1 AND hb.target_account_id IN {authors}) \
+         AND NOT EXISTS (SELECT 1 FROM mutes hm WHERE hm.account_id = $1 AND hm.target_account_id IN {authors}))"
     )
 }
 
@@ -45,11 +45,11 @@ struct AccountRow {
     username: String,
     display_name: String,
     note: String,
-    locked: bool,
-    bot: bool,
-    discoverable: bool,
+    locked: Flag,
+    bot: Flag,
+    discoverable: Flag,
     privacy: String,
-    sensitive: bool,
+    sensitive: Flag,
     language: Option<String>,
     created_at: String,
     followers_count: i64,
@@ -68,7 +68,7 @@ const ACCOUNT_SQL: &str = "SELECT u.id, u.username, \
     (SELECT COUNT(*) FROM follows f WHERE f.account_id = u.id) AS following_count, \
     (SELECT COUNT(*) FROM statuses s WHERE s.account_id = u.id) AS statuses_count, \
     (SELECT substr(MAX(s.created_at), 1, 10) FROM statuses s WHERE s.account_id = u.id) AS last_status_at \
-    FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = ?";
+    FROM users u LEFT JOIN profiles p ON p.user_id = u.id WHERE u.id = $1";
 
 async fn account_row(ctx: &Ctx, id: i64) -> Result<Option<AccountRow>, ApiError> {
     Ok(sqlx::query_as::<_, AccountRow>(ACCOUNT_SQL)
@@ -145,7 +145,7 @@ pub(crate) async fn credential_account(ctx: &Ctx, id: i64) -> Result<Value, ApiE
         )
     })?;
     let requests: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM follow_requests WHERE target_account_id = ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM follow_requests WHERE target_account_id = $1")
             .bind(id)
             .fetch_one(&ctx.db)
             .await?;
@@ -164,7 +164,7 @@ pub(crate) async fn credential_account(ctx: &Ctx, id: i64) -> Result<Value, ApiE
 /// Resolves a username (case-insensitive) to an account id.
 pub(crate) async fn account_by_name(ctx: &Ctx, username: &str) -> Result<Option<i64>, ApiError> {
     Ok(
-        sqlx::query_scalar("SELECT id FROM users WHERE username = ? COLLATE NOCASE")
+        sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1)")
             .bind(username)
             .fetch_optional(&ctx.db)
             .await?,
@@ -174,7 +174,7 @@ pub(crate) async fn account_by_name(ctx: &Ctx, username: &str) -> Result<Option<
 /// Whether the account exists.
 pub(crate) async fn account_exists(ctx: &Ctx, id: i64) -> Result<bool, ApiError> {
     Ok(
-        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = ?")
+        sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&ctx.db)
             .await?
@@ -198,7 +198,7 @@ struct StatusRow {
     text: String,
     content: String,
     spoiler_text: String,
-    sensitive: bool,
+    sensitive: Flag,
     visibility: String,
     language: Option<String>,
     in_reply_to_id: Option<i64>,
@@ -208,10 +208,10 @@ struct StatusRow {
     favourites_count: i64,
     reblogs_count: i64,
     replies_count: i64,
-    favourited: bool,
-    reblogged: bool,
-    muted: bool,
-    pinned: bool,
+    favourited: Flag,
+    reblogged: Flag,
+    muted: Flag,
+    pinned: Flag,
 }
 
 const STATUS_SQL: &str = "SELECT s.id, s.account_id, s.text, s.content, s.spoiler_text, s.sensitive, \
@@ -219,11 +219,11 @@ const STATUS_SQL: &str = "SELECT s.id, s.account_id, s.text, s.content, s.spoile
     (SELECT COUNT(*) FROM favourites f WHERE f.status_id = s.id) AS favourites_count, \
     (SELECT COUNT(*) FROM statuses r WHERE r.reblog_of_id = s.id) AS reblogs_count, \
     (SELECT COUNT(*) FROM statuses c WHERE c.in_reply_to_id = s.id) AS replies_count, \
-    EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = s.id AND f.account_id = ?2) AS favourited, \
-    EXISTS (SELECT 1 FROM statuses r WHERE r.reblog_of_id = s.id AND r.account_id = ?2) AS reblogged, \
-    EXISTS (SELECT 1 FROM status_mutes m WHERE m.status_id = s.id AND m.account_id = ?2) AS muted, \
-    EXISTS (SELECT 1 FROM pins p WHERE p.status_id = s.id AND p.account_id = ?2) AS pinned \
-    FROM statuses s WHERE s.id = ?1";
+    EXISTS (SELECT 1 FROM favourites f WHERE f.status_id = s.id AND f.account_id = $2) AS favourited, \
+    EXISTS (SELECT 1 FROM statuses r WHERE r.reblog_of_id = s.id AND r.account_id = $2) AS reblogged, \
+    EXISTS (SELECT 1 FROM status_mutes m WHERE m.status_id = s.id AND m.account_id = $2) AS muted, \
+    EXISTS (SELECT 1 FROM pins p WHERE p.status_id = s.id AND p.account_id = $2) AS pinned \
+    FROM statuses s WHERE s.id = $1";
 
 async fn status_flat(ctx: &Ctx, id: i64) -> Result<Option<(Value, Option<i64>)>, ApiError> {
     let Some(s) = sqlx::query_as::<_, StatusRow>(STATUS_SQL)
@@ -240,13 +240,13 @@ async fn status_flat(ctx: &Ctx, id: i64) -> Result<Option<(Value, Option<i64>)>,
     let media = media_of_status(ctx, s.id).await?;
     let mentions: Vec<(i64, String)> = sqlx::query_as(
         "SELECT u.id, u.username FROM mentions m JOIN users u ON u.id = m.account_id \
-         WHERE m.status_id = ? ORDER BY u.id",
+         WHERE m.status_id = $1 ORDER BY u.id",
     )
     .bind(s.id)
     .fetch_all(&ctx.db)
     .await?;
     let tags: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM status_tags WHERE status_id = ? ORDER BY name")
+        sqlx::query_scalar("SELECT name FROM status_tags WHERE status_id = $1 ORDER BY name")
             .bind(s.id)
             .fetch_all(&ctx.db)
             .await?;
@@ -342,7 +342,7 @@ pub(crate) async fn statuses(ctx: &Ctx, ids: &[i64]) -> Result<Vec<Value>, ApiEr
 /// The status if the viewer may see it, or 404.
 pub(crate) async fn visible_status(ctx: &Ctx, id: i64) -> Result<i64, ApiError> {
     let sql = format!(
-        "SELECT s.id FROM statuses s WHERE s.id = ?2 AND {}",
+        "SELECT s.id FROM statuses s WHERE s.id = $2 AND {}",
         readable("s")
     );
     sqlx::query_scalar::<_, i64>(&sql)
@@ -357,31 +357,31 @@ pub(crate) async fn visible_status(ctx: &Ctx, id: i64) -> Result<i64, ApiError> 
 pub(crate) async fn relationship(ctx: &Ctx, me: i64, target: i64) -> Result<Value, ApiError> {
     #[derive(sqlx::FromRow)]
     struct Rel {
-        following: bool,
-        showing_reblogs: bool,
-        notifying: bool,
-        followed_by: bool,
-        blocking: bool,
-        blocked_by: bool,
-        muting: bool,
-        muting_notifications: bool,
-        requested: bool,
-        requested_by: bool,
-        domain_blocking: bool,
+        following: Flag,
+        showing_reblogs: Flag,
+        notifying: Flag,
+        followed_by: Flag,
+        blocking: Flag,
+        blocked_by: Flag,
+        muting: Flag,
+        muting_notifications: Flag,
+        requested: Flag,
+        requested_by: Flag,
+        domain_blocking: Flag,
     }
     let r = sqlx::query_as::<_, Rel>(
         "SELECT \
-         EXISTS (SELECT 1 FROM follows WHERE account_id = ?1 AND target_account_id = ?2) AS following, \
-         COALESCE((SELECT show_reblogs FROM follows WHERE account_id = ?1 AND target_account_id = ?2), \
-                  (SELECT show_reblogs FROM follow_requests WHERE account_id = ?1 AND target_account_id = ?2), 0) AS showing_reblogs, \
-         COALESCE((SELECT notify FROM follows WHERE account_id = ?1 AND target_account_id = ?2), 0) AS notifying, \
-         EXISTS (SELECT 1 FROM follows WHERE account_id = ?2 AND target_account_id = ?1) AS followed_by, \
-         EXISTS (SELECT 1 FROM blocks WHERE account_id = ?1 AND target_account_id = ?2) AS blocking, \
-         EXISTS (SELECT 1 FROM blocks WHERE account_id = ?2 AND target_account_id = ?1) AS blocked_by, \
-         EXISTS (SELECT 1 FROM mutes WHERE account_id = ?1 AND target_account_id = ?2) AS muting, \
-         COALESCE((SELECT hide_notifications FROM mutes WHERE account_id = ?1 AND target_account_id = ?2), 0) AS muting_notifications, \
-         EXISTS (SELECT 1 FROM follow_requests WHERE account_id = ?1 AND target_account_id = ?2) AS requested, \
-         EXISTS (SELECT 1 FROM follow_requests WHERE account_id = ?2 AND target_account_id = ?1) AS requested_by, \
+         EXISTS (SELECT 1 FROM follows WHERE account_id = $1 AND target_account_id = $2) AS following, \
+         COALESCE((SELECT show_reblogs FROM follows WHERE account_id = $1 AND target_account_id = $2), \
+                  (SELECT show_reblogs FROM follow_requests WHERE account_id = $1 AND target_account_id = $2), 0) AS showing_reblogs, \
+         COALESCE((SELECT notify FROM follows WHERE account_id = $1 AND target_account_id = $2), 0) AS notifying, \
+         EXISTS (SELECT 1 FROM follows WHERE account_id = $2 AND target_account_id = $1) AS followed_by, \
+         EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2) AS blocking, \
+         EXISTS (SELECT 1 FROM blocks WHERE account_id = $2 AND target_account_id = $1) AS blocked_by, \
+         EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2) AS muting, \
+         COALESCE((SELECT hide_notifications FROM mutes WHERE account_id = $1 AND target_account_id = $2), 0) AS muting_notifications, \
+         EXISTS (SELECT 1 FROM follow_requests WHERE account_id = $1 AND target_account_id = $2) AS requested, \
+         EXISTS (SELECT 1 FROM follow_requests WHERE account_id = $2 AND target_account_id = $1) AS requested_by, \
          0 AS domain_blocking",
     )
     .bind(me)
@@ -446,7 +446,7 @@ pub(crate) fn media_json(ctx: &Ctx, m: &MediaRow) -> Value {
 
 async fn media_of_status(ctx: &Ctx, status_id: i64) -> Result<Vec<Value>, ApiError> {
     let rows = sqlx::query_as::<_, MediaRow>(&format!(
-        "SELECT {MEDIA_COLUMNS} FROM media_attachments WHERE status_id = ? ORDER BY id"
+        "SELECT {MEDIA_COLUMNS} FROM media_attachments WHERE status_id = $1 ORDER BY id"
     ))
     .bind(status_id)
     .fetch_all(&ctx.db)
@@ -457,7 +457,7 @@ async fn media_of_status(ctx: &Ctx, status_id: i64) -> Result<Vec<Value>, ApiErr
 /// The media attachment of `owner` with this id.
 pub(crate) async fn media(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<MediaRow>, ApiError> {
     Ok(sqlx::query_as::<_, MediaRow>(&format!(
-        "SELECT {MEDIA_COLUMNS} FROM media_attachments WHERE id = ? AND account_id = ?"
+        "SELECT {MEDIA_COLUMNS} FROM media_attachments WHERE id = $1 AND account_id = $2"
     ))
     .bind(id)
     .bind(owner)
@@ -470,7 +470,7 @@ pub(crate) async fn notification(ctx: &Ctx, me: i64, id: i64) -> Result<Option<V
     let Some((kind, from, status_id, created_at)) =
         sqlx::query_as::<_, (String, i64, Option<i64>, String)>(
             "SELECT type, from_account_id, status_id, created_at FROM notifications \
-             WHERE id = ? AND account_id = ?",
+             WHERE id = $1 AND account_id = $2",
         )
         .bind(id)
         .bind(me)
@@ -497,8 +497,8 @@ pub(crate) async fn notification(ctx: &Ctx, me: i64, id: i64) -> Result<Option<V
 
 /// The List entity, if it is `owner`'s.
 pub(crate) async fn list(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<Value>, ApiError> {
-    Ok(sqlx::query_as::<_, (i64, String, String, bool)>(
-        "SELECT id, title, replies_policy, exclusive FROM lists WHERE id = ? AND account_id = ?",
+    Ok(sqlx::query_as::<_, (i64, String, String, Flag)>(
+        "SELECT id, title, replies_policy, exclusive FROM lists WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(owner)
@@ -517,9 +517,9 @@ pub(crate) async fn list(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<Value>
 /// The (v1) Filter entity, if it is `owner`'s.
 pub(crate) async fn filter(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<Value>, ApiError> {
     Ok(
-        sqlx::query_as::<_, (i64, String, String, bool, bool, Option<String>)>(
+        sqlx::query_as::<_, (i64, String, String, Flag, Flag, Option<String>)>(
             "SELECT id, phrase, context, irreversible, whole_word, expires_at FROM filters \
-         WHERE id = ? AND account_id = ?",
+         WHERE id = $1 AND account_id = $2",
         )
         .bind(id)
         .bind(owner)
@@ -543,9 +543,9 @@ pub(crate) async fn filter(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<Valu
 /// The Report entity, if it is `owner`'s.
 pub(crate) async fn report(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<Value>, ApiError> {
     let Some((target, comment, forward, category, created_at)) =
-        sqlx::query_as::<_, (i64, String, bool, String, String)>(
+        sqlx::query_as::<_, (i64, String, Flag, String, String)>(
             "SELECT target_account_id, comment, forward, category, created_at FROM reports \
-             WHERE id = ? AND account_id = ?",
+             WHERE id = $1 AND account_id = $2",
         )
         .bind(id)
         .bind(owner)
@@ -555,7 +555,7 @@ pub(crate) async fn report(ctx: &Ctx, owner: i64, id: i64) -> Result<Option<Valu
         return Ok(None);
     };
     let status_ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT status_id FROM report_statuses WHERE report_id = ? ORDER BY status_id",
+        "SELECT status_id FROM report_statuses WHERE report_id = $1 ORDER BY status_id",
     )
     .bind(id)
     .fetch_all(&ctx.db)

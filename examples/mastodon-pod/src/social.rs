@@ -27,7 +27,7 @@ async fn account_page(ctx: &Ctx, sql: &str, key: &str) -> ApiResult {
 pub(crate) async fn follow_requests(ctx: Ctx) -> ApiResult {
     account_page(
         &ctx,
-        "SELECT r.id, r.account_id FROM follow_requests r WHERE r.target_account_id = ?1",
+        "SELECT r.id, r.account_id FROM follow_requests r WHERE r.target_account_id = $1",
         "r.id",
     )
     .await
@@ -39,16 +39,16 @@ pub(crate) async fn authorize(ctx: Ctx, Id(from): Id) -> ApiResult {
     let me = ctx.me()?;
     let mut tx = ctx.db.begin().await?;
     let moved = sqlx::query(
-        "INSERT OR IGNORE INTO follows (account_id, target_account_id, show_reblogs, notify) \
+        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify) \
          SELECT account_id, target_account_id, show_reblogs, notify FROM follow_requests \
-         WHERE account_id = ? AND target_account_id = ?",
+         WHERE account_id = $1 AND target_account_id = $2 ON CONFLICT DO NOTHING",
     )
     .bind(from)
     .bind(me)
     .execute(&mut *tx)
     .await?;
     let deleted =
-        sqlx::query("DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?")
+        sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
             .bind(from)
             .bind(me)
             .execute(&mut *tx)
@@ -68,7 +68,7 @@ pub(crate) async fn authorize(ctx: Ctx, Id(from): Id) -> ApiResult {
 pub(crate) async fn reject(ctx: Ctx, Id(from): Id) -> ApiResult {
     let me = ctx.me()?;
     let deleted =
-        sqlx::query("DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?")
+        sqlx::query("DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2")
             .bind(from)
             .bind(me)
             .execute(&ctx.db)
@@ -84,7 +84,7 @@ pub(crate) async fn reject(ctx: Ctx, Id(from): Id) -> ApiResult {
 pub(crate) async fn blocks(ctx: Ctx) -> ApiResult {
     account_page(
         &ctx,
-        "SELECT b.id, b.target_account_id FROM blocks b WHERE b.account_id = ?1",
+        "SELECT b.id, b.target_account_id FROM blocks b WHERE b.account_id = $1",
         "b.id",
     )
     .await
@@ -95,7 +95,7 @@ pub(crate) async fn blocks(ctx: Ctx) -> ApiResult {
 pub(crate) async fn mutes(ctx: Ctx) -> ApiResult {
     account_page(
         &ctx,
-        "SELECT m.id, m.target_account_id FROM mutes m WHERE m.account_id = ?1",
+        "SELECT m.id, m.target_account_id FROM mutes m WHERE m.account_id = $1",
         "m.id",
     )
     .await
@@ -108,7 +108,7 @@ pub(crate) async fn domain_blocks(ctx: Ctx) -> ApiResult {
     let page = ctx.page_with(100, 200)?;
     let rows = ctx
         .page_rows(
-            "SELECT d.id, d.id FROM domain_blocks d WHERE d.account_id = ?1",
+            "SELECT d.id, d.id FROM domain_blocks d WHERE d.account_id = $1",
             "d.id",
             &[Arg::Int(Some(me))],
             &page,
@@ -117,7 +117,7 @@ pub(crate) async fn domain_blocks(ctx: Ctx) -> ApiResult {
     let keys: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let mut items = Vec::new();
     for (_, id) in &rows {
-        let d: String = sqlx::query_scalar("SELECT domain FROM domain_blocks WHERE id = ?")
+        let d: String = sqlx::query_scalar("SELECT domain FROM domain_blocks WHERE id = $1")
             .bind(id)
             .fetch_one(&ctx.db)
             .await?;
@@ -153,11 +153,13 @@ fn domain_param(p: &crate::support::Params) -> Result<String, ApiError> {
 pub(crate) async fn block_domain(ctx: Ctx, Body(p): Body) -> ApiResult {
     let me = ctx.me()?;
     let domain = domain_param(&p)?;
-    sqlx::query("INSERT OR IGNORE INTO domain_blocks (account_id, domain) VALUES (?, ?)")
-        .bind(me)
-        .bind(domain)
-        .execute(&ctx.db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO domain_blocks (account_id, domain) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(me)
+    .bind(domain)
+    .execute(&ctx.db)
+    .await?;
     empty()
 }
 
@@ -166,7 +168,7 @@ pub(crate) async fn block_domain(ctx: Ctx, Body(p): Body) -> ApiResult {
 pub(crate) async fn unblock_domain(ctx: Ctx, Body(p): Body) -> ApiResult {
     let me = ctx.me()?;
     let domain = domain_param(&p)?;
-    sqlx::query("DELETE FROM domain_blocks WHERE account_id = ? AND domain = ?")
+    sqlx::query("DELETE FROM domain_blocks WHERE account_id = $1 AND domain = $2")
         .bind(me)
         .bind(domain)
         .execute(&ctx.db)

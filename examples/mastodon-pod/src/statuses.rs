@@ -8,7 +8,7 @@ use crate::Scope;
 use serde_json::json;
 
 use crate::render::{self, readable};
-use crate::support::{ApiError, ApiResult, Arg, Body, Ctx, Id, notify, ok, parse_id};
+use crate::support::{ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, notify, ok, parse_id};
 
 /// Maximum characters of a status (Mastodon's default).
 pub(crate) const MAX_CHARS: usize = 500;
@@ -45,13 +45,13 @@ pub(crate) async fn insert_status(ctx: &Ctx, me: i64, new: NewStatus<'_>) -> Res
     let mut tx = ctx.db.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO statuses (account_id, text, content, spoiler_text, sensitive, visibility, language, \
-         in_reply_to_id, in_reply_to_account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         in_reply_to_id, in_reply_to_account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(me)
     .bind(text)
     .bind(&content)
     .bind(spoiler_text)
-    .bind(sensitive || !spoiler_text.is_empty())
+    .bind((sensitive || !spoiler_text.is_empty()).int())
     .bind(visibility)
     .bind(language)
     .bind(in_reply_to.map(|r| r.0))
@@ -59,26 +59,32 @@ pub(crate) async fn insert_status(ctx: &Ctx, me: i64, new: NewStatus<'_>) -> Res
     .fetch_one(&mut *tx)
     .await?;
     for account in &mentioned {
-        sqlx::query("INSERT OR IGNORE INTO mentions (status_id, account_id) VALUES (?, ?)")
-            .bind(id)
-            .bind(account)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
     }
     for tag in &tags {
-        sqlx::query("INSERT OR IGNORE INTO status_tags (status_id, name) VALUES (?, ?)")
-            .bind(id)
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO status_tags (status_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(tag)
+        .execute(&mut *tx)
+        .await?;
     }
     for media in media_ids {
-        sqlx::query("UPDATE media_attachments SET status_id = ? WHERE id = ? AND account_id = ?")
-            .bind(id)
-            .bind(media)
-            .bind(me)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE media_attachments SET status_id = $1 WHERE id = $2 AND account_id = $3",
+        )
+        .bind(id)
+        .bind(media)
+        .bind(me)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     for account in mentioned {
@@ -114,7 +120,7 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
         ));
     }
     let default_privacy: String = sqlx::query_scalar(
-        "SELECT COALESCE((SELECT privacy FROM profiles WHERE user_id = ?), 'public')",
+        "SELECT COALESCE((SELECT privacy FROM profiles WHERE user_id = $1), 'public')",
     )
     .bind(me)
     .fetch_one(&ctx.db)
@@ -139,7 +145,7 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
         Some(raw) => {
             let parent = parse_id(&raw).ok_or_else(ApiError::not_found)?;
             let parent = render::visible_status(&ctx, parent).await?;
-            let author: i64 = sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = ?")
+            let author: i64 = sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
                 .bind(parent)
                 .fetch_one(&ctx.db)
                 .await?;
@@ -152,14 +158,14 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
         )));
     }
     for m in &media_ids {
-        let free: Option<bool> = sqlx::query_scalar(
-            "SELECT status_id IS NULL FROM media_attachments WHERE id = ? AND account_id = ?",
+        let free: Option<Flag> = sqlx::query_scalar(
+            "SELECT status_id IS NULL FROM media_attachments WHERE id = $1 AND account_id = $2",
         )
         .bind(m)
         .bind(me)
         .fetch_optional(&ctx.db)
         .await?;
-        if free != Some(true) {
+        if free != Some(Flag(true)) {
             return Err(ApiError::invalid(format!(
                 "Media attachment {m} is unknown or already attached"
             )));
@@ -197,7 +203,7 @@ pub(crate) async fn show(ctx: Ctx, Id(id): Id) -> ApiResult {
 async fn author_of(ctx: &Ctx, id: i64) -> Result<(i64, Option<i64>, String), ApiError> {
     let id = render::visible_status(ctx, id).await?;
     Ok(sqlx::query_as::<_, (i64, Option<i64>, String)>(
-        "SELECT account_id, reblog_of_id, visibility FROM statuses WHERE id = ?",
+        "SELECT account_id, reblog_of_id, visibility FROM statuses WHERE id = $1",
     )
     .bind(id)
     .fetch_one(&ctx.db)
@@ -216,7 +222,7 @@ pub(crate) async fn delete(ctx: Ctx, Id(id): Id) -> ApiResult {
     let v = render::status_with_source(&ctx, id, true)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    sqlx::query("DELETE FROM statuses WHERE id = ?")
+    sqlx::query("DELETE FROM statuses WHERE id = $1")
         .bind(id)
         .execute(&ctx.db)
         .await?;
@@ -229,7 +235,7 @@ pub(crate) async fn context(ctx: Ctx, Id(id): Id) -> ApiResult {
     let id = render::visible_status(&ctx, id).await?;
     let ancestors_sql = format!(
         "WITH RECURSIVE up(id, depth) AS ( \
-           SELECT in_reply_to_id, 1 FROM statuses WHERE id = ?2 AND in_reply_to_id IS NOT NULL \
+           SELECT in_reply_to_id, 1 FROM statuses WHERE id = $2 AND in_reply_to_id IS NOT NULL \
            UNION ALL SELECT s.in_reply_to_id, up.depth + 1 FROM statuses s JOIN up ON s.id = up.id \
            WHERE s.in_reply_to_id IS NOT NULL AND up.depth < 100) \
          SELECT s.id FROM statuses s JOIN up ON up.id = s.id WHERE {} ORDER BY s.id",
@@ -237,7 +243,7 @@ pub(crate) async fn context(ctx: Ctx, Id(id): Id) -> ApiResult {
     );
     let descendants_sql = format!(
         "WITH RECURSIVE down(id, depth) AS ( \
-           SELECT id, 1 FROM statuses WHERE in_reply_to_id = ?2 \
+           SELECT id, 1 FROM statuses WHERE in_reply_to_id = $2 \
            UNION ALL SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id \
            WHERE down.depth < 100) \
          SELECT s.id FROM statuses s JOIN down ON down.id = s.id WHERE {} AND {} ORDER BY s.id LIMIT 4096",
@@ -269,7 +275,7 @@ pub(crate) async fn context(ctx: Ctx, Id(id): Id) -> ApiResult {
 #[requires_scope("read:statuses", token = optional)]
 pub(crate) async fn card(ctx: Ctx, Id(id): Id) -> ApiResult {
     let id = render::visible_status(&ctx, id).await?;
-    let text: String = sqlx::query_scalar("SELECT text FROM statuses WHERE id = ?")
+    let text: String = sqlx::query_scalar("SELECT text FROM statuses WHERE id = $1")
         .bind(id)
         .fetch_one(&ctx.db)
         .await?;
@@ -318,7 +324,7 @@ pub(crate) async fn reblog(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResult {
         return Err(ApiError::invalid("Visibility is not included in the list"));
     }
     let existing: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM statuses WHERE reblog_of_id = ? AND account_id = ?")
+        sqlx::query_scalar("SELECT id FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
             .bind(target)
             .bind(me)
             .fetch_optional(&ctx.db)
@@ -327,7 +333,7 @@ pub(crate) async fn reblog(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResult {
         Some(b) => b,
         None => {
             let b: i64 = sqlx::query_scalar(
-                "INSERT INTO statuses (account_id, reblog_of_id, visibility) VALUES (?, ?, ?) RETURNING id",
+                "INSERT INTO statuses (account_id, reblog_of_id, visibility) VALUES ($1, $2, $3) RETURNING id",
             )
             .bind(me)
             .bind(target)
@@ -349,7 +355,7 @@ pub(crate) async fn unreblog(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     let (_, reblog_of, _) = author_of(&ctx, id).await?;
     let target = reblog_of.unwrap_or(id);
-    sqlx::query("DELETE FROM statuses WHERE reblog_of_id = ? AND account_id = ?")
+    sqlx::query("DELETE FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
         .bind(target)
         .bind(me)
         .execute(&ctx.db)
@@ -368,12 +374,13 @@ pub(crate) async fn favourite(ctx: Ctx, Id(id): Id) -> ApiResult {
         Some(original) => (original, author_of(&ctx, original).await?.0),
         None => (id, author),
     };
-    let inserted =
-        sqlx::query("INSERT OR IGNORE INTO favourites (account_id, status_id) VALUES (?, ?)")
-            .bind(me)
-            .bind(target)
-            .execute(&ctx.db)
-            .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO favourites (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(me)
+    .bind(target)
+    .execute(&ctx.db)
+    .await?;
     if inserted.rows_affected() > 0 {
         notify(&ctx.db, author, me, "favourite", Some(target)).await?;
     }
@@ -388,7 +395,7 @@ pub(crate) async fn unfavourite(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     let (_, reblog_of, _) = author_of(&ctx, id).await?;
     let target = reblog_of.unwrap_or(id);
-    sqlx::query("DELETE FROM favourites WHERE account_id = ? AND status_id = ?")
+    sqlx::query("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2")
         .bind(me)
         .bind(target)
         .execute(&ctx.db)
@@ -403,11 +410,13 @@ pub(crate) async fn unfavourite(ctx: Ctx, Id(id): Id) -> ApiResult {
 pub(crate) async fn mute(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     author_of(&ctx, id).await?;
-    sqlx::query("INSERT OR IGNORE INTO status_mutes (account_id, status_id) VALUES (?, ?)")
-        .bind(me)
-        .bind(id)
-        .execute(&ctx.db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO status_mutes (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(me)
+    .bind(id)
+    .execute(&ctx.db)
+    .await?;
     ok(render::status(&ctx, id)
         .await?
         .ok_or_else(ApiError::not_found)?)
@@ -418,7 +427,7 @@ pub(crate) async fn mute(ctx: Ctx, Id(id): Id) -> ApiResult {
 pub(crate) async fn unmute(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     author_of(&ctx, id).await?;
-    sqlx::query("DELETE FROM status_mutes WHERE account_id = ? AND status_id = ?")
+    sqlx::query("DELETE FROM status_mutes WHERE account_id = $1 AND status_id = $2")
         .bind(me)
         .bind(id)
         .execute(&ctx.db)
@@ -441,7 +450,7 @@ pub(crate) async fn pin(ctx: Ctx, Id(id): Id) -> ApiResult {
         return Err(ApiError::invalid("This status cannot be pinned"));
     }
     let pins: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM pins WHERE account_id = ? AND status_id <> ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM pins WHERE account_id = $1 AND status_id <> $2")
             .bind(me)
             .bind(id)
             .fetch_one(&ctx.db)
@@ -451,7 +460,7 @@ pub(crate) async fn pin(ctx: Ctx, Id(id): Id) -> ApiResult {
             "You have already pinned the maximum number of posts",
         ));
     }
-    sqlx::query("INSERT OR IGNORE INTO pins (account_id, status_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO pins (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(me)
         .bind(id)
         .execute(&ctx.db)
@@ -466,7 +475,7 @@ pub(crate) async fn pin(ctx: Ctx, Id(id): Id) -> ApiResult {
 pub(crate) async fn unpin(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     author_of(&ctx, id).await?;
-    sqlx::query("DELETE FROM pins WHERE account_id = ? AND status_id = ?")
+    sqlx::query("DELETE FROM pins WHERE account_id = $1 AND status_id = $2")
         .bind(me)
         .bind(id)
         .execute(&ctx.db)
@@ -498,7 +507,7 @@ pub(crate) async fn favourited_by(ctx: Ctx, Id(id): Id) -> ApiResult {
     who(
         ctx,
         id,
-        "SELECT k, account_id FROM (SELECT id AS k, account_id, status_id FROM favourites) WHERE status_id = ?1",
+        "SELECT k, account_id FROM (SELECT id AS k, account_id, status_id FROM favourites) AS w WHERE status_id = $1",
     )
     .await
 }
@@ -513,7 +522,7 @@ pub(crate) async fn reblogged_by(ctx: Ctx, Id(id): Id) -> ApiResult {
     who(
         ctx,
         id,
-        "SELECT k, account_id FROM (SELECT id AS k, account_id, reblog_of_id FROM statuses) WHERE reblog_of_id = ?1",
+        "SELECT k, account_id FROM (SELECT id AS k, account_id, reblog_of_id FROM statuses) AS w WHERE reblog_of_id = $1",
     )
     .await
 }
@@ -526,7 +535,7 @@ pub(crate) async fn media_file(ctx: Ctx, Id(id): Id) -> ApiResult {
     let (content_type, data): (String, Vec<u8>) = sqlx::query_as(
         "SELECT m.content_type, m.data FROM media_attachments m \
          JOIN statuses s ON s.id = m.status_id \
-         WHERE m.id = ? AND s.visibility IN ('public', 'unlisted')",
+         WHERE m.id = $1 AND s.visibility IN ('public', 'unlisted')",
     )
     .bind(id)
     .fetch_optional(&ctx.db)

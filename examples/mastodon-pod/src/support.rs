@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqliteArguments;
+use sqlx::AnyPool;
+use sqlx::any::AnyArguments;
 
 use crate::{AppState, Scope};
 
@@ -65,6 +65,12 @@ impl From<sqlx::Error> for ApiError {
             if !matches!(db.kind(), sqlx::error::ErrorKind::Other) {
                 return Self::invalid("the record conflicts with existing data");
             }
+            // A data exception (SQLSTATE class 22): input PostgreSQL
+            // refuses where SQLite stores it (a NUL character in text,
+            // 22021) or an integer out of range (22003).
+            if db.code().is_some_and(|code| code.starts_with("22")) {
+                return Self::invalid("Validation failed: a value is not acceptable");
+            }
         }
         tracing::error!(error = %e, "database failure");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
@@ -75,6 +81,69 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(json!({ "error": self.message }))).into_response()
     }
+}
+
+/// A boolean read from the database: SQLite answers flags and `EXISTS`
+/// as integers, PostgreSQL `EXISTS` (and `users.admin`) as booleans; this
+/// reads both (the pod's flag columns are integers 0/1 on both engines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Flag(pub(crate) bool);
+
+impl sqlx::Type<sqlx::Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <bool as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        ty.kind() == sqlx::any::AnyTypeInfoKind::Bool || ty.kind().is_integer()
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        match <bool as sqlx::Decode<'r, sqlx::Any>>::decode(value.clone()) {
+            Ok(b) => Ok(Self(b)),
+            Err(_) => <i64 as sqlx::Decode<'r, sqlx::Any>>::decode(value).map(|n| Self(n != 0)),
+        }
+    }
+}
+
+impl serde::Serialize for Flag {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(self.0)
+    }
+}
+
+/// A boolean as the flag columns store it (integer 0/1 on both engines:
+/// PostgreSQL does not assign a boolean to an integer column).
+pub(crate) trait AsInt {
+    /// The integer form.
+    type Int;
+    /// `true` is 1.
+    fn int(self) -> Self::Int;
+}
+
+impl AsInt for bool {
+    type Int = i64;
+    fn int(self) -> i64 {
+        i64::from(self)
+    }
+}
+
+impl AsInt for Option<bool> {
+    type Int = Option<i64>;
+    fn int(self) -> Option<i64> {
+        self.map(i64::from)
+    }
+}
+
+/// The current time plus `seconds`, as the pod stores times (ISO 8601,
+/// UTC, milliseconds): computed here and bound, the same on both engines.
+pub(crate) fn in_seconds(seconds: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    pod_kit::database::iso8601_millis(now.saturating_add(seconds.saturating_mul(1000)))
 }
 
 /// What handlers return.
@@ -156,6 +225,19 @@ impl Params {
 
     /// A string parameter (numbers and booleans are written out).
     pub(crate) fn text(&self, key: &str) -> Result<Option<String>, ApiError> {
+        match self.raw_text(key)? {
+            // PostgreSQL text cannot hold a NUL (SQLite's can): text bound
+            // to a query is refused on both engines alike.
+            Some(s) if s.contains('\0') => {
+                Err(ApiError::invalid(format!("{key} contains a null byte")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// [`Params::text`] without the NUL check, for values parsed before
+    /// any query sees them (ids, limits).
+    pub(crate) fn raw_text(&self, key: &str) -> Result<Option<String>, ApiError> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -202,6 +284,9 @@ impl Params {
     /// A list parameter: `k[]=a&k[]=b`, a JSON array, or a single value.
     pub(crate) fn list(&self, key: &str) -> Result<Vec<String>, ApiError> {
         let item = |v: &Value| match v {
+            Value::String(s) if s.contains('\0') => {
+                Err(ApiError::invalid(format!("{key} contains a null byte")))
+            }
             Value::String(s) => Ok(s.clone()),
             Value::Number(n) => Ok(n.to_string()),
             _ => Err(ApiError::invalid(format!(
@@ -278,7 +363,7 @@ pub(crate) fn parse_id(s: &str) -> Option<i64> {
 /// The request's context: the database, how to write URLs, the viewer and
 /// the query parameters.
 pub(crate) struct Ctx {
-    pub(crate) db: SqlitePool,
+    pub(crate) db: AnyPool,
     /// `http://host` (or `https://` behind a proxy that says so).
     pub(crate) base: String,
     /// The host name clients used.
@@ -309,7 +394,7 @@ impl Ctx {
     /// Pagination with other limits.
     pub(crate) fn page_with(&self, default: i64, max: i64) -> Result<Page, ApiError> {
         let id = |k: &str| -> Result<Option<i64>, ApiError> {
-            match self.query.text(k)? {
+            match self.query.raw_text(k)? {
                 None => Ok(None),
                 Some(s) if s.is_empty() => Ok(None),
                 Some(s) => s
@@ -318,7 +403,7 @@ impl Ctx {
                     .map_err(|_| ApiError::bad_request(format!("Invalid {k}: not an id"))),
             }
         };
-        let limit = match self.query.text("limit")? {
+        let limit = match self.query.raw_text("limit")? {
             None => default,
             Some(s) if s.is_empty() => default,
             Some(s) => s
@@ -417,9 +502,9 @@ pub(crate) enum Arg {
 }
 
 fn bind<'q, O>(
-    q: sqlx::query::QueryAs<'q, sqlx::Sqlite, O, SqliteArguments<'q>>,
+    q: sqlx::query::QueryAs<'q, sqlx::Any, O, AnyArguments<'q>>,
     a: &Arg,
-) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, SqliteArguments<'q>> {
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, AnyArguments<'q>> {
     match a {
         Arg::Int(v) => q.bind(*v),
         Arg::Text(s) => q.bind(s.clone()),
@@ -654,7 +739,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 /// Creates a notification for `recipient` unless it is the actor's own
 /// action or the recipient blocks the actor or mutes their notifications.
 pub(crate) async fn notify(
-    db: &SqlitePool,
+    db: &AnyPool,
     recipient: i64,
     from: i64,
     kind: &str,
@@ -665,8 +750,8 @@ pub(crate) async fn notify(
     }
     sqlx::query(
         "INSERT INTO notifications (account_id, from_account_id, type, status_id) \
-         SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = ?1 AND target_account_id = ?2) \
-         AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = ?1 AND target_account_id = ?2 AND hide_notifications = 1)",
+         SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2) \
+         AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2 AND hide_notifications = 1)",
     )
     .bind(recipient)
     .bind(from)
@@ -680,7 +765,7 @@ pub(crate) async fn notify(
 impl Ctx {
     /// A context outside any request (demo data), writing URLs for
     /// `http://localhost`.
-    pub(crate) fn internal(db: SqlitePool, viewer: Option<i64>) -> Self {
+    pub(crate) fn internal(db: AnyPool, viewer: Option<i64>) -> Self {
         Self {
             db,
             base: "http://localhost".into(),

@@ -15,7 +15,7 @@ pub(crate) async fn home(ctx: Ctx) -> ApiResult {
     ctx.me()?;
     timeline_of(
         &ctx,
-        "SELECT ?1 UNION SELECT target_account_id FROM follows WHERE account_id = ?1",
+        "SELECT $1 UNION SELECT target_account_id FROM follows WHERE account_id = $1",
         Vec::new(),
     )
     .await
@@ -58,7 +58,7 @@ pub(crate) async fn direct(ctx: Ctx) -> ApiResult {
     let page = ctx.page()?;
     let sql = format!(
         "SELECT s.id, s.id FROM statuses s WHERE s.visibility = 'direct' \
-         AND (s.account_id = ?1 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = ?1)) AND {}",
+         AND (s.account_id = $1 OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = $1)) AND {}",
         not_hidden("s")
     );
     let rows = ctx
@@ -83,7 +83,7 @@ pub(crate) async fn list(ctx: Ctx, Id(id): Id) -> ApiResult {
         .ok_or_else(ApiError::not_found)?;
     timeline_of(
         &ctx,
-        "SELECT account_id FROM list_accounts WHERE list_id = ?2",
+        "SELECT account_id FROM list_accounts WHERE list_id = $2",
         vec![Arg::Int(Some(id))],
     )
     .await
@@ -96,7 +96,7 @@ pub(crate) async fn favourites(ctx: Ctx) -> ApiResult {
     let page = ctx.page()?;
     let sql = format!(
         "SELECT f.id, f.status_id FROM favourites f JOIN statuses s ON s.id = f.status_id \
-         WHERE f.account_id = ?1 AND {}",
+         WHERE f.account_id = $1 AND {}",
         readable("s")
     );
     let rows = ctx

@@ -1,26 +1,55 @@
-//! The pod's router over a real SQLite file, driven with `oneshot`.
+//! The pod's router over a real SQLite file, driven with `oneshot`; each
+//! test also runs on PostgreSQL (`postgres::<test>`, a fresh schema of
+//! `TEST_DATABASE_URL_PG`; `SKIPPED` without it, a failure with
+//! `REQUIRE_POSTGRES=1`).
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use mastodon_pod::{Api, AppState, Scope, migrator, seed_demo};
+use mastodon_pod::{Api, AppState, MastodonPod, Scope, seed_demo};
 use oauth_server::primitives::Store;
-use oauth_server::store::SqliteStore;
+use pod_kit::PodStore;
+use pod_kit::testing::PgSchema;
 use scope_runtime::ScopeSet;
 use scope_runtime::enforce::Enforcer;
 use scope_runtime::route::RouteTable;
 use scope_runtime::token::{InMemoryValidator, Principal};
 use serde_json::{Value, json};
+use sqlx::AnyPool;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
 struct Pod {
-    _dir: TempDir,
-    store: SqliteStore,
+    store: PodStore,
+    db: AnyPool,
     tokens: InMemoryValidator<Scope>,
     app: Router,
+    _dir: Option<TempDir>,
+    // Last: dropped after the pools.
+    _schema: Option<PgSchema>,
+}
+
+/// For each `async fn name(pod: Pod)`, the tests `sqlite::name` and
+/// `postgres::name`.
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Pod::new().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(pod) = super::Pod::postgres(stringify!($name)).await {
+                    super::$name(pod).await;
+                }
+            })*
+        }
+    };
 }
 
 struct Reply {
@@ -49,16 +78,32 @@ impl Pod {
     async fn new() -> Self {
         let dir = TempDir::new().unwrap();
         let url = format!("sqlite://{}/pod.db", dir.path().display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        migrator().run(store.pool()).await.unwrap();
+        let mut pod = Self::on(&url).await;
+        pod._dir = Some(dir);
+        pod
+    }
+
+    /// The pod in a fresh PostgreSQL schema; `None`: skip the test.
+    async fn postgres(test: &str) -> Option<Self> {
+        let schema = PgSchema::create(test).await?;
+        let mut pod = Self::on(&schema.url).await;
+        pod._schema = Some(schema);
+        Some(pod)
+    }
+
+    /// The pod over the database at `url`, opened as the binary does.
+    async fn on(url: &str) -> Self {
+        let database = pod_kit::open::<MastodonPod>(url).await.unwrap();
         let tokens = InMemoryValidator::new();
         let app = Api::router(Enforcer::new(tokens.clone()))
-            .with_state(AppState::new(store.pool().clone()));
+            .with_state(AppState::new(database.pool.clone()));
         Self {
-            _dir: dir,
-            store,
+            store: database.store,
+            db: database.pool,
             tokens,
             app,
+            _dir: None,
+            _schema: None,
         }
     }
 
@@ -155,9 +200,7 @@ fn ids(v: &Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn verify_credentials_accepts_profile_read_and_read_accounts_only() {
-    let pod = Pod::new().await;
+async fn verify_credentials_accepts_profile_read_and_read_accounts_only(pod: Pod) {
     let alice = pod.user("alice").await;
     for scopes in ["profile", "read", "read:accounts"] {
         let token = pod.token(alice, scopes);
@@ -196,9 +239,7 @@ async fn verify_credentials_accepts_profile_read_and_read_accounts_only() {
     assert_ne!(r.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn update_credentials_by_patch_form_and_legacy_put_json() {
-    let pod = Pod::new().await;
+async fn update_credentials_by_patch_form_and_legacy_put_json(pod: Pod) {
     let (_, token) = pod.account("alice").await;
     let r = pod
         .send(
@@ -271,9 +312,7 @@ async fn update_credentials_by_patch_form_and_legacy_put_json() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn statuses_create_read_delete_and_errors() {
-    let pod = Pod::new().await;
+async fn statuses_create_read_delete_and_errors(pod: Pod) {
     let (alice, token) = pod.account("alice").await;
     let (_, bob) = pod.account("bob").await;
     let r = pod
@@ -421,9 +460,7 @@ async fn statuses_create_read_delete_and_errors() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn private_and_direct_statuses_are_hidden_from_others() {
-    let pod = Pod::new().await;
+async fn private_and_direct_statuses_are_hidden_from_others(pod: Pod) {
     let (_, alice) = pod.account("alice").await;
     let (bob_id, bob) = pod.account("bob").await;
     let (_, carol) = pod.account("carol").await;
@@ -470,9 +507,7 @@ async fn private_and_direct_statuses_are_hidden_from_others() {
     let _ = bob_id;
 }
 
-#[tokio::test]
-async fn follow_unfollow_round_trip_and_locked_accounts() {
-    let pod = Pod::new().await;
+async fn follow_unfollow_round_trip_and_locked_accounts(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     let r = pod
@@ -596,9 +631,7 @@ async fn follow_unfollow_round_trip_and_locked_accounts() {
     assert!(r.body["error"].is_string());
 }
 
-#[tokio::test]
-async fn block_hides_statuses_and_mute_hides_from_timelines() {
-    let pod = Pod::new().await;
+async fn block_hides_statuses_and_mute_hides_from_timelines(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     pod.post(&format!("/api/v1/accounts/{bob}/follow"), &a, json!({}))
@@ -696,9 +729,7 @@ async fn block_hides_statuses_and_mute_hides_from_timelines() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-#[tokio::test]
-async fn favourites_boosts_and_who() {
-    let pod = Pod::new().await;
+async fn favourites_boosts_and_who(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     let s = pod.status(&b, "like me", "public").await;
@@ -800,9 +831,7 @@ async fn favourites_boosts_and_who() {
     let _ = bob;
 }
 
-#[tokio::test]
-async fn pagination_link_headers_and_bad_params() {
-    let pod = Pod::new().await;
+async fn pagination_link_headers_and_bad_params(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let mut all = Vec::new();
     for n in 0..5 {
@@ -877,9 +906,7 @@ async fn pagination_link_headers_and_bad_params() {
     assert!(r.headers.get("link").is_none());
 }
 
-#[tokio::test]
-async fn lists_crud_members_and_timeline() {
-    let pod = Pod::new().await;
+async fn lists_crud_members_and_timeline(pod: Pod) {
     let (_, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     let (carol, c) = pod.account("carol").await;
@@ -995,9 +1022,7 @@ async fn lists_crud_members_and_timeline() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn filters_crud() {
-    let pod = Pod::new().await;
+async fn filters_crud(pod: Pod) {
     let (_, a) = pod.account("alice").await;
     let (_, b) = pod.account("bob").await;
     let r = pod
@@ -1077,9 +1102,7 @@ async fn filters_crud() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn notifications_get_dismiss_clear() {
-    let pod = Pod::new().await;
+async fn notifications_get_dismiss_clear(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     pod.post(&format!("/api/v1/accounts/{alice}/follow"), &b, json!({}))
@@ -1136,9 +1159,7 @@ async fn notifications_get_dismiss_clear() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn reports_file_and_list() {
-    let pod = Pod::new().await;
+async fn reports_file_and_list(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     let s = pod.status(&b, "spam spam", "public").await;
@@ -1200,9 +1221,7 @@ async fn reports_file_and_list() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn media_upload_update_attach() {
-    let pod = Pod::new().await;
+async fn media_upload_update_attach(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (_, b) = pod.account("bob").await;
     let boundary = "XyZ";
@@ -1345,9 +1364,7 @@ async fn media_upload_update_attach() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn search_lookup_domain_blocks_context_pins_and_status_mutes() {
-    let pod = Pod::new().await;
+async fn search_lookup_domain_blocks_context_pins_and_status_mutes(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
     let root = pod.status(&a, "A #Topic to discuss", "public").await;
@@ -1518,9 +1535,7 @@ async fn search_lookup_domain_blocks_context_pins_and_status_mutes() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn instance_and_public_routes_need_no_token() {
-    let pod = Pod::new().await;
+async fn instance_and_public_routes_need_no_token(pod: Pod) {
     pod.user("alice").await;
     let r = pod
         .send("GET", "/api/v1/instance", None, Payload::None)
@@ -1570,14 +1585,12 @@ async fn instance_and_public_routes_need_no_token() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn seed_demo_is_idempotent_and_fills_every_list() {
-    let pod = Pod::new().await;
+async fn seed_demo_is_idempotent_and_fills_every_list(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
-    seed_demo(pod.store.pool(), alice).await.unwrap();
-    seed_demo(pod.store.pool(), alice).await.unwrap();
+    seed_demo(&pod.db, alice).await.unwrap();
+    seed_demo(&pod.db, alice).await.unwrap();
     let statuses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM statuses")
-        .fetch_one(pod.store.pool())
+        .fetch_one(&pod.db)
         .await
         .unwrap();
     assert_eq!(statuses, 3);
@@ -1665,3 +1678,77 @@ fn every_documented_endpoint_is_routed_with_the_source_scope() {
     }
     assert_eq!(checked, 66, "method-path pairs of the documented matrix");
 }
+
+/// Input PostgreSQL refuses where SQLite stores it (a NUL in text) or
+/// cannot hold (integers past i64) is a 4xx on both engines, never a 500.
+async fn input_postgres_refuses_is_a_4xx_on_both_engines(pod: Pod) {
+    let (_, a) = pod.account("alice").await;
+    let r = pod
+        .post("/api/v1/statuses", &a, json!({ "status": "nul\u{0}byte" }))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let r = pod
+        .send(
+            "PATCH",
+            "/api/v1/accounts/update_credentials",
+            Some(&a),
+            Payload::Form("display_name=a%00b"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    for path in [
+        "/api/v1/accounts/search?q=a%00",
+        "/api/v2/search?q=%00",
+        "/api/v1/accounts/lookup?acct=x%00",
+    ] {
+        let r = pod.get(path, &a).await;
+        assert!(
+            r.status.is_client_error(),
+            "{path}: {} {:?}",
+            r.status,
+            r.body
+        );
+    }
+    for path in [
+        "/api/v1/statuses/92233720368547758070",
+        "/api/v1/accounts/92233720368547758070",
+        "/api/v1/timelines/home?max_id=92233720368547758070",
+        "/api/v1/timelines/home?limit=92233720368547758070",
+    ] {
+        let r = pod.get(path, &a).await;
+        assert!(
+            r.status.is_client_error(),
+            "{path}: {} {:?}",
+            r.status,
+            r.body
+        );
+    }
+    let r = pod
+        .post(
+            "/api/v1/filters",
+            &a,
+            json!({ "phrase": "x", "context": ["home"], "expires_in": i64::MAX }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+}
+
+both_engines!(
+    input_postgres_refuses_is_a_4xx_on_both_engines,
+    verify_credentials_accepts_profile_read_and_read_accounts_only,
+    update_credentials_by_patch_form_and_legacy_put_json,
+    statuses_create_read_delete_and_errors,
+    private_and_direct_statuses_are_hidden_from_others,
+    follow_unfollow_round_trip_and_locked_accounts,
+    block_hides_statuses_and_mute_hides_from_timelines,
+    favourites_boosts_and_who,
+    pagination_link_headers_and_bad_params,
+    lists_crud_members_and_timeline,
+    filters_crud,
+    notifications_get_dismiss_clear,
+    reports_file_and_list,
+    media_upload_update_attach,
+    search_lookup_domain_blocks_context_pins_and_status_mutes,
+    instance_and_public_routes_need_no_token,
+    seed_demo_is_idempotent_and_fills_every_list,
+);

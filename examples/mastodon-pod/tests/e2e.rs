@@ -1,6 +1,9 @@
 //! End to end over real sockets: the pod as `mastodon-pod serve` runs it
 //! (SQLite file, bundled OAuth server, token cache), tokens obtained by
 //! logging in and consenting, the code exchanged by the `oauth2` crate.
+//! Each test runs on SQLite (`sqlite::<test>`) and on PostgreSQL
+//! (`postgres::<test>`, a fresh schema of `TEST_DATABASE_URL_PG`;
+//! `SKIPPED` without it).
 
 use mastodon_pod::MastodonPod;
 use oauth_server::primitives::Store as _;
@@ -20,15 +23,46 @@ const FAMILIES: &[(&str, &str)] = &[
     ("statuses", "/api/v1/timelines/home"),
 ];
 
-async fn pod() -> (TestPod, TestApp) {
-    let pod = TestPod::start::<MastodonPod>(|s| s).await;
-    let app = pod.register("read write follow profile").await;
-    (pod, app)
+/// The database a test's pod runs on.
+#[derive(Debug, Clone, Copy)]
+enum Engine {
+    Sqlite,
+    /// A fresh schema, named after the test.
+    Postgres(&'static str),
 }
 
-#[tokio::test]
-async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() {
-    let (pod, app) = pod().await;
+/// The pod on `engine` and an app; `None`: skip the test (no PostgreSQL).
+async fn pod(engine: Engine) -> Option<(TestPod, TestApp)> {
+    let pod = match engine {
+        Engine::Sqlite => TestPod::start::<MastodonPod>(|s| s).await,
+        Engine::Postgres(test) => TestPod::start_pg::<MastodonPod>(test, |s| s).await?,
+    };
+    let app = pod.register("read write follow profile").await;
+    Some((pod, app))
+}
+
+/// `sqlite::name` and `postgres::name` for each `async fn name(engine: Engine)`.
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Engine::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Engine::Postgres(stringify!($name))).await;
+            })*
+        }
+    };
+}
+
+async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
     let parent = pod.token(&app, "read").await;
     for (family, path) in FAMILIES {
         let scoped = pod.token(&app, &format!("read:{family}")).await;
@@ -57,9 +91,10 @@ async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none() 
     }
 }
 
-#[tokio::test]
-async fn verify_credentials_answers_profile_read_and_read_accounts() {
-    let (pod, app) = pod().await;
+async fn verify_credentials_answers_profile_read_and_read_accounts(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
     for scope in ["profile", "read", "read:accounts"] {
         let token = pod.token(&app, scope).await;
         let r = pod
@@ -86,9 +121,10 @@ async fn verify_credentials_answers_profile_read_and_read_accounts() {
     assert_eq!(r.status, 403);
 }
 
-#[tokio::test]
-async fn the_legacy_follow_scope_grants_blocks_follows_and_mutes_only() {
-    let (pod, app) = pod().await;
+async fn the_legacy_follow_scope_grants_blocks_follows_and_mutes_only(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
     let hash = oauth_server::secret::hash_password("bob's password").expect("hash");
     let bob = pod
         .store
@@ -127,9 +163,10 @@ async fn the_legacy_follow_scope_grants_blocks_follows_and_mutes_only() {
     assert_eq!(r.body[0]["username"], pod_kit::testing::USER);
 }
 
-#[tokio::test]
-async fn writes_need_the_write_scope_and_persist() {
-    let (pod, app) = pod().await;
+async fn writes_need_the_write_scope_and_persist(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
     let reader = pod.token(&app, "read").await;
     let writer = pod.token(&app, "write:statuses read:statuses").await;
     let body = serde_json::json!({ "status": "hello from the e2e test" });
@@ -165,9 +202,10 @@ async fn writes_need_the_write_scope_and_persist() {
     assert_eq!(r.body[0]["id"], id.as_str());
 }
 
-#[tokio::test]
-async fn a_revoked_token_stops_working_at_once() {
-    let (pod, app) = pod().await;
+async fn a_revoked_token_stops_working_at_once(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
     let token = pod.token(&app, "read").await;
     let r = pod
         .call(
@@ -190,9 +228,10 @@ async fn a_revoked_token_stops_working_at_once() {
     assert_eq!(r.status, 401);
 }
 
-#[tokio::test]
-async fn clients_find_the_instance_and_its_version() {
-    let (pod, _) = pod().await;
+async fn clients_find_the_instance_and_its_version(engine: Engine) {
+    let Some((pod, _)) = pod(engine).await else {
+        return;
+    };
     // Rails serves `/path/` as `/path`; Mastodon.py asks for `/api/v1/instance/`.
     for path in ["/api/v1/instance", "/api/v2/instance", "/api/v1/instance/"] {
         let r = pod.call("GET", path, None, None).await;
@@ -209,9 +248,10 @@ async fn clients_find_the_instance_and_its_version() {
     }
 }
 
-#[tokio::test]
-async fn hostile_input_is_refused_and_the_pod_stays_up() {
-    let (pod, app) = pod().await;
+async fn hostile_input_is_refused_and_the_pod_stays_up(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
     // Rails-style keys nested 30,000 deep: kept flat, never recursed into.
     let deep = format!("a{}=1", "[]".repeat(30_000));
     let r = pod
@@ -275,3 +315,13 @@ async fn hostile_input_is_refused_and_the_pod_stays_up() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+both_engines!(
+    every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none,
+    verify_credentials_answers_profile_read_and_read_accounts,
+    the_legacy_follow_scope_grants_blocks_follows_and_mutes_only,
+    writes_need_the_write_scope_and_persist,
+    a_revoked_token_stops_working_at_once,
+    clients_find_the_instance_and_its_version,
+    hostile_input_is_refused_and_the_pod_stays_up,
+);

@@ -16,7 +16,9 @@ use crate::{App, DEMO_PASSWORD, DEMO_USER, Pod, Settings};
 #[derive(Parser)]
 #[command(version, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// The database: `sqlite://PATH`, created on first start.
+    /// The database: `sqlite://PATH` (created on first start) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (the database must
+    /// exist; the tables are created). The OAuth tables and the pod's share it.
     #[arg(long, global = true, env = "DATABASE_URL")]
     database: Option<String>,
     #[command(subcommand)]
@@ -77,6 +79,27 @@ struct Serve {
     /// Create the user `demo` (password `demo-password`) and demo data.
     #[arg(long)]
     demo: bool,
+}
+
+/// `url` without its password and query (which may hold one). Everything
+/// before the last `@` is user information, so a password holding `/`, `?`
+/// or `@` unencoded is hidden too.
+fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (user, host) = match rest.rfind('@') {
+        Some(at) => (rest.get(..at), rest.get(at + 1..).unwrap_or_default()),
+        None => (None, rest),
+    };
+    let host = host.split(['?', '#']).next().unwrap_or_default();
+    match user {
+        Some(user) => {
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}@{host}")
+        }
+        None => format!("{scheme}://{host}"),
+    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -168,8 +191,8 @@ async fn create_user<P: Pod>(
     admin: bool,
     password_stdin: bool,
 ) -> ExitCode {
-    let store = match crate::open::<P>(database).await {
-        Ok(store) => store,
+    let db = match crate::open::<P>(database).await {
+        Ok(db) => db,
         Err(e) => return fail(e),
     };
     let password = if password_stdin || !std::io::stdin().is_terminal() {
@@ -195,7 +218,7 @@ async fn create_user<P: Pod>(
             Ok(Err(e)) => return fail(e),
             Err(e) => return fail(e),
         };
-    match store.create_user(&name, &hash, admin).await {
+    match db.store.create_user(&name, &hash, admin).await {
         Ok(user) => {
             println!("created user {} (id {})", user.username, user.id);
             ExitCode::SUCCESS
@@ -230,20 +253,20 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
     };
     settings.access_token_lifetime = Duration::from_secs(serve.access_token_lifetime);
     settings.api_authentication_required = serve.api_authentication_required;
-    let store = match crate::open::<P>(database).await {
-        Ok(store) => store,
+    let db = match crate::open::<P>(database).await {
+        Ok(db) => db,
         Err(e) => return fail(e),
     };
     if serve.demo {
-        match crate::seed_demo::<P>(&store).await {
+        match crate::seed_demo::<P>(&db).await {
             Ok(_) => println!("demo user: {DEMO_USER} / {DEMO_PASSWORD}"),
             Err(e) => return fail(e),
         }
     }
-    let App { router, limiter } = crate::app::<P>(store, &settings);
+    let App { router, limiter } = crate::app::<P>(db, &settings);
     let routes = <P::Api as RouteTable>::ROUTES.len();
     println!("{} {} listening on {issuer}", P::NAME, P::VERSION);
-    println!("database: {database}");
+    println!("database: {}", shown(database));
     println!(
         "rate limiting: {}",
         if limiter.is_some() { "on" } else { "off" }

@@ -14,6 +14,7 @@
 //!
 //! ```text
 //! <pod> [serve] [--listen ADDR] [--database URL] [--demo]
+//!                (URL: sqlite://PATH or postgres://USER@HOST:PORT/DATABASE)
 //! <pod> create-user NAME [--admin] [--password-stdin]
 //! <pod> docs [DIR]
 //! ```
@@ -23,6 +24,7 @@
 //! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`.
 
 pub mod cli;
+pub mod database;
 mod memory;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -35,7 +37,6 @@ use axum::{Extension, Router};
 use oauth_server::config::Config;
 use oauth_server::flows::{AuthServer, Revocation};
 use oauth_server::primitives::Store;
-use oauth_server::store::SqliteStore;
 use oauth_server::validator::StoreValidator;
 use scope_runtime::Scope;
 use scope_runtime::cache::CachedValidator;
@@ -43,9 +44,11 @@ use scope_runtime::docgen::OpenApiInfo;
 use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
 use scope_runtime::ratelimit::{RateError, RateLimiter, Rates};
 use scope_runtime::route::RouteTable;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 pub use cli::main;
+#[doc(inline)]
+pub use database::{Backend, Database, PodStore, begin_write, connect_pool, now, open, uuid_v4};
 
 /// An example pod: its hierarchy, route table, schema and demo data.
 pub trait Pod: 'static {
@@ -65,15 +68,15 @@ pub trait Pod: 'static {
     /// clients rely on it: Mastodon.py asks for `/api/v1/instance/`).
     const TRAILING_SLASH_OPTIONAL: bool = false;
 
-    /// The pod's migrations, numbered from 100 (the OAuth server's tables
-    /// share the database).
-    fn migrator() -> sqlx::migrate::Migrator;
-    /// The handlers' state over the database; `anonymous` is the switch
-    /// the enforcer follows for `token = setting` routes.
-    fn state(db: SqlitePool, anonymous: AnonymousAccess) -> Self::State;
+    /// The pod's migrations for `backend`, numbered from 100 (the OAuth
+    /// server's tables share the database).
+    fn migrator(backend: Backend) -> sqlx::migrate::Migrator;
+    /// The handlers' state over the pool of the pod's tables; `anonymous`
+    /// is the switch the enforcer follows for `token = setting` routes.
+    fn state(db: AnyPool, anonymous: AnonymousAccess) -> Self::State;
     /// Idempotent demo data owned by `user_id`.
     fn seed_demo(
-        db: &SqlitePool,
+        db: &AnyPool,
         user_id: i64,
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
     /// Adjusts the OAuth server's configuration (e.g. admin-only scopes).
@@ -143,27 +146,17 @@ impl Settings {
 #[non_exhaustive]
 pub enum StartError {
     /// The database could not be opened or migrated.
-    #[error("{0} (check DATABASE_URL and that its directory is writable)")]
+    #[error("{0} (check DATABASE_URL; for SQLite, that its directory is writable)")]
     Database(String),
     /// The pod's demo data could not be written.
     #[error("cannot seed the demo data: {0}")]
     Demo(String),
 }
 
-/// Opens the database at `url` (creating it) and applies the OAuth
-/// server's and the pod's migrations.
-///
-/// # Errors
-/// [`StartError::Database`] with the reason.
-pub async fn open<P: Pod>(url: &str) -> Result<SqliteStore, StartError> {
-    let store = SqliteStore::connect(url)
-        .await
-        .map_err(|e| StartError::Database(e.to_string()))?;
-    P::migrator()
-        .run(store.pool())
-        .await
-        .map_err(|e| StartError::Database(format!("migration failed: {e}")))?;
-    Ok(store)
+impl From<sqlx::Error> for StartError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(e.to_string())
+    }
 }
 
 /// The demo account of `--demo`.
@@ -171,30 +164,41 @@ pub const DEMO_USER: &str = "demo";
 /// Its password.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
+/// The advisory lock key under which pods seed their demo data on
+/// PostgreSQL ("pod-demo" in ASCII).
+const SEED_LOCK: i64 = 0x706f_642d_6465_6d6f;
+
 /// Creates the demo user if missing and seeds the pod's demo data; returns
-/// the user's id.
+/// the user's id. Pods sharing one PostgreSQL database may call it at once:
+/// they seed one after the other (an advisory lock), and the second finds
+/// the data there.
 ///
 /// # Errors
 /// [`StartError::Demo`] with the reason.
-pub async fn seed_demo<P: Pod>(store: &SqliteStore) -> Result<i64, StartError> {
+pub async fn seed_demo<P: Pod>(db: &Database) -> Result<i64, StartError> {
     let demo = |e: &dyn std::fmt::Display| StartError::Demo(e.to_string());
-    let id = match store.user_by_name(DEMO_USER).await.map_err(|e| demo(&e))? {
-        Some(user) => user.id,
-        None => {
-            let hash =
-                tokio::task::spawn_blocking(|| oauth_server::secret::hash_password(DEMO_PASSWORD))
-                    .await
-                    .map_err(|e| demo(&e))?
-                    .map_err(|e| demo(&e))?;
-            store
-                .create_user(DEMO_USER, &hash, false)
+    let seed = async {
+        let store = &db.store;
+        let id = match store.user_by_name(DEMO_USER).await.map_err(|e| demo(&e))? {
+            Some(user) => user.id,
+            None => {
+                let hash = tokio::task::spawn_blocking(|| {
+                    oauth_server::secret::hash_password(DEMO_PASSWORD)
+                })
                 .await
                 .map_err(|e| demo(&e))?
-                .id
-        }
+                .map_err(|e| demo(&e))?;
+                store
+                    .create_user(DEMO_USER, &hash, false)
+                    .await
+                    .map_err(|e| demo(&e))?
+                    .id
+            }
+        };
+        P::seed_demo(&db.pool, id).await.map_err(|e| demo(&e))?;
+        Ok::<_, StartError>(id)
     };
-    P::seed_demo(store.pool(), id).await.map_err(|e| demo(&e))?;
-    Ok(id)
+    db.exclusive(SEED_LOCK, seed).await
 }
 
 /// The running pieces of a pod, for its tests and its `main`.
@@ -208,9 +212,14 @@ pub struct App {
     pub limiter: Option<RateLimiter>,
 }
 
-/// Assembles the pod over `store`.
-pub fn app<P: Pod>(store: SqliteStore, settings: &Settings) -> App {
-    let db = store.pool().clone();
+/// Assembles the pod over `db` (from [`open`]).
+pub fn app<P: Pod>(db: Database, settings: &Settings) -> App {
+    app_with::<P, _>(db.store, db.pool, settings)
+}
+
+/// Assembles the pod over an OAuth `store` of any kind and the pool of the
+/// pod's tables (both in one database, already migrated).
+pub fn app_with<P: Pod, St: Store>(store: St, db: AnyPool, settings: &Settings) -> App {
     let config = P::oauth_config(
         Config::new(settings.issuer.clone()).access_token_lifetime(settings.access_token_lifetime),
     );

@@ -1,21 +1,31 @@
 //! End-to-end test helpers: a pod on a loopback socket over a fresh SQLite
-//! file, a user, and the whole OAuth dance done as a client would (the
-//! consent page walked with `reqwest`, the code exchanged by the `oauth2`
-//! crate). Test code: panics with a message on anything unexpected.
+//! file or a database of the caller's (a PostgreSQL schema of its own:
+//! [`PgSchema`]), a user, and the whole OAuth dance done as a client would
+//! (the consent page walked with `reqwest`, the code exchanged by the
+//! `oauth2` crate). Test code: panics with a message on anything
+//! unexpected.
+//!
+//! PostgreSQL tests run against `TEST_DATABASE_URL_PG` (e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`), each in a fresh schema;
+//! without it they print `SKIPPED <test>` and pass, unless
+//! `REQUIRE_POSTGRES=1`.
 #![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use oauth_server::primitives::Store;
-use oauth_server::store::SqliteStore;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, RedirectUrl,
     TokenResponse, TokenUrl,
 };
+use sqlx::{AnyPool, Connection};
 
-use crate::{App, Pod, Settings};
+use crate::{App, Database, Pod, PodStore, Settings};
 
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -26,9 +36,14 @@ pub struct TestPod {
     pub base: String,
     pub http: reqwest::Client,
     pub user_id: i64,
-    pub store: SqliteStore,
+    /// The OAuth store.
+    pub store: PodStore,
+    /// The pool of the pod's tables.
+    pub pool: AnyPool,
     task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
+    // Last: dropped after the pools above.
+    _schema: Option<PgSchema>,
 }
 
 impl Drop for TestPod {
@@ -54,22 +69,47 @@ pub struct Reply {
 }
 
 impl TestPod {
-    /// Starts pod `P`, its settings adjusted by `settings`.
+    /// Starts pod `P` over a fresh SQLite file, its settings adjusted by
+    /// `settings`.
     pub async fn start<P: Pod>(settings: impl FnOnce(Settings) -> Settings) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("pod.db").display());
-        let store = crate::open::<P>(&url).await.expect("open the pod database");
-        let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
-        let user_id = store
-            .create_user(USER, &hash, false)
-            .await
-            .expect("user")
-            .id;
+        let mut pod = Self::start_on::<P>(&url, settings).await;
+        pod._dir = Some(dir);
+        pod
+    }
+
+    /// Starts pod `P` over the database at `url` (migrated if needed), its
+    /// settings adjusted by `settings`. Several pods may run on one
+    /// database: user [`USER`] is created by the first and found by the
+    /// others.
+    pub async fn start_on<P: Pod>(url: &str, settings: impl FnOnce(Settings) -> Settings) -> Self {
+        let db = crate::open::<P>(url).await.expect("open the pod database");
+        let user_id = match db.store.user_by_name(USER).await.expect("user") {
+            Some(user) => user.id,
+            None => {
+                let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
+                match db.store.create_user(USER, &hash, false).await {
+                    Ok(user) => user.id,
+                    // Another pod created it in the meantime.
+                    Err(_) => {
+                        db.store
+                            .user_by_name(USER)
+                            .await
+                            .expect("user")
+                            .expect("user created by another pod")
+                            .id
+                    }
+                }
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let App { router, .. } = crate::app::<P>(store.clone(), &settings(Settings::new(&base)));
+        let store = db.store.clone();
+        let pool = db.pool.clone();
+        let App { router, .. } = crate::app::<P>(db, &settings(Settings::new(&base)));
         let task = tokio::spawn(async move {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, service).await;
@@ -83,8 +123,34 @@ impl TestPod {
             http,
             user_id,
             store,
+            pool,
             task,
-            _dir: dir,
+            _dir: None,
+            _schema: None,
+        }
+    }
+
+    /// Starts pod `P` in a fresh schema of `TEST_DATABASE_URL_PG`, dropped
+    /// with the pod; `None` (the test is skipped) as [`PgSchema::create`].
+    pub async fn start_pg<P: Pod>(
+        test: &str,
+        settings: impl FnOnce(Settings) -> Settings,
+    ) -> Option<Self> {
+        let schema = PgSchema::create(test).await?;
+        let mut pod = Self::start_on::<P>(&schema.url, settings).await;
+        pod._schema = Some(schema);
+        Some(pod)
+    }
+
+    /// The database of this pod, as [`crate::open`] returns it.
+    pub fn database(&self) -> Database {
+        Database {
+            store: self.store.clone(),
+            pool: self.pool.clone(),
+            backend: match self.store {
+                PodStore::Postgres(_) => crate::Backend::Postgres,
+                _ => crate::Backend::Sqlite,
+            },
         }
     }
 
@@ -211,6 +277,115 @@ impl TestPod {
             headers,
             body,
             text,
+        }
+    }
+}
+
+/// Whether PostgreSQL tests must run (`REQUIRE_POSTGRES=1`) rather than be
+/// skipped when there is no server.
+pub fn postgres_required() -> bool {
+    std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// A fresh schema in the database of `TEST_DATABASE_URL_PG`, dropped (with
+/// everything in it) when this value is. Drop it after the pods using it.
+pub struct PgSchema {
+    /// `TEST_DATABASE_URL_PG` with this schema as its `search_path`: the
+    /// OAuth store and the pod's pool both land in it.
+    pub url: String,
+    admin_url: String,
+    schema: String,
+}
+
+impl PgSchema {
+    /// A fresh schema for `test`; `None` (after printing `SKIPPED <test>`)
+    /// if `TEST_DATABASE_URL_PG` is unset or its server unreachable and
+    /// `REQUIRE_POSTGRES` is not `1`.
+    pub async fn create(test: &str) -> Option<Self> {
+        let admin_url = match std::env::var("TEST_DATABASE_URL_PG") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ => {
+                assert!(
+                    !postgres_required(),
+                    "{test}: REQUIRE_POSTGRES=1 but TEST_DATABASE_URL_PG is not set"
+                );
+                println!("SKIPPED {test}: TEST_DATABASE_URL_PG is not set");
+                return None;
+            }
+        };
+        let connected = tokio::time::timeout(
+            Duration::from_secs(5),
+            sqlx::PgConnection::connect(&admin_url),
+        )
+        .await;
+        let mut admin = match connected {
+            Ok(Ok(conn)) => conn,
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "no answer within 5 s".to_owned(),
+                };
+                assert!(
+                    !postgres_required(),
+                    "{test}: REQUIRE_POSTGRES=1 but the server of TEST_DATABASE_URL_PG is unreachable: {why}"
+                );
+                println!(
+                    "SKIPPED {test}: the server of TEST_DATABASE_URL_PG is unreachable: {why}"
+                );
+                return None;
+            }
+        };
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name: String = test
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(24)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let schema = format!(
+            "pod_{name}_{}_{}_{nanos:x}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create schema");
+        let _ = admin.close().await;
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        Some(Self {
+            url,
+            admin_url,
+            schema,
+        })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let schema = self.schema.clone();
+        // Drop is synchronous: a thread with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                    .execute(&mut admin)
+                    .await?;
+                admin.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("cannot drop schema {}", self.schema);
         }
     }
 }

@@ -14,9 +14,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: funkwhale-pod-baseline DATABASE_URL LISTEN USER_ID");
         std::process::exit(2);
     };
-    let store = pod_kit::open::<FunkwhalePod>(&database).await?;
+    // The pod's own start-up: the same pool, settings and engine.
+    let db = pod_kit::open::<FunkwhalePod>(&database).await?;
     let principal = Principal::user(user, "baseline", ScopeSet::parse("read")?);
-    let app = funkwhale_pod::baseline::router(AppState::new(store.pool().clone()), principal);
+    let app = funkwhale_pod::baseline::router(AppState::new(db.pool), principal);
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!("baseline on {listen}");
     axum::serve(listener, app).await?;

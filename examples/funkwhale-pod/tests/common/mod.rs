@@ -1,31 +1,60 @@
-//! The test harness: a real SQLite file, the oauth tables, the pod's
-//! migrations, two users, tokens in memory, and the real router.
+//! The test harness: a real SQLite file (or a fresh PostgreSQL schema), the
+//! oauth tables, the pod's migrations, two users, tokens in memory, and the
+//! real router.
+//!
+//! [`both_engines!`] runs each test body on SQLite and, when
+//! `TEST_DATABASE_URL_PG` is set, on PostgreSQL (`postgres::<test>`; it
+//! prints `SKIPPED <test>` otherwise, and fails with `REQUIRE_POSTGRES=1`).
 
 #![allow(dead_code, unreachable_pub)]
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use funkwhale_pod::{Api, AppState, Scope, migrator};
+use funkwhale_pod::{Api, AppState, FunkwhalePod, Scope};
 use oauth_server::primitives::Store;
-use oauth_server::store::SqliteStore;
+use pod_kit::testing::PgSchema;
 use scope_runtime::ScopeSet;
 use scope_runtime::enforce::{AnonymousAccess, Enforcer};
 use scope_runtime::route::RouteTable;
 use scope_runtime::token::{InMemoryValidator, Principal};
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
 pub struct Pod {
-    _dir: TempDir,
     pub app: Router,
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub tokens: InMemoryValidator<Scope>,
     pub anonymous: AnonymousAccess,
     pub alice: i64,
     pub bob: i64,
+    _dir: Option<TempDir>,
+    // Last: dropped after the pools.
+    _schema: Option<PgSchema>,
+}
+
+/// For each `async fn name(pod: Pod)` of the test file, the tests
+/// `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Pod::new().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(pod) = super::Pod::postgres(stringify!($name)).await {
+                    super::$name(pod).await;
+                }
+            })*
+        }
+    };
 }
 
 pub struct Reply {
@@ -40,8 +69,24 @@ impl Pod {
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/pod.db", dir.path().display());
-        let store = SqliteStore::connect(&url).await.expect("store");
-        migrator().run(store.pool()).await.expect("migrations");
+        let mut pod = Self::on(&url).await;
+        pod._dir = Some(dir);
+        pod
+    }
+
+    /// The pod in a fresh schema of `TEST_DATABASE_URL_PG`; `None` if the
+    /// test is to be skipped.
+    pub async fn postgres(test: &str) -> Option<Self> {
+        let schema = PgSchema::create(test).await?;
+        let mut pod = Self::on(&schema.url).await;
+        pod._schema = Some(schema);
+        Some(pod)
+    }
+
+    /// The pod over the database at `url`, opened as the binary does.
+    pub async fn on(url: &str) -> Self {
+        let database = pod_kit::open::<FunkwhalePod>(url).await.expect("open");
+        let store = database.store;
         let hash = oauth_server::secret::hash_password("pw-123456").expect("hash");
         let alice = store
             .create_user("alice", &hash, false)
@@ -69,18 +114,19 @@ impl Pod {
         );
         tokens.insert("app", Principal::app("app", scopes("read write")));
         let anonymous = AnonymousAccess::new(false);
-        let db = store.pool().clone();
+        let db = database.pool;
         let state = AppState::new(db.clone()).with_anonymous_access(anonymous.clone());
         let enforcer = Enforcer::new(tokens.clone()).anonymous_access(anonymous.clone());
         let app = Api::router(enforcer).with_state(state);
         Self {
-            _dir: dir,
             app,
             db,
             tokens,
             anonymous,
             alice,
             bob,
+            _dir: None,
+            _schema: None,
         }
     }
 

@@ -1,0 +1,417 @@
+//! A pod's database on SQLite or PostgreSQL, chosen by its URL.
+//!
+//! Two pieces share one database (and, on PostgreSQL, one `search_path`):
+//!
+//! - the bundled OAuth server's store, [`PodStore`]: a [`SqliteStore`] or
+//!   a [`PgStore`], each with its own pool, schema and migrations;
+//! - the pool of the pod's own tables, an [`AnyPool`]: handlers write
+//!   their SQL once, in the dialect both engines accept (`$1` placeholders,
+//!   `ON CONFLICT DO NOTHING`, `RETURNING`, times computed in Rust and
+//!   bound, integer 0/1 flags), and [`Pod::migrator`] picks the pod's
+//!   schema for the engine.
+//!
+//! Why `AnyPool` rather than a pool per engine: the handlers keep one code
+//! path and one set of queries; sqlx's `Any` driver only adds the
+//! conversion of arguments and rows to its own value type, which is small
+//! next to the work of the statement itself (the pods' load test runs its
+//! baseline over the same pool, so the ratio it reports is unchanged).
+//! The price is the `Any` type set: integers, floats, text, blobs and
+//! booleans; on SQLite a column declared `BOOLEAN`, `NUMERIC` or `DATETIME`
+//! cannot be read through it, hence integer flags and text times.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use oauth_server::primitives::{
+    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
+    UserRecord,
+};
+use oauth_server::secret::SecretHash;
+use oauth_server::store::{PgStore, SqliteStore};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+use crate::{Pod, StartError};
+
+/// The database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// `sqlite://PATH`.
+    Sqlite,
+    /// `postgres://...` or `postgresql://...`.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine of `url`, or [`StartError::Database`] naming the URLs
+    /// understood.
+    ///
+    /// # Errors
+    /// A URL of another scheme.
+    pub fn of_url(url: &str) -> Result<Self, StartError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            // Only the scheme: the rest may hold a password.
+            Err(StartError::Database(format!(
+                "unsupported database URL scheme {:?}: expected sqlite://PATH or \
+                 postgres://USER@HOST:PORT/DATABASE",
+                url.split(':').next().unwrap_or_default()
+            )))
+        }
+    }
+}
+
+/// The OAuth server's store of a pod, on either engine.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum PodStore {
+    /// The embedded default.
+    Sqlite(SqliteStore),
+    /// For several pod processes on one database.
+    Postgres(PgStore),
+}
+
+/// Forwards a [`Store`] method to the store in use.
+macro_rules! forward {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            PodStore::Sqlite(store) => store.$method($($arg),*).await,
+            PodStore::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store for PodStore {
+    async fn create_client(&self, client: NewClient) -> Result<ClientRecord, StoreError> {
+        forward!(self.create_client(client))
+    }
+    async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        forward!(self.client(client_id))
+    }
+    async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        admin: bool,
+    ) -> Result<UserRecord, StoreError> {
+        forward!(self.create_user(username, password_hash, admin))
+    }
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        forward!(self.user_by_name(username))
+    }
+    async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        forward!(self.user(id))
+    }
+    async fn insert_code(&self, code: CodeRecord) -> Result<(), StoreError> {
+        forward!(self.insert_code(code))
+    }
+    async fn code(&self, code_hash: SecretHash) -> Result<Option<(CodeRecord, bool)>, StoreError> {
+        forward!(self.code(code_hash))
+    }
+    async fn redeem_code(
+        &self,
+        code_hash: SecretHash,
+        token: TokenRecord,
+    ) -> Result<Redeemed, StoreError> {
+        forward!(self.redeem_code(code_hash, token))
+    }
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        forward!(self.insert_token(token))
+    }
+    async fn token_by_access(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        forward!(self.token_by_access(hash))
+    }
+    async fn token_by_refresh(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
+        forward!(self.token_by_refresh(hash))
+    }
+    async fn rotate_refresh(
+        &self,
+        old_refresh: SecretHash,
+        new: TokenRecord,
+    ) -> Result<Rotated, StoreError> {
+        forward!(self.rotate_refresh(old_refresh, new))
+    }
+    async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
+        forward!(self.revoke_token(id))
+    }
+    async fn revoke_family(&self, family: &str) -> Result<u64, StoreError> {
+        forward!(self.revoke_family(family))
+    }
+    async fn revoke_by_code(&self, code_hash: SecretHash) -> Result<u64, StoreError> {
+        forward!(self.revoke_by_code(code_hash))
+    }
+}
+
+/// A pod's database, opened and migrated by [`open`]: the
+/// OAuth store and the pool of the pod's tables, in the same database.
+/// Clones share both pools.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// The OAuth server's store (users, clients, codes, tokens).
+    pub store: PodStore,
+    /// The pod's tables.
+    pub pool: AnyPool,
+    /// The engine.
+    pub backend: Backend,
+}
+
+/// Connections of the pool of the pod's tables on SQLite: readers run in
+/// parallel under WAL; writers wait for each other (busy timeout).
+const SQLITE_CONNECTIONS: u32 = 4;
+/// Connections of that pool on PostgreSQL.
+const PG_CONNECTIONS: u32 = 16;
+/// How long a query may wait for a connection of the pool.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every SQLite connection of the pod's pool sets: the settings of
+/// `SqliteStore::connect` (foreign keys on, 10 s busy timeout, FULL
+/// synchronous commits, a 64 MiB page cache, reads through mmap). WAL is
+/// a property of the file, set by the store when it opened it.
+const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+     PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;";
+
+/// What every PostgreSQL connection of the pod's pool sets: `READ
+/// COMMITTED`, as the store's connections, whatever the server's default.
+const PG_SETTINGS: &str =
+    "SELECT set_config('default_transaction_isolation', 'read committed', false) IS NULL";
+
+/// Opens the pool of the pod's tables at `url` (after the store created
+/// and migrated the database there).
+///
+/// # Errors
+/// [`StartError::Database`] with the reason.
+pub async fn connect_pool(url: &str) -> Result<(AnyPool, Backend), StartError> {
+    let backend = Backend::of_url(url)?;
+    sqlx::any::install_default_drivers();
+    let options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+    let options = match backend {
+        Backend::Sqlite => options
+            .max_connections(SQLITE_CONNECTIONS)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(conn, SQLITE_PRAGMAS).await?;
+                    Ok(())
+                })
+            }),
+        Backend::Postgres => options
+            .max_connections(PG_CONNECTIONS)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(conn, PG_SETTINGS).await?;
+                    Ok(())
+                })
+            }),
+    };
+    let any = sqlx::any::AnyConnectOptions::from_str(url)
+        .map_err(|e| StartError::Database(format!("invalid database URL: {e}")))?;
+    let pool = options
+        .connect_with(any)
+        .await
+        .map_err(|e| StartError::Database(format!("cannot open the pod's tables: {e}")))?;
+    Ok((pool, backend))
+}
+
+/// Opens the database at `url` (`sqlite://PATH`, created on first use, or
+/// `postgres://...`) and applies the OAuth server's and the pod's
+/// migrations.
+///
+/// Several processes may open one PostgreSQL database at once: sqlx holds
+/// an advisory lock while it migrates, so the second waits and then finds
+/// nothing to do.
+///
+/// # Errors
+/// [`StartError::Database`] with the reason; an in-memory SQLite database
+/// is refused (the store and the pod's pool would each see their own).
+pub async fn open<P: Pod>(url: &str) -> Result<Database, StartError> {
+    let backend = Backend::of_url(url)?;
+    let migrated = |e: sqlx::migrate::MigrateError| {
+        StartError::Database(format!("migration of the pod's tables failed: {e}"))
+    };
+    let store = match backend {
+        Backend::Sqlite => {
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                return Err(StartError::Database(format!(
+                    "{url}: an in-memory database cannot be shared by the OAuth tables and the \
+                     pod's tables; use a file, sqlite://PATH"
+                )));
+            }
+            let store = SqliteStore::connect(url)
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?;
+            P::migrator(backend)
+                .run(store.pool())
+                .await
+                .map_err(migrated)?;
+            PodStore::Sqlite(store)
+        }
+        Backend::Postgres => {
+            let store = PgStore::connect(url)
+                .await
+                .map_err(|e| StartError::Database(e.to_string()))?;
+            P::migrator(backend)
+                .run(store.pool())
+                .await
+                .map_err(migrated)?;
+            PodStore::Postgres(store)
+        }
+    };
+    let (pool, backend) = connect_pool(url).await?;
+    Ok(Database {
+        store,
+        pool,
+        backend,
+    })
+}
+
+impl Database {
+    /// Runs `work` while no other process runs it on this database: on
+    /// PostgreSQL under a session advisory lock keyed by `key`, on SQLite
+    /// as is (its writers are serialized by the file lock; the pods' seeds
+    /// take it with `BEGIN IMMEDIATE`-like transactions).
+    ///
+    /// # Errors
+    /// `work`'s, or the database's if the lock cannot be taken.
+    pub async fn exclusive<T, E, F>(&self, key: i64, work: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<sqlx::Error>,
+    {
+        let PodStore::Postgres(store) = &self.store else {
+            return work.await;
+        };
+        let mut conn = store.pool().acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        let result = work.await;
+        // The lock goes with the connection if unlocking fails: close it.
+        if sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut *conn)
+            .await
+            .is_err()
+        {
+            drop(conn.detach());
+        }
+        result
+    }
+}
+
+/// Begins a transaction that writes: `BEGIN IMMEDIATE` on SQLite (the
+/// write lock up front, so two writers wait for each other under the busy
+/// timeout instead of one failing when it upgrades its read lock), a
+/// plain `BEGIN` on PostgreSQL (row locks are taken as rows are written).
+///
+/// # Errors
+/// The database's.
+pub async fn begin_write(
+    pool: &AnyPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    if pool
+        .connect_options()
+        .database_url
+        .scheme()
+        .starts_with("sqlite")
+    {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}
+
+/// The current time as the pods store it: ISO 8601, UTC, milliseconds,
+/// `Z` (`2024-05-01T12:00:00.000Z`), what SQLite's
+/// `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` wrote. Computed here and bound,
+/// so both engines store the same text.
+pub fn now() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    iso8601_millis(i64::try_from(millis).unwrap_or(i64::MAX))
+}
+
+/// `millis` since the Unix epoch as ISO 8601 (UTC, milliseconds, `Z`).
+pub fn iso8601_millis(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let ms = millis.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A random version-4 UUID (lower-case hex), from the system's random
+/// source.
+///
+/// # Errors
+/// The system's random source failed.
+pub fn uuid_v4() -> Result<String, getrandom::Error> {
+    let mut b = [0_u8; 16];
+    getrandom::fill(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_iso8601_utc_milliseconds() {
+        assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(
+            iso8601_millis(1_714_564_800_000),
+            "2024-05-01T12:00:00.000Z"
+        );
+        assert_eq!(iso8601_millis(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(now().len(), 24);
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = uuid_v4().expect("random");
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(u, uuid_v4().expect("random"));
+    }
+
+    #[test]
+    fn urls_name_their_backend() {
+        assert_eq!(Backend::of_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(Backend::of_url("mysql://u:secret@h/db").is_err());
+    }
+}
