@@ -61,8 +61,10 @@ async fn rate_limit(request: Request) -> Json<Value> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let scopes: Vec<Value> = limiter
-        .status(&ip, now)
+    // Over Redis the buckets are read there; if it cannot be reached the
+    // limiter lets requests through, and there is nothing to show.
+    let buckets = limiter.fetch_status(&ip, now).await.unwrap_or_default();
+    let scopes: Vec<Value> = buckets
         .into_iter()
         .filter(|d| d.scope.starts_with("anonymous-"))
         .map(|d| {

@@ -76,6 +76,16 @@ struct Serve {
     /// setting (Funkwhale's `API_AUTHENTICATION_REQUIRED`).
     #[arg(long, env = "API_AUTHENTICATION_REQUIRED", default_value_t = false, action = clap::ArgAction::Set)]
     api_authentication_required: bool,
+    /// Keep the rate-limit counters in this Redis (`redis://HOST:PORT/DB`),
+    /// shared by every instance that uses it; default: in this process.
+    #[arg(long, env = "REDIS_URL")]
+    redis_url: Option<String>,
+    /// How long a validated token is trusted without asking the database,
+    /// in seconds. On PostgreSQL revocations evict tokens at once; on
+    /// SQLite shared by several processes this bounds how long a token
+    /// revoked by another process keeps working here.
+    #[arg(long, env = "TOKEN_CACHE_TTL", default_value_t = 60)]
+    token_cache_ttl: u64,
     /// Create the user `demo` (password `demo-password`) and demo data.
     #[arg(long)]
     demo: bool,
@@ -253,6 +263,16 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
     };
     settings.access_token_lifetime = Duration::from_secs(serve.access_token_lifetime);
     settings.api_authentication_required = serve.api_authentication_required;
+    settings.token_cache_ttl = Duration::from_secs(serve.token_cache_ttl);
+    if let Some(url) = serve.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        settings = match settings.shared_rate_limits(url) {
+            Ok(s) => s,
+            Err(e) => return fail(format!("REDIS_URL: {e}")),
+        };
+    }
+    let shared_counters = settings.rate_limit_redis.is_some();
+    let follows_revocations =
+        crate::Backend::of_url(database).is_ok_and(|b| matches!(b, crate::Backend::Postgres));
     let db = match crate::open::<P>(database).await {
         Ok(db) => db,
         Err(e) => return fail(e),
@@ -266,10 +286,26 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
     let App { router, limiter } = crate::app::<P>(db, &settings);
     let routes = <P::Api as RouteTable>::ROUTES.len();
     println!("{} {} listening on {issuer}", P::NAME, P::VERSION);
+    println!("address: {addr}");
     println!("database: {}", shown(database));
     println!(
         "rate limiting: {}",
-        if limiter.is_some() { "on" } else { "off" }
+        match (&limiter, shared_counters) {
+            (None, _) => "off",
+            (Some(_), false) => "on (counters in this process)",
+            (Some(_), true) => "on (counters in Redis, shared by every instance)",
+        }
+    );
+    println!(
+        "revocations: {}",
+        if follows_revocations {
+            "followed across instances (PostgreSQL notices)".to_owned()
+        } else {
+            format!(
+                "made here take effect at once; other processes' after the {} s token cache",
+                serve.token_cache_ttl
+            )
+        }
     );
     println!("{routes} API routes; scope docs: `{} docs`", P::NAME);
     println!(

@@ -42,7 +42,7 @@ use scope_runtime::Scope;
 use scope_runtime::cache::CachedValidator;
 use scope_runtime::docgen::OpenApiInfo;
 use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
-use scope_runtime::ratelimit::{RateError, RateLimiter, Rates};
+use scope_runtime::ratelimit::{RateError, RateLimiter, Rates, RedisStore};
 use scope_runtime::route::RouteTable;
 use sqlx::AnyPool;
 
@@ -110,7 +110,13 @@ pub struct Settings {
     /// Whether `token = setting` routes require a token.
     pub api_authentication_required: bool,
     /// How long a validated token is trusted without asking the store.
+    /// On PostgreSQL, revocations committed by any instance evict tokens
+    /// at once (see [`app`]); this bounds the rest.
     pub token_cache_ttl: Duration,
+    /// Where rate-limit counters live: `None`, in this process; a Redis
+    /// URL (set with [`Settings::shared_rate_limits`]), in Redis, shared by
+    /// every instance.
+    pub rate_limit_redis: Option<String>,
 }
 
 impl Settings {
@@ -123,7 +129,24 @@ impl Settings {
             rates: Some(Rates::funkwhale()),
             api_authentication_required: false,
             token_cache_ttl: Duration::from_secs(60),
+            rate_limit_redis: None,
         }
+    }
+
+    /// Keeps the rate-limit counters in the Redis at `url`
+    /// (`redis://HOST:PORT/DB`), shared by every instance that uses it.
+    /// The connection is made on first use; while Redis cannot be reached
+    /// requests are let through (see `scope_runtime::ratelimit`).
+    ///
+    /// # Errors
+    /// A malformed URL (the message does not repeat it).
+    pub fn shared_rate_limits(
+        mut self,
+        url: &str,
+    ) -> Result<Self, scope_runtime::ratelimit::StoreError> {
+        RedisStore::new(url)?;
+        self.rate_limit_redis = Some(url.to_owned());
+        Ok(self)
     }
 
     /// Applies Funkwhale's `THROTTLING_ENABLED` (`false`/`0`/`no` turns
@@ -212,14 +235,39 @@ pub struct App {
     pub limiter: Option<RateLimiter>,
 }
 
-/// Assembles the pod over `db` (from [`open`]).
+/// Assembles the pod over `db` (from [`open`]). On PostgreSQL it also
+/// follows the database's revocation notices, so a token revoked through
+/// any instance is refused by this one within milliseconds; while the
+/// notices cannot be received, its token cache is emptied about once a
+/// second. Call it inside a Tokio runtime (it spawns that task).
 pub fn app<P: Pod>(db: Database, settings: &Settings) -> App {
-    app_with::<P, _>(db.store, db.pool, settings)
+    match db.store {
+        PodStore::Postgres(store) => {
+            let feed = store.clone();
+            let (app, validator) = assemble::<P, _>(store, db.pool, settings);
+            tokio::spawn(follow_revocations(feed, validator));
+            app
+        }
+        store => assemble::<P, _>(store, db.pool, settings).0,
+    }
 }
 
 /// Assembles the pod over an OAuth `store` of any kind and the pool of the
-/// pod's tables (both in one database, already migrated).
+/// pod's tables (both in one database, already migrated). Revocations made
+/// by other processes reach this one's token cache only after its TTL:
+/// [`app`] also follows PostgreSQL's revocation notices.
 pub fn app_with<P: Pod, St: Store>(store: St, db: AnyPool, settings: &Settings) -> App {
+    assemble::<P, St>(store, db, settings).0
+}
+
+/// The token cache of a pod.
+type TokenCache<S, St> = CachedValidator<S, StoreValidator<St>>;
+
+fn assemble<P: Pod, St: Store>(
+    store: St,
+    db: AnyPool,
+    settings: &Settings,
+) -> (App, TokenCache<P::Scope, St>) {
     let config = P::oauth_config(
         Config::new(settings.issuer.clone()).access_token_lifetime(settings.access_token_lifetime),
     );
@@ -240,10 +288,13 @@ pub fn app_with<P: Pod, St: Store>(store: St, db: AnyPool, settings: &Settings) 
         _ => evict.clear(),
     }));
     let anonymous = AnonymousAccess::new(!settings.api_authentication_required);
-    let mut enforcer = Enforcer::new(validator)
+    let mut enforcer = Enforcer::new(validator.clone())
         .error_style(P::ERROR_STYLE)
         .anonymous_access(anonymous.clone());
-    let limiter = settings.rates.clone().map(RateLimiter::new);
+    let limiter = settings
+        .rates
+        .clone()
+        .map(|rates| rate_limiter(rates, settings.rate_limit_redis.as_deref()));
     if let Some(limiter) = &limiter {
         enforcer = enforcer.guard(limiter.clone());
     }
@@ -259,7 +310,58 @@ pub fn app_with<P: Pod, St: Store>(store: St, db: AnyPool, settings: &Settings) 
             .service(router);
         router = Router::new().fallback_service(trimming);
     }
-    App { router, limiter }
+    (App { router, limiter }, validator)
+}
+
+/// The rate limiter: counters in this process, or in the Redis at `redis`.
+fn rate_limiter(rates: Rates, redis: Option<&str>) -> RateLimiter {
+    match redis.map(RedisStore::new) {
+        None => RateLimiter::new(rates),
+        Some(Ok(store)) => RateLimiter::with_store(rates, store),
+        // `Settings::shared_rate_limits` checked the URL already.
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "rate limits: Redis URL refused; counting in process");
+            RateLimiter::new(rates)
+        }
+    }
+}
+
+/// How long to wait before listening again after the feed could not start.
+const FEED_RETRY: Duration = Duration::from_secs(1);
+
+/// Keeps `cache` honest across instances: every revocation committed on the
+/// database (by any instance, or the operator's command line) evicts the
+/// token from this process's cache as soon as PostgreSQL delivers the
+/// notice (milliseconds). While the notices cannot be received, the cache
+/// is emptied about once a second, so a revocation is never trusted away
+/// for longer than that.
+async fn follow_revocations<S: Scope, St: Store>(
+    store: oauth_server::store::PgStore,
+    cache: TokenCache<S, St>,
+) {
+    use oauth_server::store::RevocationNotice;
+    loop {
+        let mut feed = match store.revocations().await {
+            Ok(feed) => feed,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for revocations; retrying");
+                cache.clear();
+                tokio::time::sleep(FEED_RETRY).await;
+                continue;
+            }
+        };
+        // Anything cached before the feed listened may have been revoked
+        // unseen.
+        cache.clear();
+        loop {
+            match feed.recv().await {
+                RevocationNotice::AccessToken(digest) => {
+                    cache.evict_digest(&digest);
+                }
+                _ => cache.clear(),
+            }
+        }
+    }
 }
 
 /// `/a/b/?q` becomes `/a/b?q`; `/` stays.

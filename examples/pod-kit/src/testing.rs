@@ -31,10 +31,18 @@ pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "https://app.example/callback";
 
-/// A pod serving on 127.0.0.1 with user [`USER`].
-pub struct TestPod {
+/// A client of a pod at `base` (in this process or another), acting as
+/// user [`USER`] on its consent page.
+#[derive(Debug, Clone)]
+pub struct PodClient {
     pub base: String,
     pub http: reqwest::Client,
+}
+
+/// A pod serving on 127.0.0.1 with user [`USER`]; its [`PodClient`]
+/// methods are at hand through `Deref`.
+pub struct TestPod {
+    pub client: PodClient,
     pub user_id: i64,
     /// The OAuth store.
     pub store: PodStore,
@@ -114,13 +122,8 @@ impl TestPod {
             let service = router.into_make_service_with_connect_info::<SocketAddr>();
             let _ = axum::serve(listener, service).await;
         });
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
         Self {
-            base,
-            http,
+            client: PodClient::new(base),
             user_id,
             store,
             pool,
@@ -151,6 +154,29 @@ impl TestPod {
                 PodStore::Postgres(_) => crate::Backend::Postgres,
                 _ => crate::Backend::Sqlite,
             },
+        }
+    }
+}
+
+impl std::ops::Deref for TestPod {
+    type Target = PodClient;
+
+    fn deref(&self) -> &PodClient {
+        &self.client
+    }
+}
+
+impl PodClient {
+    /// A client of the pod at `base` (`http://HOST:PORT`); redirects are
+    /// not followed (the consent page's are read).
+    pub fn new(base: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            base: base.into(),
+            http,
         }
     }
 
