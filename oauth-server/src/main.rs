@@ -6,10 +6,12 @@
 //! oauth-server create-user NAME [--admin] [--password-stdin]
 //! oauth-server create-app NAME --redirect-uri URI [--scopes "read write"]
 //! oauth-server revoke TOKEN
+//! oauth-server generate-jwt-key PATH
 //! ```
 //!
 //! Every option has an environment variable (`DATABASE_URL`, `LISTEN`,
-//! `ISSUER`, `ACCESS_TOKEN_EXPIRE_SECONDS`, `REQUIRE_PKCE`, `SCOPE_HIERARCHY`).
+//! `ISSUER`, `ACCESS_TOKEN_EXPIRE_SECONDS`, `REQUIRE_PKCE`, `JWT_KEY_FILE`,
+//! `JWT_AUDIENCE`, `SCOPE_HIERARCHY`).
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -18,9 +20,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use oauth_server::config::Config;
 use oauth_server::flows::{AppRegistration, AuthServer};
+use oauth_server::jwt::{KeySet, SigningKey};
 use oauth_server::primitives::Store;
 use oauth_server::secret::{self, SecretHash};
-use oauth_server::store::{PgStore, SqliteStore};
+use oauth_server::store::{PgStore, SqliteStore, redact_url};
 use scope_hierarchies::{FunkwhaleScope, MastodonScope};
 use scope_runtime::Scope;
 
@@ -81,6 +84,20 @@ enum Command {
         /// Require PKCE from every client.
         #[arg(long, env = "REQUIRE_PKCE")]
         require_pkce: bool,
+        /// Issue access tokens as JWTs (RFC 9068) signed with the ES256 key
+        /// in this PEM file (see `generate-jwt-key`); every instance of a
+        /// deployment uses the same file. Default: opaque tokens.
+        #[arg(long, env = "JWT_KEY_FILE")]
+        jwt_key: Option<std::path::PathBuf>,
+        /// The `aud` of JWT access tokens (default: the issuer).
+        #[arg(long, env = "JWT_AUDIENCE", requires = "jwt_key")]
+        jwt_audience: Option<String>,
+    },
+    /// Write a new ES256 signing key for `--jwt-key` to PATH (PKCS#8 PEM,
+    /// readable by the owner only); an existing file is never overwritten.
+    GenerateJwtKey {
+        /// Where to write the key.
+        path: std::path::PathBuf,
     },
     /// Create the database and apply migrations, then exit.
     Migrate,
@@ -114,6 +131,33 @@ enum Command {
     },
 }
 
+/// `generate-jwt-key PATH`: a new key, written only if PATH is free, with
+/// owner-only permissions on Unix.
+fn generate_jwt_key(path: &std::path::Path) -> ExitCode {
+    let key = match SigningKey::generate() {
+        Ok(key) => key,
+        Err(e) => return fail(e),
+    };
+    let pem = match key.to_pem() {
+        Ok(pem) => pem,
+        Err(e) => return fail(e),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options
+        .open(path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, pem.as_bytes()));
+    match written {
+        Ok(()) => {
+            println!("wrote {} (key id {})", path.display(), key.kid());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("cannot write {}: {e}", path.display())),
+    }
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
@@ -135,6 +179,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run<S: Scope>(cli: Cli) -> ExitCode {
+    if let Command::GenerateJwtKey { path } = &cli.command {
+        return generate_jwt_key(path);
+    }
     let url = cli.common.database.as_str();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         match PgStore::connect(url).await {
@@ -162,11 +209,30 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
             issuer,
             access_token_lifetime,
             require_pkce,
+            jwt_key,
+            jwt_audience,
         } => {
             let issuer = issuer.unwrap_or_else(|| format!("http://{listen}"));
             let mut config = Config::new(issuer.clone())
                 .access_token_lifetime(Duration::from_secs(access_token_lifetime))
                 .require_pkce(require_pkce);
+            if let Some(path) = &jwt_key {
+                match SigningKey::from_pem_file(path) {
+                    Ok(key) => {
+                        println!("access tokens: JWTs signed by key {}", key.kid());
+                        config = config.jwt_access_tokens(KeySet::new(key));
+                    }
+                    Err(e) => {
+                        return fail(format!(
+                            "JWT_KEY_FILE: {e} (create one with `oauth-server generate-jwt-key {}`)",
+                            path.display()
+                        ));
+                    }
+                }
+                if let Some(audience) = jwt_audience {
+                    config = config.jwt_audience(audience);
+                }
+            }
             if S::HIERARCHY == "FunkwhaleScope" {
                 // Instance scopes need staff permissions in Funkwhale.
                 config = config.admin_scope_prefixes(["read:instance:", "write:instance:"]);
@@ -180,7 +246,7 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
                 "oauth-server ({}) listening on {listen}, issuer {issuer}",
                 S::HIERARCHY
             );
-            println!("database: {}", cli.common.database);
+            println!("database: {}", redact_url(&cli.common.database));
             let app: axum::Router = oauth_server::http::router(server);
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -249,6 +315,7 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
                 Err(e) => fail(e.description),
             }
         }
+        Command::GenerateJwtKey { path } => generate_jwt_key(&path),
         Command::Revoke { token } => {
             let hash = SecretHash::of(token.trim());
             let found = match store.token_by_access(hash).await {

@@ -191,3 +191,42 @@ async fn serve_issue_and_revoke() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// `generate-jwt-key` writes an owner-only PEM once; `serve --jwt-key`
+/// refuses a missing file with the command that makes one.
+#[test]
+fn jwt_keys_are_generated_once_and_required_to_exist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let key = dir.path().join("jwt.pem");
+    let key_arg = key.to_str().expect("utf-8 path");
+    let out = run(&["generate-jwt-key", key_arg], &db, None);
+    assert!(out.status.success(), "{}", text(&out));
+    let pem = std::fs::read_to_string(&key).expect("written");
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+    oauth_server::jwt::SigningKey::from_pem(&pem).expect("a key the server reads");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
+    }
+    let again = run(&["generate-jwt-key", key_arg], &db, None);
+    assert!(!again.status.success(), "never overwritten");
+    assert_eq!(std::fs::read_to_string(&key).expect("kept"), pem);
+
+    let missing = dir.path().join("missing.pem");
+    let out = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--jwt-key",
+            missing.to_str().expect("utf-8"),
+        ],
+        &db,
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("generate-jwt-key"), "{}", text(&out));
+}

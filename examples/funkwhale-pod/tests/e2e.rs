@@ -295,3 +295,39 @@ async fn postgres_two_pods_share_one_database() {
     assert_eq!(r.status, 401, "revoked on b, refused on a");
     drop((a, b));
 }
+
+/// `--jwt-key`: the pod issues RFC 9068 JWTs and publishes their key; it
+/// validates them itself against the store, so a revocation is immediate
+/// here (resource servers validating locally wait for `exp`).
+#[tokio::test]
+async fn jwt_access_tokens_work_and_revoke_at_once() {
+    let keys = oauth_server::jwt::KeySet::generate().expect("key");
+    let kid = keys.kids().remove(0);
+    let pod = TestPod::start::<FunkwhalePod>(|mut s| {
+        s.jwt_keys = Some(keys);
+        s
+    })
+    .await;
+    let app = pod.register("read").await;
+    let token = pod.token(&app, "read").await;
+    assert_eq!(token.split('.').count(), 3, "a JWS: {token}");
+    let r = pod
+        .call("GET", "/api/v1/users/me/", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let jwks = pod.call("GET", "/.well-known/jwks.json", None, None).await;
+    assert_eq!(jwks.status, 200);
+    assert_eq!(jwks.body["keys"][0]["kid"], kid.as_str());
+    let meta = pod
+        .call("GET", "/.well-known/oauth-authorization-server", None, None)
+        .await;
+    assert_eq!(
+        meta.body["jwks_uri"],
+        format!("{}/.well-known/jwks.json", pod.base).as_str()
+    );
+    pod.revoke(&app, &token).await;
+    let r = pod
+        .call("GET", "/api/v1/users/me/", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 401, "revoked: {}", r.text);
+}

@@ -86,6 +86,11 @@ struct Serve {
     /// revoked by another process keeps working here.
     #[arg(long, env = "TOKEN_CACHE_TTL", default_value_t = 60)]
     token_cache_ttl: u64,
+    /// Issue access tokens as JWTs (RFC 9068) signed with the ES256 key in
+    /// this PEM file (`oauth-server generate-jwt-key PATH` writes one); every
+    /// instance uses the same file. Default: opaque tokens.
+    #[arg(long, env = "JWT_KEY_FILE")]
+    jwt_key: Option<PathBuf>,
     /// Create the user `demo` (password `demo-password`) and demo data.
     #[arg(long)]
     demo: bool,
@@ -270,6 +275,12 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
             Err(e) => return fail(format!("REDIS_URL: {e}")),
         };
     }
+    if let Some(path) = &serve.jwt_key {
+        match oauth_server::jwt::SigningKey::from_pem_file(path) {
+            Ok(key) => settings.jwt_keys = Some(oauth_server::jwt::KeySet::new(key)),
+            Err(e) => return fail(format!("JWT_KEY_FILE: {e}")),
+        }
+    }
     let shared_counters = settings.rate_limit_redis.is_some();
     let follows_revocations =
         crate::Backend::of_url(database).is_ok_and(|b| matches!(b, crate::Backend::Postgres));
@@ -296,6 +307,12 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
             (Some(_), true) => "on (counters in Redis, shared by every instance)",
         }
     );
+    if let Some(keys) = &settings.jwt_keys {
+        println!(
+            "access tokens: JWTs signed by key {}; keys at {issuer}/.well-known/jwks.json",
+            keys.kids().join(", ")
+        );
+    }
     println!(
         "revocations: {}",
         if follows_revocations {

@@ -117,6 +117,12 @@ pub struct Settings {
     /// URL (set with [`Settings::shared_rate_limits`]), in Redis, shared by
     /// every instance.
     pub rate_limit_redis: Option<String>,
+    /// `Some`: access tokens are JWTs (RFC 9068) signed with these keys,
+    /// published at `/.well-known/jwks.json`, for resource servers that
+    /// validate locally. The pod itself still validates them against the
+    /// store (they are stored hashed like opaque tokens), so revocation
+    /// stays immediate here.
+    pub jwt_keys: Option<oauth_server::jwt::KeySet>,
 }
 
 impl Settings {
@@ -130,6 +136,7 @@ impl Settings {
             api_authentication_required: false,
             token_cache_ttl: Duration::from_secs(60),
             rate_limit_redis: None,
+            jwt_keys: None,
         }
     }
 
@@ -268,9 +275,12 @@ fn assemble<P: Pod, St: Store>(
     db: AnyPool,
     settings: &Settings,
 ) -> (App, TokenCache<P::Scope, St>) {
-    let config = P::oauth_config(
+    let mut config = P::oauth_config(
         Config::new(settings.issuer.clone()).access_token_lifetime(settings.access_token_lifetime),
     );
+    if let Some(keys) = &settings.jwt_keys {
+        config = config.jwt_access_tokens(keys.clone());
+    }
     let server = AuthServer::<P::Scope, _>::new(store, config);
     let validator = CachedValidator::new(
         StoreValidator::new(server.store_arc()),

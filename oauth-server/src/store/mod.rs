@@ -90,6 +90,9 @@ mod postgres;
 mod sqlite;
 
 pub use self::memory::MemoryStore;
+/// `url` with its password replaced by `***` and its query (which may
+/// carry `password=`) dropped, for messages and banners.
+pub use self::postgres::redact as redact_url;
 pub use self::postgres::{
     PgSettings, PgStore, REVOCATION_CHANNEL, RevocationFeed, RevocationNotice,
 };

@@ -451,7 +451,7 @@ fn describe(options: &PgConnectOptions) -> String {
 /// its query dropped (it may carry `password=`). Everything before the last
 /// `@` counts as user information, so a password holding `/`, `?`, `#` or
 /// `@` unencoded is hidden too.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
