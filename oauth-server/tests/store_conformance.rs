@@ -999,6 +999,38 @@ async fn postgres_revocations_reach_every_listener() {
             assert_eq!(notice(&mut feed, wait).await, revoked("a5"));
             assert_eq!(notice(&mut feed, quiet).await, None);
 
+            // The listening connection dies: the feed says notices may have
+            // been missed once it listens again, and hears the next ones.
+            let killed: i64 = sqlx::query_scalar(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE query LIKE 'LISTEN %oauth_revocations_%' AND pid <> pg_backend_pid()",
+            )
+            .fetch_one(store.pool())
+            .await
+            .expect("terminate the listener");
+            assert!(killed >= 1, "a listening backend");
+            assert_eq!(
+                notice(&mut feed, wait).await,
+                Some(RevocationNotice::Missed)
+            );
+            let mut listening_again = false;
+            for _ in 0..50 {
+                match notice(&mut feed, quiet).await {
+                    Some(RevocationNotice::Missed) => listening_again = true,
+                    None if listening_again => break,
+                    // Still reconnecting (a cancelled attempt starts over).
+                    None => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert!(listening_again, "the feed reported listening again");
+            store
+                .insert_token(plain("t7", "a7", None, "f7"))
+                .await
+                .expect("insert");
+            assert!(store.revoke_token("t7").await.expect("revoke"));
+            assert_eq!(notice(&mut feed, wait).await, revoked("a7"));
+
             // The digest is the key of scope-runtime's validation cache.
             use sha2::Digest;
             let sha: [u8; 32] = sha2::Sha256::digest(b"a1").into();

@@ -200,8 +200,10 @@ impl<S: Scope> IntrospectionValidator<S> {
 
     /// Sends the requests with `client` (a shared connection pool, TLS
     /// settings, a proxy). The [`timeout`](Self::timeout) of this validator
-    /// still applies to each request; a client that follows redirects is
-    /// not advised.
+    /// still applies to each request. Build it with
+    /// `redirect(Policy::none())`: a client that follows a 307 or 308 sends
+    /// the token to the redirect's target before this validator can refuse
+    /// the answer.
     #[must_use]
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.http = client;

@@ -533,6 +533,9 @@ impl<S: Scope> JwtValidator<S> {
         remote: &Remote,
         last: &mut LastFetch,
     ) -> Result<Arc<Loaded>, TokenError> {
+        // Stamped before the fetch: a request cancelled mid-fetch (a client
+        // that hangs up) still counts against the refetch interval.
+        last.at = Some(Instant::now());
         let fetched = fetch(remote).await;
         last.at = Some(Instant::now());
         match fetched {

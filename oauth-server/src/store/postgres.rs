@@ -72,10 +72,11 @@ impl Default for PgSettings {
 }
 
 impl PgSettings {
-    /// Sets [`PgSettings::max_connections`] (at least 1).
+    /// Sets [`PgSettings::max_connections`] (at least 2: a
+    /// [`RevocationFeed`] holds one).
     #[must_use]
     pub fn max_connections(mut self, n: u32) -> Self {
-        self.max_connections = n.max(1);
+        self.max_connections = n.max(2);
         self
     }
 
@@ -117,11 +118,21 @@ const REDEEM: &str = concat!(
     ") SELECT $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM spent RETURNING id"
 );
 
-/// The channel of revocation notices: see [`RevocationFeed`].
-pub const REVOCATION_CHANNEL: &str = "oauth_revocations";
+/// The prefix of the channel of revocation notices: see
+/// [`RevocationFeed`]. The channel is this followed by 16 hex digits of the
+/// MD5 of the store's schema (`current_schema()`), so that deployments in
+/// different schemas of one database do not hear each other.
+pub const REVOCATION_CHANNEL: &str = "oauth_revocations_";
+
+/// The channel's name, in SQL (see [`REVOCATION_CHANNEL`]).
+macro_rules! revocation_channel {
+    () => {
+        "'oauth_revocations_' || left(md5(current_schema()), 16)"
+    };
+}
 
 /// What a revoking `UPDATE tokens ... RETURNING` returns: a notice on
-/// [`REVOCATION_CHANNEL`] per revoked token, carrying the SHA-256 of its
+/// the channel of [`REVOCATION_CHANNEL`] per revoked token, carrying the SHA-256 of its
 /// access token in hex (the [`SecretHash`] without its 16-byte selector:
 /// [`SecretHash::digest`]). `NOTIFY`
 /// is transactional: the notices go out when the revocation commits, and
@@ -129,7 +140,11 @@ pub const REVOCATION_CHANNEL: &str = "oauth_revocations";
 /// completion, so every row's notice is sent whatever reads the output.
 macro_rules! notify_revoked {
     () => {
-        "pg_notify('oauth_revocations', encode(substring(access_hash from 17 for 32), 'hex'))"
+        concat!(
+            "pg_notify(",
+            revocation_channel!(),
+            ", encode(substring(access_hash from 17 for 32), 'hex'))"
+        )
     };
 }
 
@@ -258,17 +273,27 @@ impl PgStore {
         };
         // An error closing only means the connection is gone already.
         let _ = conn.close().await;
+        // Migrations through a pool of one connection of their own, without
+        // the store's timeouts: validating a constraint on a large table,
+        // or waiting for the migration lock another instance holds while it
+        // migrates, may take longer than a request should. (A pool, not the
+        // connection above: `run` on a `&mut PgConnection` would make this
+        // future not `Send` in generic contexts, sqlx's "Acquire is not
+        // general enough".)
+        let migrating = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options.clone());
+        let migrated = MIGRATOR.run(&migrating).await;
+        migrating.close().await;
+        migrated.map_err(|e| {
+            StoreError::Backend(format!("migration failed on PostgreSQL at {target}: {e}"))
+        })?;
         let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
+            .max_connections(settings.max_connections.max(2))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| Box::pin(session_settings(conn, settings)))
             .connect_lazy_with(options);
-        // Through the pool, not the connection above: `run` on a
-        // `&mut PgConnection` would make this future not `Send` in generic
-        // contexts (sqlx's "Acquire is not general enough").
-        MIGRATOR.run(&pool).await.map_err(|e| {
-            StoreError::Backend(format!("migration failed on PostgreSQL at {target}: {e}"))
-        })?;
         Ok(Self { pool })
     }
 
@@ -278,17 +303,22 @@ impl PgStore {
     }
 
     /// Listens for the revocations committed by every process on this
-    /// database (this one included): see [`RevocationFeed`]. The feed holds
-    /// one connection of the pool.
+    /// database and schema (this one included): see [`RevocationFeed`].
+    /// The feed holds one connection of the pool.
     ///
     /// # Errors
     /// [`StoreError::Backend`] if the server cannot be reached.
     pub async fn revocations(&self) -> Result<RevocationFeed, StoreError> {
-        let mut listener = PgListener::connect_with(&self.pool)
+        let channel: String = sqlx::query_scalar(concat!("SELECT ", revocation_channel!()))
+            .fetch_one(&self.pool)
             .await
             .map_err(backend)?;
-        listener.listen(REVOCATION_CHANNEL).await.map_err(backend)?;
-        Ok(RevocationFeed { listener })
+        let listener = listen(&self.pool, &channel).await?;
+        Ok(RevocationFeed {
+            pool: self.pool.clone(),
+            channel,
+            listener: Some(listener),
+        })
     }
 }
 
@@ -336,15 +366,26 @@ pub enum RevocationNotice {
 /// # Ok(()) }
 /// ```
 pub struct RevocationFeed {
-    listener: PgListener,
+    pool: PgPool,
+    channel: String,
+    /// `None` after the connection was lost, until `LISTEN` succeeds again.
+    listener: Option<PgListener>,
 }
 
 impl std::fmt::Debug for RevocationFeed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RevocationFeed")
-            .field("channel", &REVOCATION_CHANNEL)
+            .field("channel", &self.channel)
+            .field("listening", &self.listener.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// A listener on `channel`, on a connection of `pool`.
+async fn listen(pool: &PgPool, channel: &str) -> Result<PgListener, StoreError> {
+    let mut listener = PgListener::connect_with(pool).await.map_err(backend)?;
+    listener.listen(channel).await.map_err(backend)?;
+    Ok(listener)
 }
 
 /// How long [`RevocationFeed::recv`] waits before it reports
@@ -354,9 +395,27 @@ const FEED_RETRY: Duration = Duration::from_secs(1);
 impl RevocationFeed {
     /// The next notice. Cancel-safe: a notice is not lost when the future
     /// is dropped.
+    ///
+    /// After a lost connection the feed listens again on a new one, itself
+    /// (not through sqlx's silent reconnection), and reports
+    /// [`RevocationNotice::Missed`] once `LISTEN` has succeeded, so that
+    /// nothing revoked while it was deaf stays cached; while it cannot
+    /// listen, it reports `Missed` about once a second.
     pub async fn recv(&mut self) -> RevocationNotice {
         loop {
-            match self.listener.try_recv().await {
+            let Some(listener) = self.listener.as_mut() else {
+                match listen(&self.pool, &self.channel).await {
+                    Ok(listener) => {
+                        self.listener = Some(listener);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "revocation feed: cannot listen");
+                        tokio::time::sleep(FEED_RETRY).await;
+                    }
+                }
+                return RevocationNotice::Missed;
+            };
+            match listener.try_recv().await {
                 Ok(Some(notification)) => {
                     if let Some(digest) = parse_digest(notification.payload()) {
                         return RevocationNotice::AccessToken(digest);
@@ -366,10 +425,14 @@ impl RevocationFeed {
                         "unknown revocation notice"
                     );
                 }
-                // The connection was lost; the next call reconnects.
-                Ok(None) => return RevocationNotice::Missed,
+                // The connection was lost: listen again on a new one.
+                Ok(None) => {
+                    self.listener = None;
+                    return RevocationNotice::Missed;
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "revocation feed: cannot reach PostgreSQL");
+                    tracing::warn!(error = %e, "revocation feed: connection failed");
+                    self.listener = None;
                     tokio::time::sleep(FEED_RETRY).await;
                     return RevocationNotice::Missed;
                 }
@@ -412,11 +475,22 @@ async fn session_settings(
          CASE WHEN current_setting('synchronous_commit') = 'off' \
              THEN set_config('synchronous_commit', 'on', false) END",
     )
-    .bind(format!("{}ms", settings.statement_timeout.as_millis()))
-    .bind(format!("{}ms", settings.lock_timeout.as_millis()))
+    .bind(millis(settings.statement_timeout))
+    .bind(millis(settings.lock_timeout))
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// `timeout` as PostgreSQL's setting: whole milliseconds, at least 1 unless
+/// zero (none), at most `i32::MAX` (the setting's range).
+fn millis(timeout: Duration) -> String {
+    let ms = match timeout.as_millis() {
+        0 if timeout.is_zero() => 0,
+        0 => 1,
+        ms => ms.min(i32::MAX as u128),
+    };
+    format!("{ms}ms")
 }
 
 /// Takes the transaction-scoped advisory lock `(class, hashtext(key))`:
@@ -487,8 +561,9 @@ fn bind_token<'q>(
 }
 
 /// A unique violation (SQLSTATE 23505) is a [`StoreError::Conflict`]; a
-/// value the server cannot hold (class 22: a NUL in `TEXT`, a number out of
-/// range, ...) a [`StoreError::Invalid`]; anything else a
+/// value the server cannot hold (22021, 22P05: a NUL or untranslatable
+/// character in `TEXT`; 22001, 22003: too long, out of range) a
+/// [`StoreError::Invalid`]; anything else a
 /// [`StoreError::Backend`].
 fn backend(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
@@ -498,7 +573,13 @@ fn backend(e: sqlx::Error) -> StoreError {
                 None => db.message().to_owned(),
             });
         }
-        if db.code().is_some_and(|code| code.starts_with("22")) {
+        // Values a client can send that PostgreSQL cannot hold: a NUL or
+        // an invalid character in TEXT, a string or number too large.
+        // Other data errors are bugs of ours, not the client's.
+        if db
+            .code()
+            .is_some_and(|code| matches!(&*code, "22021" | "22P05" | "22001" | "22003"))
+        {
             return StoreError::Invalid(db.message().to_owned());
         }
     }
