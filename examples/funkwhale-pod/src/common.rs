@@ -37,13 +37,28 @@ impl From<sqlx::Error> for ApiError {
     /// text, SQLSTATE 22021) or computes on (an integer out of range,
     /// 22003): every data exception (class 22) is the client's input, a 400
     /// as DRF answers a value its fields refuse; the handlers check their
-    /// input first, so this is the net under them. Anything else is a 500.
+    /// input first, so this is the net under them. A foreign-key or unique
+    /// violation is a race the handlers' checks lost (the row referenced
+    /// was deleted, the same row was inserted meanwhile): a 400 too.
+    /// Anything else (not-null, check violations: the server's bugs) is a
+    /// 500.
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e
-            && db.code().is_some_and(|code| code.starts_with("22"))
-        {
-            tracing::debug!(error = %e, "input refused by the database");
-            return Self::BadRequest("Invalid input.".into());
+        if let sqlx::Error::Database(db) = &e {
+            match db.kind() {
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    tracing::debug!(error = %e, "a referenced row vanished");
+                    return Self::BadRequest("A referenced object does not exist.".into());
+                }
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    tracing::debug!(error = %e, "a duplicate");
+                    return Self::BadRequest("This object already exists.".into());
+                }
+                _ => {}
+            }
+            if db.code().is_some_and(|code| code.starts_with("22")) {
+                tracing::debug!(error = %e, "input refused by the database");
+                return Self::BadRequest("Invalid input.".into());
+            }
         }
         Self::Db(e)
     }
@@ -647,4 +662,53 @@ fn like_escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+    use sqlx::AnyPool;
+
+    /// How `ApiError` answers constraint violations raised by a real
+    /// engine at `url` (through `Any`, as the handlers see them).
+    async fn violations_are_mapped(url: &str) {
+        sqlx::any::install_default_drivers();
+        let db = AnyPool::connect(url).await.expect("connect");
+        for ddl in [
+            "CREATE TABLE parents (id BIGINT PRIMARY KEY)",
+            "CREATE TABLE children (id BIGINT PRIMARY KEY, \
+             parent_id BIGINT NOT NULL REFERENCES parents(id), n BIGINT CHECK (n > 0))",
+            "INSERT INTO parents (id) VALUES (1)",
+        ] {
+            sqlx::query(ddl).execute(&db).await.expect(ddl);
+        }
+        let refused = |sql: &'static str| {
+            let db = db.clone();
+            async move { ApiError::from(sqlx::query(sql).execute(&db).await.expect_err("refused")) }
+        };
+        let foreign = refused("INSERT INTO children (id, parent_id) VALUES (1, 99)").await;
+        assert!(matches!(foreign, ApiError::BadRequest(_)), "{foreign:?}");
+        let unique = refused("INSERT INTO parents (id) VALUES (1)").await;
+        assert!(matches!(unique, ApiError::BadRequest(_)), "{unique:?}");
+        let not_null = refused("INSERT INTO children (id) VALUES (2)").await;
+        assert!(matches!(not_null, ApiError::Db(_)), "{not_null:?}");
+        let check = refused("INSERT INTO children (id, parent_id, n) VALUES (3, 1, 0)").await;
+        assert!(matches!(check, ApiError::Db(_)), "{check:?}");
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn constraint_violations_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        violations_are_mapped(&format!("sqlite://{}/t.db?mode=rwc", dir.path().display())).await;
+    }
+
+    #[tokio::test]
+    async fn constraint_violations_postgres() {
+        if let Some(schema) =
+            pod_kit::testing::PgSchema::create("constraint_violations_postgres").await
+        {
+            violations_are_mapped(&schema.url).await;
+        }
+    }
 }

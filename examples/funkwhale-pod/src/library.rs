@@ -227,6 +227,13 @@ pub(crate) async fn list_uploads(
 /// The MIME types an upload may declare.
 const MIMETYPES: &[&str] = &["audio/mpeg", "audio/ogg", "audio/flac", "audio/opus"];
 
+/// The largest upload `duration` (seconds, about 115 days).
+const MAX_DURATION: i64 = 10_000_000;
+/// The largest upload `size` (bytes, 1 TiB).
+const MAX_SIZE: i64 = 1 << 40;
+/// The largest upload `bitrate` (bits per second).
+const MAX_BITRATE: i64 = 10_000_000;
+
 /// Add an upload to one of the caller's libraries.
 ///
 /// Simplified: no audio file is transferred. The body names the library
@@ -249,9 +256,19 @@ pub(crate) async fn create_upload(
     let bitrate = int_field(&body, "bitrate", false, &mut errors);
     let mimetype = choice_field(&body, "mimetype", MIMETYPES, &mut errors);
     let source = string_field(&body, "source", false, 500, &mut errors);
-    for (field, value) in [("duration", duration), ("size", size), ("bitrate", bitrate)] {
+    // Bounded, so the sums of the listings and of nodeinfo stay in a BIGINT.
+    for (field, value, max) in [
+        ("duration", duration, MAX_DURATION),
+        ("size", size, MAX_SIZE),
+        ("bitrate", bitrate, MAX_BITRATE),
+    ] {
         if value.is_some_and(|v| v < 0) {
             errors.add(field, "Ensure this value is greater than or equal to 0.");
+        } else if value.is_some_and(|v| v > max) {
+            errors.add(
+                field,
+                format!("Ensure this value is less than or equal to {max}."),
+            );
         }
     }
     let mut metadata = None;

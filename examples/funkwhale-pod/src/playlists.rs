@@ -49,13 +49,22 @@ async fn playlist_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
     serial::playlist(db, id).await?.ok_or(ApiError::NotFound)
 }
 
-async fn touch(conn: &mut sqlx::AnyConnection, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE fw_playlists SET modification_date = $2 WHERE id = $1")
+/// Bumps the playlist's `modification_date`, as the first statement of a
+/// transaction that changes its entries: the row lock it takes serializes
+/// those transactions on PostgreSQL (READ COMMITTED; SQLite's `BEGIN
+/// IMMEDIATE` already does), so their counts and indexes see each other.
+/// A playlist deleted since it was looked up is a 404.
+async fn touch(conn: &mut sqlx::AnyConnection, id: i64) -> ApiResult<()> {
+    let touched = sqlx::query("UPDATE fw_playlists SET modification_date = $2 WHERE id = $1")
         .bind(id)
         .bind(now())
         .execute(conn)
-        .await
-        .map(drop)
+        .await?
+        .rows_affected();
+    if touched == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(())
 }
 
 /// List the playlists the caller may see (`?user=`, `?q=`/`?name=`, `?scope=me`).
@@ -252,6 +261,7 @@ pub(crate) async fn add_tracks(
     }
     errors.finish()?;
     let mut tx = begin(&state.db).await?;
+    touch(&mut tx, id).await?;
     for track in &tracks {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM fw_tracks WHERE id = $1")
             .bind(track)
@@ -309,7 +319,6 @@ pub(crate) async fn add_tracks(
         .await?;
         added.push(entry);
     }
-    touch(&mut tx, id).await?;
     tx.commit().await?;
     let mut results = Vec::with_capacity(added.len());
     for entry in added {
@@ -334,6 +343,7 @@ pub(crate) async fn remove_track(
     errors.finish()?;
     let index = index.unwrap_or_default();
     let mut tx = begin(&state.db).await?;
+    touch(&mut tx, id).await?;
     let removed = sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = $1 AND idx = $2")
         .bind(id)
         .bind(index)
@@ -348,7 +358,6 @@ pub(crate) async fn remove_track(
         .bind(index)
         .execute(&mut *tx)
         .await?;
-    touch(&mut tx, id).await?;
     tx.commit().await?;
     Ok(no_content())
 }
@@ -362,11 +371,11 @@ pub(crate) async fn clear_playlist(
 ) -> ApiResult {
     let id = owned(&state.db, &key, me(&principal)?).await?;
     let mut tx = begin(&state.db).await?;
+    touch(&mut tx, id).await?;
     sqlx::query("DELETE FROM fw_playlist_tracks WHERE playlist_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    touch(&mut tx, id).await?;
     tx.commit().await?;
     Ok(no_content())
 }
@@ -386,6 +395,7 @@ pub(crate) async fn move_track(
     errors.finish()?;
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let mut tx = begin(&state.db).await?;
+    touch(&mut tx, id).await?;
     let count: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM fw_playlist_tracks WHERE playlist_id = $1")
             .bind(id)
@@ -432,7 +442,6 @@ pub(crate) async fn move_track(
         .bind(entry)
         .execute(&mut *tx)
         .await?;
-    touch(&mut tx, id).await?;
     tx.commit().await?;
     Ok(no_content())
 }

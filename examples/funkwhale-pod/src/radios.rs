@@ -100,15 +100,22 @@ fn tracks_where(filters: &[Filter], viewer: Option<i64>) -> Where {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // An empty list (`IN ()` is no SQL): matches nothing, excludes nothing.
     let positive: Vec<String> = filters
         .iter()
         .filter(|f| !f.not)
-        .map(|f| format!("t.artist_id IN ({})", ids(f)))
+        .map(|f| {
+            if f.ids.is_empty() {
+                "1 = 0".to_owned()
+            } else {
+                format!("t.artist_id IN ({})", ids(f))
+            }
+        })
         .collect();
     if !positive.is_empty() {
         w.and(format!("({})", positive.join(" OR ")), []);
     }
-    for f in filters.iter().filter(|f| f.not) {
+    for f in filters.iter().filter(|f| f.not && !f.ids.is_empty()) {
         w.and(format!("t.artist_id NOT IN ({})", ids(f)), []);
     }
     w

@@ -85,6 +85,35 @@ async fn instance_endpoints_are_public_and_report_the_anonymous_policy(pod: Pod)
 
 async fn libraries_uploads_and_music_browse(pod: Pod) {
     let (uuid, track) = library_with_track(&pod, "alice", "everyone", "Ping").await;
+    // Numbers past realistic bounds (their sums must fit a BIGINT): 400.
+    for (field, value) in [
+        ("duration", 10_000_001_i64),
+        ("size", (1_i64 << 40) + 1),
+        ("bitrate", i64::MAX),
+    ] {
+        let mut upload = json!({"library": uuid, "track": track});
+        upload[field] = json!(value);
+        let reply = pod.send("POST", "/api/v1/uploads/", "alice", upload).await;
+        assert!(expect(&reply, 400)[field][0].is_string(), "{field}");
+    }
+    let reply = pod
+        .send(
+            "POST",
+            "/api/v1/uploads/",
+            "alice",
+            json!({"library": uuid, "track": track, "duration": 10_000_000, "size": 1_i64 << 40, "bitrate": 10_000_000}),
+        )
+        .await;
+    let upload = expect(&reply, 201)["uuid"]
+        .as_str()
+        .expect("uuid")
+        .to_owned();
+    expect(&pod.get("/api/v1/instance/nodeinfo/2.0/", None).await, 200);
+    expect(
+        &pod.delete(&format!("/api/v1/uploads/{upload}/"), "alice")
+            .await,
+        204,
+    );
 
     let library = pod
         .get(&format!("/api/v1/libraries/{uuid}/"), Some("alice"))
@@ -850,6 +879,34 @@ async fn radios_select_tracks_by_artist(pod: Pod) {
         )
         .await;
     assert_eq!(expect(&tracks, 200)["results"][0]["title"], "Two");
+    // Empty `ids`: nothing; negated, everything.
+    for (not, count) in [(false, 0), (true, 2)] {
+        let reply = pod
+            .send(
+                "PATCH",
+                &format!("/api/v1/radios/radios/{id}/"),
+                "alice",
+                json!({"config": [{"type": "artist", "ids": [], "not": not}]}),
+            )
+            .await;
+        expect(&reply, 200);
+        let tracks = pod
+            .get(
+                &format!("/api/v1/radios/radios/{id}/tracks/"),
+                Some("alice"),
+            )
+            .await;
+        assert_eq!(expect(&tracks, 200)["count"], count, "not: {not}");
+    }
+    let reply = pod
+        .send(
+            "POST",
+            "/api/v1/radios/radios/validate/",
+            "alice",
+            json!({"filters": [{"type": "artist", "ids": []}]}),
+        )
+        .await;
+    assert_eq!(expect(&reply, 200)["filters"][0]["candidates"]["count"], 0);
 
     // A private radio is its owner's.
     expect(
@@ -1225,6 +1282,37 @@ async fn edits_are_suggested_then_approved_by_the_owner(pod: Pod) {
     expect(&reply, 403);
 }
 
+/// Concurrent adds to one playlist each get their own index (the playlist
+/// row lock serializes them on PostgreSQL).
+async fn concurrent_playlist_adds_get_distinct_indexes(pod: Pod) {
+    let (_, track) = library_with_track(&pod, "alice", "everyone", "A").await;
+    let reply = pod
+        .send(
+            "POST",
+            "/api/v1/playlists/",
+            "alice",
+            json!({"name": "Race"}),
+        )
+        .await;
+    let id = expect(&reply, 201)["id"].as_i64().expect("id");
+    let path = format!("/api/v1/playlists/{id}/add/");
+    let add = || pod.send("POST", &path, "alice", json!({"tracks": [track]}));
+    let replies = tokio::join!(add(), add(), add(), add(), add(), add(), add(), add());
+    for reply in [
+        replies.0, replies.1, replies.2, replies.3, replies.4, replies.5, replies.6, replies.7,
+    ] {
+        expect(&reply, 201);
+    }
+    let indexes: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(idx AS BIGINT) FROM fw_playlist_tracks WHERE playlist_id = $1 ORDER BY idx",
+    )
+    .bind(id)
+    .fetch_all(&pod.db)
+    .await
+    .expect("indexes");
+    assert_eq!(indexes, (0..8).collect::<Vec<i64>>());
+}
+
 both_engines!(
     profile_needs_read_profile_and_a_user_token,
     instance_endpoints_are_public_and_report_the_anonymous_policy,
@@ -1234,6 +1322,7 @@ both_engines!(
     listenings_record_and_list,
     library_follows_and_notifications,
     playlists_crud_and_track_operations,
+    concurrent_playlist_adds_get_distinct_indexes,
     radios_select_tracks_by_artist,
     content_filters_hide_artists_for_their_owner,
     edits_are_suggested_then_approved_by_the_owner,

@@ -8,7 +8,7 @@
 //! and, for the shared rate limit, `TEST_REDIS_URL` (else that part is
 //! SKIPPED, unless `REQUIRE_REDIS=1`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -97,9 +97,10 @@ fn create_user(database: &str) {
     );
 }
 
-/// A Redis database of this test's own (`TEST_REDIS_URL` with database 9),
-/// emptied; `None` (after saying so) if there is no Redis to test against.
-fn redis_for_this_test() -> Option<String> {
+/// `TEST_REDIS_URL` and a key prefix of this run's own, so that nothing
+/// else using that Redis (another run, another test) shares its buckets;
+/// `None` (after saying so) if there is no Redis to test against.
+fn redis_for_this_test() -> Option<(String, String)> {
     let required = std::env::var("REQUIRE_REDIS").is_ok_and(|v| v == "1");
     let Some(url) = std::env::var("TEST_REDIS_URL")
         .ok()
@@ -109,33 +110,11 @@ fn redis_for_this_test() -> Option<String> {
         println!("SKIPPED two_instances (shared rate limit): TEST_REDIS_URL is not set");
         return None;
     };
-    let hostport = url
-        .trim_start_matches("redis://")
-        .split('/')
-        .next()
-        .unwrap_or("127.0.0.1:6379")
-        .rsplit('@')
-        .next()
-        .unwrap_or("127.0.0.1:6379")
-        .to_owned();
-    let flushed = std::net::TcpStream::connect(&hostport).and_then(|mut redis| {
-        redis.set_read_timeout(Some(Duration::from_secs(5)))?;
-        redis.write_all(b"SELECT 9\r\nFLUSHDB\r\n")?;
-        let mut reply = [0u8; 10];
-        redis.read_exact(&mut reply)?;
-        Ok(reply)
-    });
-    match flushed {
-        Ok(reply) if &reply == b"+OK\r\n+OK\r\n" => Some(format!("redis://{hostport}/9")),
-        other => {
-            assert!(
-                !required,
-                "REQUIRE_REDIS=1 but Redis at {hostport}: {other:?}"
-            );
-            println!("SKIPPED two_instances (shared rate limit): Redis at {hostport}: {other:?}");
-            None
-        }
-    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let prefix = format!("test-instances-{}-{nanos}:", std::process::id());
+    Some((url, prefix))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,11 +124,17 @@ async fn two_instances_share_tokens_revocations_and_rate_limits() {
     };
     let url = schema.url.clone();
     let redis = redis_for_this_test();
+    let shared_limits = redis.is_some();
     let (a, b) = tokio::task::spawn_blocking(move || {
         create_user(&url);
         let mut args = vec!["--throttling-rates", "authenticated-retrieve=6/minute"];
-        if let Some(redis) = &redis {
-            args.extend(["--redis-url", redis.as_str()]);
+        if let Some((url, prefix)) = &redis {
+            args.extend([
+                "--redis-url",
+                url.as_str(),
+                "--redis-prefix",
+                prefix.as_str(),
+            ]);
         }
         let a = start(&url, &args);
         let b = start(&url, &args);
@@ -202,7 +187,7 @@ async fn two_instances_share_tokens_revocations_and_rate_limits() {
     );
 
     // One budget across both: 6 detail views a minute for this user.
-    if std::env::var("TEST_REDIS_URL").is_ok_and(|u| !u.trim().is_empty()) {
+    if shared_limits {
         let mut remaining = Vec::new();
         for (i, instance) in [&a, &b, &a, &b, &a, &b].into_iter().enumerate() {
             let r = instance

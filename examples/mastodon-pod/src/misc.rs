@@ -199,7 +199,12 @@ pub(crate) async fn notifications(ctx: Ctx) -> ApiResult {
     };
     let types = type_list(&ctx.query, "types")?;
     if ctx.query.has("types") {
-        sql.push_str(&format!(" AND n.type IN ({})", quoted(&types)));
+        // Only unknown names: nothing matches (`IN ()` is no SQL).
+        if types.is_empty() {
+            sql.push_str(" AND 1 = 0");
+        } else {
+            sql.push_str(&format!(" AND n.type IN ({})", quoted(&types)));
+        }
     }
     let exclude = type_list(&ctx.query, "exclude_types")?;
     if !exclude.is_empty() {

@@ -77,14 +77,23 @@ pub(crate) async fn insert_status(ctx: &Ctx, me: i64, new: NewStatus<'_>) -> Res
         .await?;
     }
     for media in media_ids {
-        sqlx::query(
-            "UPDATE media_attachments SET status_id = $1 WHERE id = $2 AND account_id = $3",
+        // Checked free before, but another status may have taken it since
+        // (or it is listed twice): then nothing is posted.
+        let attached = sqlx::query(
+            "UPDATE media_attachments SET status_id = $1 \
+             WHERE id = $2 AND account_id = $3 AND status_id IS NULL",
         )
         .bind(id)
         .bind(media)
         .bind(me)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if attached == 0 {
+            return Err(ApiError::invalid(format!(
+                "Media attachment {media} is unknown or already attached"
+            )));
+        }
     }
     tx.commit().await?;
     for account in mentioned {

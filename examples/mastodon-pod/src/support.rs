@@ -60,16 +60,22 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
-            // Constraint violations come from input (a vanished account, a
-            // duplicate): answer them as validation failures.
-            if !matches!(db.kind(), sqlx::error::ErrorKind::Other) {
+            // Unique and foreign-key violations come from input or races (a
+            // duplicate, a vanished account): answer them as validation
+            // failures. Not-null and check violations are the server's
+            // bugs (the handlers check their input): 500s, below.
+            if matches!(
+                db.kind(),
+                sqlx::error::ErrorKind::UniqueViolation
+                    | sqlx::error::ErrorKind::ForeignKeyViolation
+            ) {
                 return Self::invalid("the record conflicts with existing data");
             }
             // A data exception (SQLSTATE class 22): input PostgreSQL
             // refuses where SQLite stores it (a NUL character in text,
             // 22021) or an integer out of range (22003).
             if db.code().is_some_and(|code| code.starts_with("22")) {
-                return Self::invalid("Validation failed: a value is not acceptable");
+                return Self::invalid("a value is not acceptable");
             }
         }
         tracing::error!(error = %e, "database failure");
@@ -774,6 +780,66 @@ impl Ctx {
             raw_query: Vec::new(),
             query: Params::default(),
             viewer,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiError;
+    use axum::http::StatusCode;
+    use sqlx::AnyPool;
+
+    /// How `ApiError` answers errors raised by a real engine at `url`
+    /// (through `Any`, as the handlers see them).
+    async fn only_input_errors_are_422(url: &str, postgres: bool) {
+        sqlx::any::install_default_drivers();
+        let db = AnyPool::connect(url).await.expect("connect");
+        for ddl in [
+            "CREATE TABLE parents (id BIGINT PRIMARY KEY)",
+            "CREATE TABLE children (id BIGINT PRIMARY KEY, \
+             parent_id BIGINT NOT NULL REFERENCES parents(id), n BIGINT CHECK (n > 0))",
+            "INSERT INTO parents (id) VALUES (1)",
+        ] {
+            sqlx::query(ddl).execute(&db).await.expect(ddl);
+        }
+        let mut cases = vec![
+            ("INSERT INTO children (id, parent_id) VALUES (1, 99)", true),
+            ("INSERT INTO parents (id) VALUES (1)", true),
+            ("INSERT INTO children (id) VALUES (2)", false),
+            (
+                "INSERT INTO children (id, parent_id, n) VALUES (3, 1, 0)",
+                false,
+            ),
+            ("SELEKT 1", false),
+        ];
+        if postgres {
+            // A data exception (class 22): 22003, out of range.
+            cases.push(("SELECT CAST(9223372036854775807 AS BIGINT) + 1", true));
+        }
+        for (sql, input) in cases {
+            let e = ApiError::from(sqlx::query(sql).execute(&db).await.expect_err(sql));
+            if input {
+                assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY, "{sql}");
+                assert_eq!(e.message.matches("Validation failed:").count(), 1, "{e:?}");
+            } else {
+                assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR, "{sql}");
+            }
+        }
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn db_errors_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/t.db?mode=rwc", dir.path().display());
+        only_input_errors_are_422(&url, false).await;
+    }
+
+    #[tokio::test]
+    async fn db_errors_postgres() {
+        if let Some(schema) = pod_kit::testing::PgSchema::create("db_errors_postgres").await {
+            only_input_errors_are_422(&schema.url, true).await;
         }
     }
 }

@@ -1113,6 +1113,19 @@ async fn notifications_get_dismiss_clear(pod: Pod) {
     assert_eq!(list.len(), 2);
     assert_eq!(r.body[0]["type"], "mention");
     assert_eq!(r.body[1]["type"], "follow");
+    // Only unknown names: nothing for `types[]`, everything for `exclude_types[]`.
+    let r = pod.get("/api/v1/notifications?types[]=bogus", &a).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(ids(&r.body).is_empty());
+    let r = pod
+        .get("/api/v1/notifications?exclude_types[]=bogus", &a)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(ids(&r.body), list);
+    let r = pod
+        .get("/api/v1/notifications?types[]=bogus&types[]=follow", &a)
+        .await;
+    assert_eq!(ids(&r.body), vec![list[1].clone()]);
     let r = pod
         .get(
             &format!("/api/v1/notifications?account_id={bob}&limit=1"),
@@ -1235,7 +1248,10 @@ async fn media_upload_update_attach(pod: Pod) {
             "POST",
             "/api/v1/media",
             Some(&a),
-            Payload::Raw("multipart/form-data; boundary=XyZ", body.into_bytes()),
+            Payload::Raw(
+                "multipart/form-data; boundary=XyZ",
+                body.clone().into_bytes(),
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -1302,6 +1318,44 @@ async fn media_upload_update_attach(pod: Pod) {
         .post("/api/v1/statuses", &a, json!({ "media_ids": [media] }))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Media attaches once: listed twice, or by two racing posts.
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw(
+                "multipart/form-data; boundary=XyZ",
+                body.clone().into_bytes(),
+            ),
+        )
+        .await;
+    let other = r.body["id"].as_str().unwrap().to_owned();
+    let r = pod
+        .post(
+            "/api/v1/statuses",
+            &a,
+            json!({ "status": "twice", "media_ids": [other, other] }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let post = |text: &'static str| {
+        pod.post(
+            "/api/v1/statuses",
+            &a,
+            json!({ "status": text, "media_ids": [other] }),
+        )
+    };
+    let (one, two) = tokio::join!(post("one"), post("two"));
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
+        "{:?} {:?}",
+        one.body,
+        two.body
+    );
     // The file is served.
     let res = pod
         .app

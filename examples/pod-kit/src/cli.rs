@@ -80,6 +80,10 @@ struct Serve {
     /// shared by every instance that uses it; default: in this process.
     #[arg(long, env = "REDIS_URL")]
     redis_url: Option<String>,
+    /// The prefix of this pod's keys in that Redis (default `ratelimit:`):
+    /// pods sharing one Redis count apart with different prefixes.
+    #[arg(long, env = "REDIS_PREFIX", requires = "redis_url")]
+    redis_prefix: Option<String>,
     /// How long a validated token is trusted without asking the database,
     /// in seconds. On PostgreSQL revocations evict tokens at once; on
     /// SQLite shared by several processes this bounds how long a token
@@ -274,6 +278,7 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
             Ok(s) => s,
             Err(e) => return fail(format!("REDIS_URL: {e}")),
         };
+        settings.rate_limit_redis_prefix = serve.redis_prefix.clone();
     }
     if let Some(path) = &serve.jwt_key {
         match oauth_server::jwt::SigningKey::from_pem_file(path) {

@@ -269,7 +269,8 @@ pub async fn open<P: Pod>(url: &str) -> Result<Database, StartError> {
 
 impl Database {
     /// Runs `work` while no other process runs it on this database: on
-    /// PostgreSQL under a session advisory lock keyed by `key`, on SQLite
+    /// PostgreSQL under a transaction advisory lock keyed by `key` (held by
+    /// a transaction open meanwhile on a connection of its own), on SQLite
     /// as is (its writers are serialized by the file lock; the pods' seeds
     /// take it with `BEGIN IMMEDIATE`-like transactions).
     ///
@@ -283,21 +284,19 @@ impl Database {
         let PodStore::Postgres(store) = &self.store else {
             return work.await;
         };
-        let mut conn = store.pool().acquire().await?;
-        sqlx::query("SELECT pg_advisory_lock($1)")
+        // A transaction-level lock: released when the transaction ends,
+        // also when this future is dropped midway (the dropped transaction
+        // rolls back before its connection is reused), where a session
+        // lock would go back to the pool with the connection.
+        let mut tx = store.pool().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(key)
-            .execute(&mut *conn)
+            .execute(&mut *tx)
             .await?;
         let result = work.await;
-        // The lock goes with the connection if unlocking fails: close it.
-        if sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(key)
-            .execute(&mut *conn)
-            .await
-            .is_err()
-        {
-            drop(conn.detach());
-        }
+        // Nothing was written in it: ending it only releases the lock (if
+        // that fails, the connection is closed, and the lock with it).
+        drop(tx.rollback().await);
         result
     }
 }

@@ -117,6 +117,9 @@ pub struct Settings {
     /// URL (set with [`Settings::shared_rate_limits`]), in Redis, shared by
     /// every instance.
     pub rate_limit_redis: Option<String>,
+    /// The prefix of the pod's keys in that Redis (`ratelimit:` when
+    /// `None`): pods sharing one Redis with different prefixes count apart.
+    pub rate_limit_redis_prefix: Option<String>,
     /// `Some`: access tokens are JWTs (RFC 9068) signed with these keys,
     /// published at `/.well-known/jwks.json`, for resource servers that
     /// validate locally. The pod itself still validates them against the
@@ -136,6 +139,7 @@ impl Settings {
             api_authentication_required: false,
             token_cache_ttl: Duration::from_secs(60),
             rate_limit_redis: None,
+            rate_limit_redis_prefix: None,
             jwt_keys: None,
         }
     }
@@ -304,7 +308,7 @@ fn assemble<P: Pod, St: Store>(
     let limiter = settings
         .rates
         .clone()
-        .map(|rates| rate_limiter(rates, settings.rate_limit_redis.as_deref()));
+        .map(|rates| rate_limiter(rates, settings));
     if let Some(limiter) = &limiter {
         enforcer = enforcer.guard(limiter.clone());
     }
@@ -323,11 +327,15 @@ fn assemble<P: Pod, St: Store>(
     (App { router, limiter }, validator)
 }
 
-/// The rate limiter: counters in this process, or in the Redis at `redis`.
-fn rate_limiter(rates: Rates, redis: Option<&str>) -> RateLimiter {
-    match redis.map(RedisStore::new) {
+/// The rate limiter: counters in this process, or in the Redis of
+/// `settings`.
+fn rate_limiter(rates: Rates, settings: &Settings) -> RateLimiter {
+    match settings.rate_limit_redis.as_deref().map(RedisStore::new) {
         None => RateLimiter::new(rates),
-        Some(Ok(store)) => RateLimiter::with_store(rates, store),
+        Some(Ok(store)) => match &settings.rate_limit_redis_prefix {
+            Some(prefix) => RateLimiter::with_store(rates, store.prefix(prefix.clone())),
+            None => RateLimiter::with_store(rates, store),
+        },
         // `Settings::shared_rate_limits` checked the URL already.
         Some(Err(e)) => {
             tracing::error!(error = %e, "rate limits: Redis URL refused; counting in process");

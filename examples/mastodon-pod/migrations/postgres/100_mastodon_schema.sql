@@ -19,7 +19,10 @@ CREATE TABLE profiles (
 
 -- Every account has a profile: the existing ones and each new user.
 INSERT INTO profiles (user_id) SELECT id FROM users;
-CREATE FUNCTION users_profile() RETURNS trigger LANGUAGE plpgsql AS $$
+-- `SET search_path FROM CURRENT`: `profiles` is the migration's schema's,
+-- whatever the search_path of the session that inserts the user.
+CREATE FUNCTION users_profile() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO profiles (user_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
     RETURN NEW;
