@@ -100,9 +100,6 @@ pub use reqwest;
 /// another.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The largest introspection response read; a larger one is an error.
-const MAX_RESPONSE: usize = 64 * 1024;
-
 /// A [`TokenValidator`] asking an RFC 7662 introspection endpoint.
 ///
 /// Clones share the HTTP client (and its connection pool). See the
@@ -270,13 +267,14 @@ impl<S: Scope> IntrospectionValidator<S> {
                 self.shown
             )));
         }
-        let body = read_limited(response)
+        let body = crate::fetch::read_limited(response)
             .await
             .map_err(|e| unavailable(&self.shown, &e))?
             .ok_or_else(|| {
                 TokenError::Unavailable(format!(
-                    "the introspection response of {} is larger than {MAX_RESPONSE} bytes",
-                    self.shown
+                    "the introspection response of {} is larger than {} bytes",
+                    self.shown,
+                    crate::fetch::MAX_RESPONSE
                 ))
             })?;
         let answer: Value = serde_json::from_slice(&body).map_err(|e| {
@@ -299,43 +297,9 @@ fn same_resource(answered: &reqwest::Url, endpoint: &reqwest::Url) -> bool {
         && answered.query() == endpoint.query()
 }
 
-/// A transport error, without the token (it is in the body, never in the
-/// URL that `reqwest` errors mention).
+/// A transport error of a request to `endpoint`.
 fn unavailable(endpoint: &str, e: &reqwest::Error) -> TokenError {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    // The causes only: `reqwest`'s own message repeats the URL.
-    let mut source = String::new();
-    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(c) = cause {
-        source.push_str(": ");
-        source.push_str(&c.to_string());
-        cause = c.source();
-    }
-    TokenError::Unavailable(format!("token introspection at {endpoint} {what}{source}"))
-}
-
-/// The body, or `None` when it exceeds [`MAX_RESPONSE`].
-async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE as u64)
-    {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_RESPONSE {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
+    crate::fetch::unavailable(&format!("token introspection at {endpoint}"), e)
 }
 
 fn malformed(what: &str) -> TokenError {

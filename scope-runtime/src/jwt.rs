@@ -152,9 +152,6 @@ pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(600);
 /// The request timeout unless [`JwtValidator::timeout`] sets another.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The largest key set read; a larger one is an error.
-const MAX_RESPONSE: usize = 64 * 1024;
-
 /// Longer tokens are refused unread (the enforcement layer reads at most
 /// 4 KiB of credentials anyway).
 const MAX_TOKEN: usize = 16 * 1024;
@@ -774,55 +771,23 @@ async fn fetch(remote: &Remote) -> Result<Jwks, TokenError> {
             remote.shown
         )));
     }
-    let body = read_limited(response)
+    let body = crate::fetch::read_limited(response)
         .await
         .map_err(|e| unavailable(&remote.shown, &e))?
         .ok_or_else(|| {
             TokenError::Unavailable(format!(
-                "the JWKS of {} is larger than {MAX_RESPONSE} bytes",
-                remote.shown
+                "the JWKS of {} is larger than {} bytes",
+                remote.shown,
+                crate::fetch::MAX_RESPONSE
             ))
         })?;
     Jwks::from_json(&body)
         .map_err(|e| TokenError::Unavailable(format!("the JWKS of {}: {e}", remote.shown)))
 }
 
-/// A transport error (the same shape as introspection's).
+/// A transport error of a request to `endpoint`.
 fn unavailable(endpoint: &str, e: &reqwest::Error) -> TokenError {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    // The causes only: `reqwest`'s own message repeats the URL.
-    let mut source = String::new();
-    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(c) = cause {
-        source.push_str(": ");
-        source.push_str(&c.to_string());
-        cause = c.source();
-    }
-    TokenError::Unavailable(format!("fetching the JWKS at {endpoint} {what}{source}"))
-}
-
-/// The body, or `None` when it exceeds [`MAX_RESPONSE`].
-async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE as u64)
-    {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_RESPONSE {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
+    crate::fetch::unavailable(&format!("fetching the JWKS at {endpoint}"), e)
 }
 
 impl<S: Scope> TokenValidator<S> for JwtValidator<S> {

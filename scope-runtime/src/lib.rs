@@ -64,6 +64,8 @@ pub mod enforce;
 pub mod error;
 pub mod extract;
 pub mod guard;
+#[cfg(any(feature = "introspection", feature = "jwt"))]
+mod fetch;
 #[cfg(feature = "introspection")]
 pub mod introspect;
 #[cfg(feature = "jwt")]
