@@ -63,9 +63,9 @@ pub mod docgen;
 pub mod enforce;
 pub mod error;
 pub mod extract;
-pub mod guard;
 #[cfg(any(feature = "introspection", feature = "jwt"))]
 mod fetch;
+pub mod guard;
 #[cfg(feature = "introspection")]
 pub mod introspect;
 #[cfg(feature = "jwt")]

@@ -4,10 +4,12 @@
 //!
 //! A pod is a library crate implementing [`Pod`] and a two-line `main`:
 //!
-//! ```ignore
-//! fn main() -> std::process::ExitCode {
-//!     pod_kit::main::<funkwhale_pod::FunkwhalePod>()
-//! }
+//! ```no_run
+//! # fn main() {}
+//! # fn run<FunkwhalePod: pod_kit::Pod>() -> std::process::ExitCode {
+//! // src/main.rs of the pod: `fn main() -> std::process::ExitCode {`
+//! pod_kit::main::<FunkwhalePod>()
+//! # }
 //! ```
 //!
 //! The command line (`serve` is the default subcommand):
@@ -21,7 +23,8 @@
 //!
 //! Environment: `POD_LISTEN`, `DATABASE_URL`, `ISSUER`,
 //! `ACCESS_TOKEN_EXPIRE_SECONDS`, `THROTTLING_ENABLED`, `THROTTLING_RATES`
-//! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`.
+//! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`, `REDIS_URL`,
+//! `REDIS_PREFIX`, `TOKEN_CACHE_TTL`, `JWT_KEY_FILE`.
 
 pub mod cli;
 pub mod database;
