@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use common::served::{Served, registration, serve};
 use common::{Api, Scope as TestScope};
 use oauth_server::config::Config;
-use oauth_server::flows::{AppRegistration, AuthServer, RegisteredApp};
+use oauth_server::flows::{AuthServer, RegisteredApp};
 use oauth_server::primitives::Store;
 use oauth_server::store::MemoryStore;
 use scope_runtime::cache::CachedValidator;
@@ -23,41 +24,8 @@ use scope_runtime::enforce::Enforcer;
 use scope_runtime::introspect::{IntrospectionValidator, reqwest};
 use scope_runtime::route::RouteTable;
 use scope_runtime::token::{TokenError, TokenValidator};
-use tokio::task::JoinHandle;
 
 type Cached = CachedValidator<TestScope, IntrospectionValidator<TestScope>>;
-
-/// A task serving `app` on a loopback socket until dropped.
-struct Served {
-    base: String,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(app: axum::Router) -> Served {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Served { base, task }
-}
-
-fn registration(name: &str, scopes: &str) -> AppRegistration {
-    AppRegistration {
-        client_name: name.into(),
-        redirect_uris: vec!["https://app.example/callback".into()],
-        scopes: Some(scopes.into()),
-        website: None,
-    }
-}
 
 /// A running `oauth-server` for the test hierarchy, with a resource server
 /// allowed to introspect, an app (`read write`), and a user token.

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::served::{REDIRECT, Served, registration, serve};
 use common::{Api, Scope as TestScope};
 use oauth_server::config::Config;
-use oauth_server::flows::{AppRegistration, AuthServer, AuthorizeRequest, RegisteredApp};
+use oauth_server::flows::{AuthServer, AuthorizeRequest, RegisteredApp};
 use oauth_server::jwt::{KeySet, SigningKey};
 use oauth_server::primitives::Store;
 use oauth_server::store::MemoryStore;
@@ -25,41 +26,6 @@ use scope_runtime::jwt::{Jwks, JwtValidator, reqwest};
 use scope_runtime::route::RouteTable;
 use scope_runtime::token::{TokenError, TokenValidator};
 use serde_json::{Value, json};
-use tokio::task::JoinHandle;
-
-/// A task serving `app` on a loopback socket until dropped.
-struct Served {
-    base: String,
-    task: JoinHandle<()>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(app: axum::Router) -> Served {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Served { base, task }
-}
-
-const REDIRECT: &str = "https://app.example/callback";
-
-fn registration(name: &str, scopes: &str) -> AppRegistration {
-    AppRegistration {
-        client_name: name.into(),
-        redirect_uris: vec![REDIRECT.into()],
-        scopes: Some(scopes.into()),
-        website: None,
-    }
-}
 
 /// A running `oauth-server` issuing JWT access tokens for the test
 /// hierarchy: a resource server allowed to introspect, an app

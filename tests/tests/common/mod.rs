@@ -4,6 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
+pub mod served;
+
 use axum::Json;
 use axum::http::StatusCode;
 use scope_runtime::token::InMemoryValidator;
