@@ -162,17 +162,19 @@ impl SigningKey {
     /// The key of a PEM document: PKCS#8 (`BEGIN PRIVATE KEY`, what
     /// `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`
     /// writes) or SEC1 (`BEGIN EC PRIVATE KEY`, `openssl ecparam -genkey
-    /// -name prime256v1`).
+    /// -name prime256v1`). Other blocks in the document (the `EC PARAMETERS`
+    /// block `openssl ecparam` writes first without `-noout`, a certificate,
+    /// comments) are skipped; the first private-key block is the key.
     ///
     /// # Errors
     /// [`KeyError::Invalid`] if it is neither, or a key of another curve.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        if pem.contains("-----BEGIN EC PRIVATE KEY-----") {
-            return p256::SecretKey::from_sec1_pem(pem)
+        if let Some(block) = pem_block(pem, "EC PRIVATE KEY") {
+            return p256::SecretKey::from_sec1_pem(block)
                 .map(|k| Self::from_key(k.into()))
                 .map_err(|_| KeyError::Invalid("malformed SEC1 PEM, or not a P-256 key".into()));
         }
-        p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+        p256::ecdsa::SigningKey::from_pkcs8_pem(pem_block(pem, "PRIVATE KEY").unwrap_or(pem))
             .map(Self::from_key)
             .map_err(|e| {
                 KeyError::Invalid(format!(
@@ -235,6 +237,16 @@ impl SigningKey {
 }
 
 /// The base64url coordinates of a public key.
+/// The first `-----BEGIN {label}-----` ... `-----END {label}-----` block of
+/// a PEM document, boundaries included, or `None` if it has none.
+fn pem_block<'a>(pem: &'a str, label: &str) -> Option<&'a str> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem.find(&begin)?;
+    let stop = start + pem[start..].find(&end)? + end.len();
+    Some(&pem[start..stop])
+}
+
 fn coordinates(key: &VerifyingKey) -> (String, String) {
     let point = key.to_encoded_point(false);
     // An uncompressed point of a valid key always has both coordinates.
@@ -576,6 +588,35 @@ NdFYIdi3aCQcur9Q8s5kj9d42+aWwOjCpA==
             key.public_jwk()["x"],
             "Rmb2whyiQbyC06_fFYP3SWrcydlE8oIvR5IxiNwEKu8"
         );
+
+        // Without `-noout`, openssl writes the curve's parameters first.
+        let with_parameters = format!(
+            "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n{pem}"
+        );
+        let same = SigningKey::from_pem(&with_parameters).expect("parameters block skipped");
+        assert_eq!(same.kid(), key.kid());
+    }
+
+    #[test]
+    fn pkcs8_pem_loads_among_other_blocks() {
+        let key = SigningKey::generate().expect("key");
+        let pem = key.to_pem().expect("pem");
+        let bundle = format!(
+            "# jwt signing key, rotated 2026-11\n{}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            &*pem
+        );
+        let loaded = SigningKey::from_pem(&bundle).expect("pkcs8 block found");
+        assert_eq!(loaded.kid(), key.kid());
+        // A certificate alone is no key.
+        assert!(matches!(
+            SigningKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+            Err(KeyError::Invalid(_))
+        ));
+        // An unterminated block is no key either.
+        assert!(matches!(
+            SigningKey::from_pem(&pem[..pem.len() - 30]),
+            Err(KeyError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -146,9 +146,18 @@ fn generate_jwt_key(path: &std::path::Path) -> ExitCode {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(path)
-        .and_then(|mut file| std::io::Write::write_all(&mut file, pem.as_bytes()));
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
+    };
+    // The file is ours from here: a failed write (a full disk) removes it
+    // rather than leave a truncated key that every later start would refuse.
+    let written =
+        std::io::Write::write_all(&mut file, pem.as_bytes()).and_then(|()| file.sync_all());
+    if written.is_err() {
+        drop(file);
+        let _ = std::fs::remove_file(path);
+    }
     match written {
         Ok(()) => {
             println!("wrote {} (key id {})", path.display(), key.kid());
