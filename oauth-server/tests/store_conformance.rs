@@ -1176,3 +1176,164 @@ async fn postgres_nul_characters_are_bad_input() {
     )
     .await;
 }
+
+/// Spawns one `insert_token` per token, each a task of its own (so that
+/// they reach the store concurrently), while a transaction holds `tokens`
+/// locked against inserts: the store's writers block on their first
+/// batches and the rest queue up behind them. Releases the lock once every
+/// task has had time to queue, and returns each task's result.
+async fn insert_behind_a_lock(
+    store: &PgStore,
+    tokens: Vec<TokenRecord>,
+) -> Vec<Result<(), StoreError>> {
+    let mut lock = store.pool().begin().await.expect("begin");
+    sqlx::query("LOCK TABLE tokens IN SHARE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("lock");
+    let store = Arc::new(store.clone());
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|t| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.insert_token(t).await })
+        })
+        .collect();
+    // Not a timing assertion: the outcome must be the same however the
+    // tokens fall into batches; this only makes large batches likely.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.commit().await.expect("unlock");
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("join"));
+    }
+    results
+}
+
+/// Concurrent new tokens share commits: the rows of one `INSERT` share
+/// their transaction id (`xmin`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_group_commits_concurrent_tokens() {
+    with_postgres(
+        "postgres_group_commits_concurrent_tokens",
+        |store, _| async move {
+            let tokens = (0..40)
+                .map(|i| {
+                    token(
+                        &format!("g{i}"),
+                        &format!("group-{i}"),
+                        None,
+                        &format!("f{i}"),
+                    )
+                })
+                .collect();
+            let results = insert_behind_a_lock(&store, tokens).await;
+            assert!(results.iter().all(Result::is_ok), "{results:?}");
+            for i in 0..40 {
+                let found = store
+                    .token_by_access(SecretHash::of(&format!("group-{i}")))
+                    .await
+                    .expect("lookup")
+                    .expect("stored");
+                assert_eq!(found.id, format!("g{i}"));
+            }
+            let commits: i64 = sqlx::query_scalar(
+                "SELECT count(DISTINCT xmin::text) FROM tokens WHERE id LIKE 'g%'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+            // Two writers, each blocked on one batch, then the rest: a
+            // handful of commits, not forty.
+            assert!(commits <= 8, "40 tokens took {commits} commits");
+        },
+    )
+    .await;
+}
+
+/// A row PostgreSQL refuses (a repeated access hash, a NUL in `TEXT`)
+/// fails only its own token, not the batch it was committed with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_group_commit_isolates_a_failing_row() {
+    with_postgres(
+        "postgres_group_commit_isolates_a_failing_row",
+        |store, _| async move {
+            store
+                .insert_token(token("t0", "dup", None, "f0"))
+                .await
+                .expect("first");
+            let tokens = (0..32)
+                .map(|i| match i % 8 {
+                    3 => token(&format!("t{}", i + 1), "dup", None, "f"),
+                    6 => TokenRecord {
+                        client_id: "bad\0client".into(),
+                        ..token(&format!("t{}", i + 1), &format!("nul{i}"), None, "f")
+                    },
+                    _ => token(&format!("t{}", i + 1), &format!("ok{i}"), None, "f"),
+                })
+                .collect();
+            let results = insert_behind_a_lock(&store, tokens).await;
+            for (i, result) in results.iter().enumerate() {
+                match i % 8 {
+                    3 => assert!(
+                        matches!(result, Err(StoreError::Conflict(_))),
+                        "write {i}: {result:?}"
+                    ),
+                    6 => assert!(
+                        matches!(result, Err(StoreError::Invalid(_))),
+                        "write {i}: {result:?}"
+                    ),
+                    _ => assert!(
+                        result.is_ok(),
+                        "write {i} failed with its batch: {result:?}"
+                    ),
+                }
+            }
+            let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM tokens")
+                .fetch_one(store.pool())
+                .await
+                .expect("count");
+            assert_eq!(stored, 1 + 24, "t0 and every good token");
+        },
+    )
+    .await;
+}
+
+/// A store connected on a runtime that is then left idle (a set-up
+/// runtime, or one built only to connect) issues tokens on the runtime that
+/// serves: its writers start where the first token is issued, not where the
+/// store was connected, where they would never run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected() {
+    with_postgres(
+        "postgres_issues_tokens_on_another_runtime",
+        |_, url| async move {
+            let (store, idle) = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let store = runtime.block_on(PgStore::connect(&url)).expect("connect");
+                (store, runtime)
+            })
+            .join()
+            .expect("set-up thread");
+            let stored = tokio::time::timeout(
+                Duration::from_secs(10),
+                store.insert_token(token("r1", "runtime", None, "f1")),
+            )
+            .await;
+            assert!(matches!(stored, Ok(Ok(()))), "{stored:?}");
+            assert!(
+                store
+                    .token_by_access(SecretHash::of("runtime"))
+                    .await
+                    .expect("lookup")
+                    .is_some()
+            );
+            store.pool().close().await;
+            idle.shutdown_background();
+        },
+    )
+    .await;
+}

@@ -102,6 +102,8 @@ macro_rules! token_columns {
     };
 }
 
+mod group_commit;
+
 /// Stores a token.
 const INSERT_TOKEN: &str = concat!(
     "INSERT INTO tokens (",
@@ -183,9 +185,14 @@ const REDEEM_ATTEMPTS: usize = 3;
 ///
 /// # Atomicity
 ///
-/// Every write is one statement in its own (implicit) transaction, so it
-/// is committed before its future completes, and the statements that must
-/// be atomic are single statements with data-modifying CTEs:
+/// Every write is committed before its future completes. New tokens
+/// ([`Store::insert_token`]: client credentials, personal tokens) are
+/// group-committed: concurrent ones share one `INSERT` and one commit,
+/// written by one or two background tasks on the runtime of the first
+/// caller (see `group_commit.rs`); a row PostgreSQL refuses fails only
+/// its own token. Every other write is one statement in its own (implicit)
+/// transaction, and the statements that must be atomic are single
+/// statements with data-modifying CTEs:
 ///
 /// - [`Store::redeem_code`]: `UPDATE codes SET used = TRUE ... WHERE NOT
 ///   used RETURNING` feeds the `INSERT` of the token. The `UPDATE` locks the
@@ -209,6 +216,7 @@ const REDEEM_ATTEMPTS: usize = 3;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    tokens: group_commit::TokenWriter,
 }
 
 impl PgStore {
@@ -294,7 +302,11 @@ impl PgStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| Box::pin(session_settings(conn, settings)))
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        // Two writers (one gathers a batch while the other commits) when
+        // the pool has room; one in a small pool, to leave readers theirs.
+        let writers = if settings.max_connections >= 8 { 2 } else { 1 };
+        let tokens = group_commit::TokenWriter::new(&pool, writers);
+        Ok(Self { pool, tokens })
     }
 
     /// The connection pool, for operators' tools.
@@ -746,11 +758,7 @@ impl Store for PgStore {
     }
 
     async fn insert_token(&self, t: TokenRecord) -> Result<(), StoreError> {
-        bind_token(sqlx::query(INSERT_TOKEN), &t)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        self.tokens.insert(t).await
     }
 
     async fn token_by_access(&self, hash: SecretHash) -> Result<Option<TokenRecord>, StoreError> {
