@@ -1337,3 +1337,74 @@ async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected()
     )
     .await;
 }
+
+/// A revocation that PostgreSQL aborts to break a deadlock runs again
+/// instead of failing: here a transaction holds one of the family's rows
+/// while the revocation holds the other, then asks for the revocation's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_revocation_survives_a_deadlock() {
+    with_postgres(
+        "postgres_revocation_survives_a_deadlock",
+        |store, _| async move {
+            store
+                .insert_token(token("a", "deadlock-a", None, "fam"))
+                .await
+                .expect("a");
+            store
+                .insert_token(token("b", "deadlock-b", None, "fam"))
+                .await
+                .expect("b");
+            let mut other = store.pool().begin().await.expect("begin");
+            let other_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(&mut *other)
+                .await
+                .expect("pid");
+            sqlx::query("UPDATE tokens SET scopes = scopes WHERE id = 'b'")
+                .execute(&mut *other)
+                .await
+                .expect("hold b");
+            let revoking = {
+                let store = store.clone();
+                tokio::spawn(async move { store.revoke_family("fam").await })
+            };
+            // Wait until the revocation waits for b (having updated a),
+            // that is, until a backend is blocked by this transaction.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let waiting: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                )
+                .bind(other_pid)
+                .fetch_one(store.pool())
+                .await
+                .expect("pg_locks");
+                if waiting > 0 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the revocation never waited for b"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            // Now ask for a: a cycle. PostgreSQL aborts the revocation,
+            // which waited first; this transaction goes on and commits.
+            sqlx::query("UPDATE tokens SET scopes = scopes WHERE id = 'a'")
+                .execute(&mut *other)
+                .await
+                .expect("take a once the revocation is aborted");
+            other.commit().await.expect("commit");
+            let revoked = revoking.await.expect("join");
+            assert!(matches!(revoked, Ok(2)), "{revoked:?}");
+            for access in ["deadlock-a", "deadlock-b"] {
+                let t = store
+                    .token_by_access(SecretHash::of(access))
+                    .await
+                    .expect("lookup")
+                    .expect("stored");
+                assert!(t.revoked, "{access} revoked");
+            }
+        },
+    )
+    .await;
+}

@@ -507,14 +507,44 @@ fn millis(timeout: Duration) -> String {
 
 /// Takes the transaction-scoped advisory lock `(class, hashtext(key))`:
 /// held until `conn`'s transaction ends.
-async fn lock(conn: &mut PgConnection, class: i32, key: &str) -> Result<(), StoreError> {
+async fn lock(conn: &mut PgConnection, class: i32, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
         .bind(class)
         .bind(key)
         .execute(conn)
-        .await
-        .map_err(backend)?;
+        .await?;
     Ok(())
+}
+
+/// How many times a revocation runs when PostgreSQL aborts it to break a
+/// deadlock.
+const DEADLOCK_ATTEMPTS: usize = 3;
+
+/// Runs `op`, again when PostgreSQL aborted it to break a deadlock
+/// (SQLSTATE 40P01), up to [`DEADLOCK_ATTEMPTS`] times in all.
+///
+/// A family revocation (under the family's lock) and a code replay or code
+/// revocation (under the code's lock) can update the same rows in different
+/// orders; PostgreSQL then aborts one of them after `deadlock_timeout`. Both
+/// only set `revoked`, so running the aborted one again is safe, and it then
+/// finds the rows free.
+async fn retrying_deadlocks<T, F, Fut>(mut op: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(sqlx::Error::Database(db))
+                if attempt < DEADLOCK_ATTEMPTS && db.code().as_deref() == Some("40P01") =>
+            {
+                tracing::debug!("a revocation was aborted to break a deadlock; running it again");
+                attempt += 1;
+            }
+            result => return result.map_err(backend),
+        }
+    }
 }
 
 /// `hash` in hex, the key of its [`CODE_LOCK`].
@@ -736,14 +766,17 @@ impl Store for PgStore {
             // re-read the row. This statement sees that commit.
             // Under the code's lock, so that no rotation of a token the code
             // issued slips a new token past the revocation.
-            let mut tx = self.pool.begin().await.map_err(backend)?;
-            lock(&mut tx, CODE_LOCK, &code_key(&code_hash)).await?;
-            let used: Option<bool> = sqlx::query_scalar(REPLAY)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-            tx.commit().await.map_err(backend)?;
+            let used: Option<bool> = retrying_deadlocks(|| async {
+                let mut tx = self.pool.begin().await?;
+                lock(&mut tx, CODE_LOCK, &code_key(&code_hash)).await?;
+                let used = sqlx::query_scalar(REPLAY)
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(used)
+            })
+            .await?;
             match used {
                 Some(true) => return Ok(Redeemed::Replayed),
                 None => return Ok(Redeemed::Unknown),
@@ -794,9 +827,13 @@ impl Store for PgStore {
         // Without them, under READ COMMITTED, a revocation that started
         // before this commit would miss the token inserted here.
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        lock(&mut tx, FAMILY_LOCK, &new.family).await?;
+        lock(&mut tx, FAMILY_LOCK, &new.family)
+            .await
+            .map_err(backend)?;
         if let Some(code) = &new.code_hash {
-            lock(&mut tx, CODE_LOCK, &code_key(code)).await?;
+            lock(&mut tx, CODE_LOCK, &code_key(code))
+                .await
+                .map_err(backend)?;
         }
         let rotated = bind_token(sqlx::query(ROTATE).bind(key), &new)
             .fetch_optional(&mut *tx)
@@ -838,35 +875,39 @@ impl Store for PgStore {
         if !searchable(family) {
             return Ok(0);
         }
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        lock(&mut tx, FAMILY_LOCK, family).await?;
-        let n = sqlx::query(concat!(
-            "UPDATE tokens SET revoked = TRUE WHERE family = $1 AND NOT revoked RETURNING ",
-            notify_revoked!()
-        ))
-        .bind(family)
-        .execute(&mut *tx)
+        retrying_deadlocks(|| async {
+            let mut tx = self.pool.begin().await?;
+            lock(&mut tx, FAMILY_LOCK, family).await?;
+            let n = sqlx::query(concat!(
+                "UPDATE tokens SET revoked = TRUE WHERE family = $1 AND NOT revoked RETURNING ",
+                notify_revoked!()
+            ))
+            .bind(family)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(n)
+        })
         .await
-        .map_err(backend)?
-        .rows_affected();
-        tx.commit().await.map_err(backend)?;
-        Ok(n)
     }
 
     async fn revoke_by_code(&self, code_hash: SecretHash) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        lock(&mut tx, CODE_LOCK, &code_key(&code_hash)).await?;
-        let n = sqlx::query(concat!(
-            "UPDATE tokens SET revoked = TRUE WHERE code_hash = $1 AND NOT revoked RETURNING ",
-            notify_revoked!()
-        ))
-        .bind(code_hash.as_bytes().as_slice())
-        .execute(&mut *tx)
+        retrying_deadlocks(|| async {
+            let mut tx = self.pool.begin().await?;
+            lock(&mut tx, CODE_LOCK, &code_key(&code_hash)).await?;
+            let n = sqlx::query(concat!(
+                "UPDATE tokens SET revoked = TRUE WHERE code_hash = $1 AND NOT revoked RETURNING ",
+                notify_revoked!()
+            ))
+            .bind(code_hash.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok(n)
+        })
         .await
-        .map_err(backend)?
-        .rows_affected();
-        tx.commit().await.map_err(backend)?;
-        Ok(n)
     }
 }
 
