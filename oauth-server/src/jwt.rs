@@ -169,12 +169,19 @@ impl SigningKey {
     /// # Errors
     /// [`KeyError::Invalid`] if it is neither, or a key of another curve.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        if let Some(block) = pem_block(pem, "EC PRIVATE KEY") {
+        let sec1 = pem_block(pem, "EC PRIVATE KEY");
+        let pkcs8 = pem_block(pem, "PRIVATE KEY");
+        // Whichever comes first: a block's start is its offset in `pem`.
+        let first_is_sec1 = match (sec1, pkcs8) {
+            (Some(s), Some(p)) => s.as_ptr() < p.as_ptr(),
+            (s, _) => s.is_some(),
+        };
+        if let (true, Some(block)) = (first_is_sec1, sec1) {
             return p256::SecretKey::from_sec1_pem(block)
                 .map(|k| Self::from_key(k.into()))
                 .map_err(|_| KeyError::Invalid("malformed SEC1 PEM, or not a P-256 key".into()));
         }
-        p256::ecdsa::SigningKey::from_pkcs8_pem(pem_block(pem, "PRIVATE KEY").unwrap_or(pem))
+        p256::ecdsa::SigningKey::from_pkcs8_pem(pkcs8.unwrap_or(pem))
             .map(Self::from_key)
             .map_err(|e| {
                 KeyError::Invalid(format!(
@@ -607,6 +614,23 @@ NdFYIdi3aCQcur9Q8s5kj9d42+aWwOjCpA==
         );
         let loaded = SigningKey::from_pem(&bundle).expect("pkcs8 block found");
         assert_eq!(loaded.kid(), key.kid());
+        // Two keys: the first one is the key, whatever its format.
+        let sec1 = "-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIJ7eFznKSlxmmsupnnnfFdIKeVhhaTZw6FzT5YzoSDKBoAoGCCqGSM49
+AwEHoUQDQgAERmb2whyiQbyC06/fFYP3SWrcydlE8oIvR5IxiNwEKu+Cxm0B/2Vk
+NdFYIdi3aCQcur9Q8s5kj9d42+aWwOjCpA==
+-----END EC PRIVATE KEY-----
+";
+        let pkcs8_first = format!("{}{sec1}", &*pem);
+        assert_eq!(
+            SigningKey::from_pem(&pkcs8_first).expect("two keys").kid(),
+            key.kid()
+        );
+        let sec1_first = format!("{sec1}{}", &*pem);
+        assert_ne!(
+            SigningKey::from_pem(&sec1_first).expect("two keys").kid(),
+            key.kid()
+        );
         // A certificate alone is no key.
         assert!(matches!(
             SigningKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),

@@ -154,9 +154,20 @@ fn generate_jwt_key(path: &std::path::Path) -> ExitCode {
     // rather than leave a truncated key that every later start would refuse.
     let written =
         std::io::Write::write_all(&mut file, pem.as_bytes()).and_then(|()| file.sync_all());
+    drop(file);
     if written.is_err() {
-        drop(file);
         let _ = std::fs::remove_file(path);
+    } else if let Some(dir) = path.parent() {
+        // The new name too, so that a crash cannot lose a key this command
+        // reported as written (best effort: not every platform can).
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(dir) = std::fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
     }
     match written {
         Ok(()) => {

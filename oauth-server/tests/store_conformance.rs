@@ -1186,6 +1186,15 @@ async fn insert_behind_a_lock(
     store: &PgStore,
     tokens: Vec<TokenRecord>,
 ) -> Vec<Result<(), StoreError>> {
+    insert_behind_a_lock_held(store, tokens, Duration::from_millis(300)).await
+}
+
+/// [`insert_behind_a_lock`], holding the lock for `hold`.
+async fn insert_behind_a_lock_held(
+    store: &PgStore,
+    tokens: Vec<TokenRecord>,
+    hold: Duration,
+) -> Vec<Result<(), StoreError>> {
     let mut lock = store.pool().begin().await.expect("begin");
     sqlx::query("LOCK TABLE tokens IN SHARE MODE")
         .execute(&mut *lock)
@@ -1196,12 +1205,27 @@ async fn insert_behind_a_lock(
         .into_iter()
         .map(|t| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.insert_token(t).await })
+            tokio::spawn(async move {
+                let access = t.access_hash;
+                let stored = store.insert_token(t).await;
+                if stored.is_ok() {
+                    // Answered after the commit: another connection sees it.
+                    assert!(
+                        store
+                            .token_by_access(access)
+                            .await
+                            .expect("lookup")
+                            .is_some(),
+                        "a token was answered before it was committed"
+                    );
+                }
+                stored
+            })
         })
         .collect();
     // Not a timing assertion: the outcome must be the same however the
     // tokens fall into batches; this only makes large batches likely.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(hold).await;
     lock.commit().await.expect("unlock");
     let mut results = Vec::new();
     for task in tasks {
@@ -1299,10 +1323,10 @@ async fn postgres_group_commit_isolates_a_failing_row() {
     .await;
 }
 
-/// A store connected on a runtime that is then left idle (a set-up
-/// runtime, or one built only to connect) issues tokens on the runtime that
-/// serves: its writers start where the first token is issued, not where the
-/// store was connected, where they would never run.
+/// A store connected, and first used, on a runtime that is then left idle
+/// (a set-up runtime, or one built only to connect) issues tokens on the
+/// runtime that serves: each runtime has writers of its own, so none waits
+/// on writers that no longer run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected() {
     with_postgres(
@@ -1313,11 +1337,19 @@ async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected()
                     .enable_all()
                     .build()
                     .expect("runtime");
-                let store = runtime.block_on(PgStore::connect(&url)).expect("connect");
+                let store = runtime.block_on(async {
+                    let store = PgStore::connect(&url).await.expect("connect");
+                    store
+                        .insert_token(token("r0", "set-up", None, "f0"))
+                        .await
+                        .expect("a token issued during set-up");
+                    store
+                });
                 (store, runtime)
             })
             .join()
             .expect("set-up thread");
+            // The set-up runtime is alive but nothing drives it any more.
             let stored = tokio::time::timeout(
                 Duration::from_secs(10),
                 store.insert_token(token("r1", "runtime", None, "f1")),
@@ -1333,6 +1365,49 @@ async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected()
             );
             store.pool().close().await;
             idle.shutdown_background();
+        },
+    )
+    .await;
+}
+
+/// When every write fails (here: the table is locked past the lock
+/// timeout), every queued caller gets an error, none hangs, and the writers
+/// go on writing once the database is usable again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_group_commit_fails_every_caller_then_recovers() {
+    with_postgres(
+        "postgres_group_commit_fails_then_recovers",
+        |_store, url| async move {
+            let options = PgConnectOptions::from_str(&url).expect("url");
+            let settings = PgSettings::default().lock_timeout(Duration::from_millis(200));
+            let store = PgStore::connect_configured(options, settings)
+                .await
+                .expect("store");
+            let tokens = (0..200)
+                .map(|i| token(&format!("x{i}"), &format!("locked-{i}"), None, "f"))
+                .collect();
+            let results = tokio::time::timeout(
+                Duration::from_secs(60),
+                insert_behind_a_lock_held(&store, tokens, Duration::from_secs(2)),
+            )
+            .await
+            .expect("every caller answered");
+            assert!(
+                results
+                    .iter()
+                    .all(|r| matches!(r, Err(StoreError::Backend(_)))),
+                "{results:?}"
+            );
+            store
+                .insert_token(token("y", "after", None, "f"))
+                .await
+                .expect("the writers go on");
+            let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM tokens")
+                .fetch_one(store.pool())
+                .await
+                .expect("count");
+            assert_eq!(stored, 1, "nothing of the failed batches was stored");
+            store.pool().close().await;
         },
     )
     .await;

@@ -15,13 +15,23 @@
 //! and a busy one writes many per commit; nothing waits for a batch to
 //! fill. Every caller is answered after the commit, so a token is durable
 //! and visible to every instance before its response is sent, as without
-//! batching.
+//! batching. A token whose caller has gone (its request was cancelled)
+//! before its batch starts is not written: nobody holds it.
+//!
+//! Each tokio runtime that issues tokens has writers and a queue of its
+//! own, spawned on it with its first token. A caller is only ever waiting
+//! on writers of the runtime that is running it, so a runtime left idle
+//! (one built only to connect the store, or to set up a test) cannot hold
+//! up another's tokens.
 //!
 //! A batch that PostgreSQL refuses for one of its rows (a unique or check
 //! violation, a value `TEXT` cannot hold) is written again row by row, so
 //! that only the offending token fails, with its own error. Any other
-//! failure (the connection, a timeout) fails the whole batch: nothing of it
-//! was committed.
+//! failure (the connection, a timeout) fails the whole batch, and every
+//! token queued behind it at that moment with the same error, rather than
+//! have each batch wait out the same timeout in turn. As with a single
+//! insert, a connection lost after the commit reaches the server fails
+//! tokens that were stored: they are never handed out, so never used.
 //!
 //! [`Store::insert_token`]: crate::primitives::Store::insert_token
 //! [`PgStore`]: super::PgStore
@@ -37,8 +47,12 @@ use crate::primitives::{StoreError, TokenRecord};
 /// The most tokens one statement writes.
 pub(super) const MAX_BATCH: usize = 64;
 
-/// Tokens queued before [`TokenWriter::insert`] waits for room.
+/// Tokens queued (per runtime) before [`TokenWriter::insert`] waits for
+/// room.
 const QUEUE: usize = 1024;
+
+/// How long [`TokenWriter::insert`] waits for room in a full queue.
+const QUEUE_WAIT: std::time::Duration = super::ACQUIRE_TIMEOUT;
 
 /// Stores the tokens of the arrays `$1..$11`, one per index.
 const INSERT_TOKENS: &str = concat!(
@@ -52,50 +66,59 @@ type Reply = oneshot::Sender<Result<(), StoreError>>;
 type Sender = mpsc::Sender<(TokenRecord, Reply)>;
 type Queue = Arc<Mutex<mpsc::Receiver<(TokenRecord, Reply)>>>;
 
-/// The queue in front of the writer tasks.
-///
-/// The writers start with the first token, on the runtime of its caller
-/// (the one serving requests, not necessarily the one that connected the
-/// store), and start again on the caller's runtime if that runtime has shut
-/// down. Clones share the queue; the writers stop once every clone is
-/// dropped and the queue is drained.
+/// The writers of one runtime, and their queue.
+#[derive(Debug)]
+struct Writers {
+    runtime: tokio::runtime::Id,
+    queue: Sender,
+}
+
+/// The queues in front of the writer tasks, one per runtime (see the
+/// module's documentation). Clones share them; the writers stop once every
+/// clone is dropped and their queue is drained, or with their runtime.
 #[derive(Clone, Debug)]
 pub(super) struct TokenWriter {
     pool: PgPool,
     writers: usize,
-    queue: Arc<std::sync::Mutex<Option<Sender>>>,
+    runtimes: Arc<std::sync::Mutex<Vec<Writers>>>,
 }
 
 impl TokenWriter {
-    /// A writer of `writers` tasks (at least one), each holding a
-    /// connection of `pool` while it commits. No task starts yet.
+    /// A writer of `writers` tasks (at least one) per runtime, each holding
+    /// a connection of `pool` while it commits. No task starts yet.
     pub(super) fn new(pool: &PgPool, writers: usize) -> Self {
         Self {
             pool: pool.clone(),
             writers: writers.max(1),
-            queue: Arc::default(),
+            runtimes: Arc::default(),
         }
     }
 
-    /// The queue, starting the writers on the current runtime if none run.
-    fn sender(&self) -> Sender {
+    /// The queue of the current runtime, starting its writers if it has
+    /// none; `None` outside a tokio runtime.
+    fn queue(&self) -> Option<Sender> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
         // A poisoned lock only means a thread panicked while holding this
-        // Option, which every path leaves valid.
-        let mut queue = self
-            .queue
+        // list, which every path leaves valid.
+        let mut runtimes = self
+            .runtimes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match &*queue {
-            Some(sender) if !sender.is_closed() => sender.clone(),
-            _ => {
-                let (sender, receiver) = mpsc::channel(QUEUE);
-                let receiver: Queue = Arc::new(Mutex::new(receiver));
-                for _ in 0..self.writers {
-                    tokio::spawn(write_batches(self.pool.clone(), Arc::clone(&receiver)));
-                }
-                queue.insert(sender).clone()
-            }
+        // Writers of runtimes that have shut down.
+        runtimes.retain(|w| !w.queue.is_closed());
+        if let Some(w) = runtimes.iter().find(|w| w.runtime == runtime.id()) {
+            return Some(w.queue.clone());
         }
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let receiver: Queue = Arc::new(Mutex::new(receiver));
+        for _ in 0..self.writers {
+            runtime.spawn(write_batches(self.pool.clone(), Arc::clone(&receiver)));
+        }
+        runtimes.push(Writers {
+            runtime: runtime.id(),
+            queue: queue.clone(),
+        });
+        Some(queue)
     }
 
     /// Stores `token` in the next batch, returning once it is committed.
@@ -103,14 +126,27 @@ impl TokenWriter {
     /// # Errors
     /// The store's answer for this token.
     pub(super) async fn insert(&self, token: TokenRecord) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        if let Err(mpsc::error::SendError((token, _))) = self.sender().send((token, reply)).await {
-            // The writers' runtime shut down just now: write it here.
+        let Some(queue) = self.queue() else {
             return insert_one(&self.pool, &token).await;
+        };
+        let (reply, answer) = oneshot::channel();
+        match tokio::time::timeout(QUEUE_WAIT, queue.send((token, reply))).await {
+            Ok(Ok(())) => {}
+            // The writers' runtime is shutting down: write it here.
+            Ok(Err(mpsc::error::SendError((token, _)))) => {
+                return insert_one(&self.pool, &token).await;
+            }
+            Err(_) => {
+                return Err(StoreError::Backend(format!(
+                    "PostgreSQL: {QUEUE} tokens are waiting to be written; \
+                     none could join them for {} s",
+                    QUEUE_WAIT.as_secs()
+                )));
+            }
         }
         answer.await.unwrap_or_else(|_| {
-            // The writer dropped the batch mid-commit: its runtime shut
-            // down. Whether the commit happened is unknown.
+            // The writer dropped the batch: its runtime shut down, maybe
+            // mid-commit. Whether the commit happened is unknown.
             Err(StoreError::Backend(
                 "PostgreSQL: the token writer stopped before answering".into(),
             ))
@@ -122,56 +158,85 @@ impl TokenWriter {
 async fn write_batches(pool: PgPool, queue: Queue) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
-        {
+        let failed = {
             let mut receiver = queue.lock().await;
             if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
                 return; // every sender is gone and the queue is empty
             }
-        }
-        commit(&pool, &mut batch).await;
-    }
-}
-
-/// Commits `batch` and answers each of its callers, leaving it empty.
-async fn commit(pool: &PgPool, batch: &mut Vec<(TokenRecord, Reply)>) {
-    if let [(token, _)] = batch.as_slice() {
-        let result = insert_one(pool, token).await;
-        if let Some((_, reply)) = batch.pop() {
-            let _ = reply.send(result);
-        }
-        return;
-    }
-    match insert_many(pool, batch).await {
-        Ok(()) => {
-            for (_, reply) in batch.drain(..) {
-                // A caller that gave up (its request was cancelled) still
-                // has its token stored, as if it had given up a moment
-                // after a single insert.
-                let _ = reply.send(Ok(()));
-            }
-        }
-        Err(e) if refused_for_a_row(&e) => {
-            for (token, reply) in batch.drain(..) {
-                let result = insert_one(pool, &token).await;
-                let _ = reply.send(result);
-            }
-        }
-        Err(e) => {
-            let e = backend(e);
-            for (_, reply) in batch.drain(..) {
+            drop(receiver);
+            // Tokens nobody waits for any more are not written.
+            batch.retain(|(_, reply): &(TokenRecord, Reply)| !reply.is_closed());
+            commit(&pool, &mut batch).await
+        };
+        if let Some(e) = failed {
+            // The same failure would meet everything queued now, one
+            // timeout per batch: answer it at once instead.
+            let mut receiver = queue.lock().await;
+            while let Ok((_, reply)) = receiver.try_recv() {
                 let _ = reply.send(Err(e.duplicate()));
             }
         }
     }
 }
 
+/// Commits `batch` and answers each of its callers, leaving it empty.
+/// Returns the error if the whole batch failed for a reason that is not
+/// about one of its rows.
+async fn commit(pool: &PgPool, batch: &mut Vec<(TokenRecord, Reply)>) -> Option<StoreError> {
+    match batch.as_slice() {
+        [] => return None,
+        [(token, _)] => {
+            let (result, failed) = match insert(pool, token).await {
+                Ok(()) => (Ok(()), None),
+                Err(e) if refused_for_a_row(&e) => (Err(backend(e)), None),
+                Err(e) => {
+                    let e = backend(e);
+                    (Err(e.duplicate()), Some(e))
+                }
+            };
+            if let Some((_, reply)) = batch.pop() {
+                let _ = reply.send(result);
+            }
+            return failed;
+        }
+        _ => {}
+    }
+    match insert_many(pool, batch).await {
+        Ok(()) => {
+            for (_, reply) in batch.drain(..) {
+                // A caller that gave up since still has its token stored,
+                // as if it had given up a moment after a single insert.
+                let _ = reply.send(Ok(()));
+            }
+            None
+        }
+        Err(e) if refused_for_a_row(&e) => {
+            for (token, reply) in batch.drain(..) {
+                let result = insert_one(pool, &token).await;
+                let _ = reply.send(result);
+            }
+            None
+        }
+        Err(e) => {
+            let e = backend(e);
+            for (_, reply) in batch.drain(..) {
+                let _ = reply.send(Err(e.duplicate()));
+            }
+            Some(e)
+        }
+    }
+}
+
 /// Stores one token in its own statement.
 async fn insert_one(pool: &PgPool, token: &TokenRecord) -> Result<(), StoreError> {
+    insert(pool, token).await.map_err(backend)
+}
+
+async fn insert(pool: &PgPool, token: &TokenRecord) -> Result<(), sqlx::Error> {
     bind_token(sqlx::query(INSERT_TOKEN), token)
         .execute(pool)
         .await
         .map(drop)
-        .map_err(backend)
 }
 
 async fn insert_many(pool: &PgPool, batch: &[(TokenRecord, Reply)]) -> Result<(), sqlx::Error> {

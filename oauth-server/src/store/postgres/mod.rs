@@ -55,7 +55,9 @@ pub struct PgSettings {
     /// must stay under the server's `max_connections`.
     pub max_connections: u32,
     /// The longest a statement may run (`statement_timeout`, 10 s): a
-    /// request fails with 503 rather than wait on a stuck server.
+    /// request fails with 503 rather than wait on a stuck server. (A new
+    /// token can also wait for the end of the batch committing before its
+    /// own: up to twice this.)
     pub statement_timeout: Duration,
     /// The longest a statement may wait for a lock (`lock_timeout`, 5 s).
     pub lock_timeout: Duration,
