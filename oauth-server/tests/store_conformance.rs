@@ -1483,3 +1483,63 @@ async fn postgres_revocation_survives_a_deadlock() {
     )
     .await;
 }
+
+/// A SQLite store opened, and first used, on a runtime that is then left
+/// idle and at last shut down keeps issuing tokens on the runtime that
+/// serves: its writer has a thread and a runtime of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_issues_tokens_on_another_runtime_than_the_one_that_opened() {
+    for memory in [false, true] {
+        let (store, dir, idle) = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let (store, dir) = runtime.block_on(async {
+                let (store, dir) = if memory {
+                    let store = SqliteStore::connect("sqlite::memory:")
+                        .await
+                        .expect("memory");
+                    (store, None)
+                } else {
+                    let (store, dir) = sqlite().await;
+                    (store, Some(dir))
+                };
+                store
+                    .insert_token(token("r0", "set-up", None, "f0"))
+                    .await
+                    .expect("a token issued during set-up");
+                (store, dir)
+            });
+            (store, dir, runtime)
+        })
+        .join()
+        .expect("set-up thread");
+        // Alive but idle first, then gone.
+        issue_within_10_s(&store, &format!("idle-{memory}")).await;
+        tokio::task::spawn_blocking(move || drop(idle))
+            .await
+            .expect("shut the set-up runtime down");
+        issue_within_10_s(&store, &format!("gone-{memory}")).await;
+        drop(dir);
+    }
+}
+
+/// Issues a token whose id and access token are `access`, and checks it is
+/// stored, failing (not hanging) if that takes over 10 s.
+async fn issue_within_10_s<S: Store>(store: &S, access: &str) {
+    let stored = tokio::time::timeout(
+        Duration::from_secs(10),
+        store.insert_token(token(access, access, None, "f1")),
+    )
+    .await;
+    assert!(matches!(stored, Ok(Ok(()))), "{access}: {stored:?}");
+    assert!(
+        store
+            .token_by_access(SecretHash::of(access))
+            .await
+            .expect("lookup")
+            .is_some(),
+        "{access} stored"
+    );
+}

@@ -128,6 +128,25 @@ enum Write {
 /// Largest batch of one commit.
 const MAX_BATCH: usize = 512;
 
+/// Runs the group-commit writer on a thread and a runtime of its own, so
+/// that it serves callers on any runtime and outlives the one that opened
+/// the store (a set-up runtime left idle, or shut down). SQLite connections
+/// do their I/O on threads of their own, not on a runtime's reactor, so the
+/// writer's connection is as usable there as anywhere. The thread ends
+/// with the queue, once every clone of the store is dropped.
+fn spawn_writer(conn: WriterConnection, queue: mpsc::Receiver<Write>) -> Result<(), StoreError> {
+    let cannot = |e: std::io::Error| StoreError::Backend(format!("cannot start the writer: {e}"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(cannot)?;
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || runtime.block_on(group_commit(conn, queue)))
+        .map(drop)
+        .map_err(cannot)
+}
+
 /// Commits queued writes in batches until every sender is gone: one
 /// transaction, one `fsync`, then every caller of the batch is answered.
 async fn group_commit(mut conn: WriterConnection, mut queue: mpsc::Receiver<Write>) {
@@ -548,7 +567,7 @@ impl SqliteStore {
             )
         };
         let (writer, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(group_commit(conn, queue));
+        spawn_writer(conn, queue)?;
         Ok(Self {
             pool,
             writer,
