@@ -1186,15 +1186,20 @@ async fn insert_behind_a_lock(
     store: &PgStore,
     tokens: Vec<TokenRecord>,
 ) -> Vec<Result<(), StoreError>> {
-    insert_behind_a_lock_held(store, tokens, Duration::from_millis(300)).await
+    insert_behind_a_lock_held(store, tokens, Duration::from_millis(300))
+        .await
+        .into_iter()
+        .map(|(result, _)| result)
+        .collect()
 }
 
-/// [`insert_behind_a_lock`], holding the lock for `hold`.
+/// [`insert_behind_a_lock`], holding the lock for `hold`; with each
+/// result, how long its caller waited.
 async fn insert_behind_a_lock_held(
     store: &PgStore,
     tokens: Vec<TokenRecord>,
     hold: Duration,
-) -> Vec<Result<(), StoreError>> {
+) -> Vec<(Result<(), StoreError>, Duration)> {
     let mut lock = store.pool().begin().await.expect("begin");
     sqlx::query("LOCK TABLE tokens IN SHARE MODE")
         .execute(&mut *lock)
@@ -1206,8 +1211,10 @@ async fn insert_behind_a_lock_held(
         .map(|t| {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
+                let started = Instant::now();
                 let access = t.access_hash;
                 let stored = store.insert_token(t).await;
+                let waited = started.elapsed();
                 if stored.is_ok() {
                     // Answered after the commit: another connection sees it.
                     assert!(
@@ -1219,7 +1226,7 @@ async fn insert_behind_a_lock_held(
                         "a token was answered before it was committed"
                     );
                 }
-                stored
+                (stored, waited)
             })
         })
         .collect();
@@ -1343,6 +1350,9 @@ async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected()
                         .insert_token(token("r0", "set-up", None, "f0"))
                         .await
                         .expect("a token issued during set-up");
+                    // Long enough for any connection this runtime used to
+                    // go back to the pool.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
                     store
                 });
                 (store, runtime)
@@ -1371,33 +1381,38 @@ async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected()
 }
 
 /// When every write fails (here: the table is locked past the lock
-/// timeout), every queued caller gets an error, none hangs, and the writers
-/// go on writing once the database is usable again.
+/// timeout), every queued caller gets an error at the first failure rather
+/// than one lock timeout per batch in turn, none hangs, and the writers go
+/// on once the database is usable again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_group_commit_fails_every_caller_then_recovers() {
     with_postgres(
         "postgres_group_commit_fails_then_recovers",
         |_store, url| async move {
             let options = PgConnectOptions::from_str(&url).expect("url");
-            let settings = PgSettings::default().lock_timeout(Duration::from_millis(200));
+            let lock_timeout = Duration::from_secs(1);
+            let settings = PgSettings::default().lock_timeout(lock_timeout);
             let store = PgStore::connect_configured(options, settings)
                 .await
                 .expect("store");
+            // 200 tokens are four batches or more: answered one lock
+            // timeout per round of batches, the last would wait 3 s.
             let tokens = (0..200)
                 .map(|i| token(&format!("x{i}"), &format!("locked-{i}"), None, "f"))
                 .collect();
             let results = tokio::time::timeout(
                 Duration::from_secs(60),
-                insert_behind_a_lock_held(&store, tokens, Duration::from_secs(2)),
+                insert_behind_a_lock_held(&store, tokens, Duration::from_secs(5)),
             )
             .await
             .expect("every caller answered");
-            assert!(
-                results
-                    .iter()
-                    .all(|r| matches!(r, Err(StoreError::Backend(_)))),
-                "{results:?}"
-            );
+            for (result, waited) in &results {
+                assert!(matches!(result, Err(StoreError::Backend(_))), "{result:?}");
+                assert!(
+                    *waited < lock_timeout * 2 + lock_timeout / 2,
+                    "a caller waited {waited:?}: queued tokens waited out a timeout per batch"
+                );
+            }
             store
                 .insert_token(token("y", "after", None, "f"))
                 .await
@@ -1421,67 +1436,94 @@ async fn postgres_revocation_survives_a_deadlock() {
     with_postgres(
         "postgres_revocation_survives_a_deadlock",
         |store, _| async move {
-            store
-                .insert_token(token("a", "deadlock-a", None, "fam"))
-                .await
-                .expect("a");
-            store
-                .insert_token(token("b", "deadlock-b", None, "fam"))
-                .await
-                .expect("b");
-            let mut other = store.pool().begin().await.expect("begin");
-            let other_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-                .fetch_one(&mut *other)
-                .await
-                .expect("pid");
-            sqlx::query("UPDATE tokens SET scopes = scopes WHERE id = 'b'")
-                .execute(&mut *other)
-                .await
-                .expect("hold b");
-            let revoking = {
-                let store = store.clone();
-                tokio::spawn(async move { store.revoke_family("fam").await })
-            };
-            // Wait until the revocation waits for b (having updated a),
-            // that is, until a backend is blocked by this transaction.
-            let deadline = Instant::now() + Duration::from_secs(5);
-            loop {
-                let waiting: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
-                )
-                .bind(other_pid)
-                .fetch_one(store.pool())
-                .await
-                .expect("pg_locks");
-                if waiting > 0 {
-                    break;
+            // PostgreSQL aborts whichever waiter checks for the deadlock
+            // first: the revocation, which waited first, unless this test
+            // was slow to ask for a (over `deadlock_timeout`, 1 s). Then
+            // this transaction is the one aborted: try again.
+            for attempt in 0..3 {
+                if revocation_meets_a_deadlock(&store, attempt).await {
+                    return;
                 }
-                assert!(
-                    Instant::now() < deadline,
-                    "the revocation never waited for b"
-                );
-                tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            // Now ask for a: a cycle. PostgreSQL aborts the revocation,
-            // which waited first; this transaction goes on and commits.
-            sqlx::query("UPDATE tokens SET scopes = scopes WHERE id = 'a'")
-                .execute(&mut *other)
-                .await
-                .expect("take a once the revocation is aborted");
-            other.commit().await.expect("commit");
-            let revoked = revoking.await.expect("join");
-            assert!(matches!(revoked, Ok(2)), "{revoked:?}");
-            for access in ["deadlock-a", "deadlock-b"] {
-                let t = store
-                    .token_by_access(SecretHash::of(access))
-                    .await
-                    .expect("lookup")
-                    .expect("stored");
-                assert!(t.revoked, "{access} revoked");
-            }
+            panic!("the revocation was never the deadlock's victim");
         },
     )
     .await;
+}
+
+/// One try of [`postgres_revocation_survives_a_deadlock`]: `false` if this
+/// side, not the revocation, was aborted.
+async fn revocation_meets_a_deadlock(store: &PgStore, attempt: usize) -> bool {
+    let family = format!("fam{attempt}");
+    let (a, b) = (format!("a{attempt}"), format!("b{attempt}"));
+    for id in [&a, &b] {
+        store
+            .insert_token(token(id, &format!("deadlock-{id}"), None, &family))
+            .await
+            .expect("token");
+    }
+    let mut other = store.pool().begin().await.expect("begin");
+    let other_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *other)
+        .await
+        .expect("pid");
+    sqlx::query("UPDATE tokens SET scopes = scopes WHERE id = $1")
+        .bind(&b)
+        .execute(&mut *other)
+        .await
+        .expect("hold b");
+    let revoking = {
+        let (store, family) = (store.clone(), family.clone());
+        tokio::spawn(async move { store.revoke_family(&family).await })
+    };
+    // Wait until the revocation waits for b (having updated a), that is,
+    // until a backend is blocked by this transaction.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+        )
+        .bind(other_pid)
+        .fetch_one(store.pool())
+        .await
+        .expect("pg_locks");
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the revocation never waited for b"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Now ask for a: a cycle.
+    let took_a = sqlx::query("UPDATE tokens SET scopes = scopes WHERE id = $1")
+        .bind(&a)
+        .execute(&mut *other)
+        .await;
+    match took_a {
+        Ok(_) => other.commit().await.expect("commit"),
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("40P01") => {
+            other.rollback().await.expect("rollback");
+            revoking
+                .await
+                .expect("join")
+                .expect("revoked once b was free");
+            return false;
+        }
+        Err(e) => panic!("take a: {e}"),
+    }
+    let revoked = revoking.await.expect("join");
+    assert!(matches!(revoked, Ok(2)), "{revoked:?}");
+    for id in [&a, &b] {
+        let t = store
+            .token_by_access(SecretHash::of(&format!("deadlock-{id}")))
+            .await
+            .expect("lookup")
+            .expect("stored");
+        assert!(t.revoked, "{id} revoked");
+    }
+    true
 }
 
 /// A SQLite store opened, and first used, on a runtime that is then left

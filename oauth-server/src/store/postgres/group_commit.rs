@@ -18,18 +18,21 @@
 //! batching. A token whose caller has gone (its request was cancelled)
 //! before its batch starts is not written: nobody holds it.
 //!
-//! Each tokio runtime that issues tokens has writers and a queue of its
-//! own, spawned on it with its first token. A caller is only ever waiting
-//! on writers of the runtime that is running it, so a runtime left idle
-//! (one built only to connect the store, or to set up a test) cannot hold
-//! up another's tokens.
+//! The writers run on a thread and a runtime of their own, with a pool of
+//! their own (one connection per writer), and callers reach them only
+//! through channels, which work across runtimes. A runtime that is left
+//! idle or shut down (one built only to connect the store, or to set up a
+//! test) holds no writer and no writer's connection, so it cannot hold up
+//! anybody's tokens. (A connection is tied to the runtime that opened it:
+//! one opened by a runtime that no longer runs never wakes its user.)
 //!
 //! A batch that PostgreSQL refuses for one of its rows (a unique or check
 //! violation, a value `TEXT` cannot hold) is written again row by row, so
 //! that only the offending token fails, with its own error. Any other
-//! failure (the connection, a timeout) fails the whole batch, and every
-//! token queued behind it at that moment with the same error, rather than
-//! have each batch wait out the same timeout in turn. As with a single
+//! failure (the connection, a timeout) fails the whole batch, the rest of a
+//! row-by-row pass, and every token queued behind it at that moment with
+//! the same error, rather than have each batch wait out the same timeout
+//! in turn. As with a single
 //! insert, a connection lost after the commit reaches the server fails
 //! tokens that were stored: they are never handed out, so never used.
 //!
@@ -39,6 +42,7 @@
 use std::sync::Arc;
 
 use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{INSERT_TOKEN, backend, bind_token};
@@ -47,8 +51,7 @@ use crate::primitives::{StoreError, TokenRecord};
 /// The most tokens one statement writes.
 pub(super) const MAX_BATCH: usize = 64;
 
-/// Tokens queued (per runtime) before [`TokenWriter::insert`] waits for
-/// room.
+/// Tokens queued before [`TokenWriter::insert`] waits for room.
 const QUEUE: usize = 1024;
 
 /// How long [`TokenWriter::insert`] waits for room in a full queue.
@@ -66,59 +69,58 @@ type Reply = oneshot::Sender<Result<(), StoreError>>;
 type Sender = mpsc::Sender<(TokenRecord, Reply)>;
 type Queue = Arc<Mutex<mpsc::Receiver<(TokenRecord, Reply)>>>;
 
-/// The writers of one runtime, and their queue.
-#[derive(Debug)]
-struct Writers {
-    runtime: tokio::runtime::Id,
-    queue: Sender,
-}
-
-/// The queues in front of the writer tasks, one per runtime (see the
-/// module's documentation). Clones share them; the writers stop once every
-/// clone is dropped and their queue is drained, or with their runtime.
+/// The queue in front of the writer tasks. Clones share it; the writers,
+/// their pool and their thread stop once every clone is dropped and the
+/// queue is drained.
 #[derive(Clone, Debug)]
 pub(super) struct TokenWriter {
+    queue: Sender,
+    /// The store's own pool, for a token that finds the writers gone.
     pool: PgPool,
-    writers: usize,
-    runtimes: Arc<std::sync::Mutex<Vec<Writers>>>,
 }
 
 impl TokenWriter {
-    /// A writer of `writers` tasks (at least one) per runtime, each holding
-    /// a connection of `pool` while it commits. No task starts yet.
-    pub(super) fn new(pool: &PgPool, writers: usize) -> Self {
-        Self {
-            pool: pool.clone(),
-            writers: writers.max(1),
-            runtimes: Arc::default(),
-        }
-    }
-
-    /// The queue of the current runtime, starting its writers if it has
-    /// none; `None` outside a tokio runtime.
-    fn queue(&self) -> Option<Sender> {
-        let runtime = tokio::runtime::Handle::try_current().ok()?;
-        // A poisoned lock only means a thread panicked while holding this
-        // list, which every path leaves valid.
-        let mut runtimes = self
-            .runtimes
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Writers of runtimes that have shut down.
-        runtimes.retain(|w| !w.queue.is_closed());
-        if let Some(w) = runtimes.iter().find(|w| w.runtime == runtime.id()) {
-            return Some(w.queue.clone());
-        }
+    /// Starts `writers` writer tasks (at least one) on a thread of their
+    /// own, with a pool of `writers_pool` connecting with `options`.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] if the thread cannot start.
+    pub(super) fn start(
+        pool: &PgPool,
+        writers_pool: PgPoolOptions,
+        options: PgConnectOptions,
+        writers: u32,
+    ) -> Result<Self, StoreError> {
+        let cannot = |e: std::io::Error| {
+            StoreError::Backend(format!("cannot start the PostgreSQL token writer: {e}"))
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(cannot)?;
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver: Queue = Arc::new(Mutex::new(receiver));
-        for _ in 0..self.writers {
-            runtime.spawn(write_batches(self.pool.clone(), Arc::clone(&receiver)));
-        }
-        runtimes.push(Writers {
-            runtime: runtime.id(),
-            queue: queue.clone(),
-        });
-        Some(queue)
+        std::thread::Builder::new()
+            .name("pg-token-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    // Opened here, so that its connections belong to this
+                    // runtime.
+                    let pool = writers_pool.connect_lazy_with(options);
+                    let tasks: Vec<_> = (0..writers.max(1))
+                        .map(|_| tokio::spawn(write_batches(pool.clone(), Arc::clone(&receiver))))
+                        .collect();
+                    for task in tasks {
+                        let _ = task.await;
+                    }
+                    pool.close().await;
+                });
+            })
+            .map_err(cannot)?;
+        Ok(Self {
+            queue,
+            pool: pool.clone(),
+        })
     }
 
     /// Stores `token` in the next batch, returning once it is committed.
@@ -126,13 +128,10 @@ impl TokenWriter {
     /// # Errors
     /// The store's answer for this token.
     pub(super) async fn insert(&self, token: TokenRecord) -> Result<(), StoreError> {
-        let Some(queue) = self.queue() else {
-            return insert_one(&self.pool, &token).await;
-        };
         let (reply, answer) = oneshot::channel();
-        match tokio::time::timeout(QUEUE_WAIT, queue.send((token, reply))).await {
+        match tokio::time::timeout(QUEUE_WAIT, self.queue.send((token, reply))).await {
             Ok(Ok(())) => {}
-            // The writers' runtime is shutting down: write it here.
+            // The writers are gone (their thread panicked): write it here.
             Ok(Err(mpsc::error::SendError((token, _)))) => {
                 return insert_one(&self.pool, &token).await;
             }
@@ -145,7 +144,7 @@ impl TokenWriter {
             }
         }
         answer.await.unwrap_or_else(|_| {
-            // The writer dropped the batch: its runtime shut down, maybe
+            // The writer dropped the batch: its thread ended, maybe
             // mid-commit. Whether the commit happened is unknown.
             Err(StoreError::Backend(
                 "PostgreSQL: the token writer stopped before answering".into(),
@@ -170,10 +169,13 @@ async fn write_batches(pool: PgPool, queue: Queue) {
         };
         if let Some(e) = failed {
             // The same failure would meet everything queued now, one
-            // timeout per batch: answer it at once instead.
-            let mut receiver = queue.lock().await;
-            while let Ok((_, reply)) = receiver.try_recv() {
-                let _ = reply.send(Err(e.duplicate()));
+            // timeout per batch: answer it at once instead. If the other
+            // writer holds the queue, it is waiting on an empty one, and
+            // what arrives next is not behind this failure.
+            if let Ok(mut receiver) = queue.try_lock() {
+                while let Ok((_, reply)) = receiver.try_recv() {
+                    let _ = reply.send(Err(e.duplicate()));
+                }
             }
         }
     }
@@ -211,9 +213,25 @@ async fn commit(pool: &PgPool, batch: &mut Vec<(TokenRecord, Reply)>) -> Option<
             None
         }
         Err(e) if refused_for_a_row(&e) => {
-            for (token, reply) in batch.drain(..) {
-                let result = insert_one(pool, &token).await;
-                let _ = reply.send(result);
+            let mut rows = batch.drain(..);
+            for (token, reply) in rows.by_ref() {
+                match insert(pool, &token).await {
+                    Ok(()) => {
+                        let _ = reply.send(Ok(()));
+                    }
+                    Err(e) if refused_for_a_row(&e) => {
+                        let _ = reply.send(Err(backend(e)));
+                    }
+                    Err(e) => {
+                        // The database itself failed: the rest would too.
+                        let e = backend(e);
+                        let _ = reply.send(Err(e.duplicate()));
+                        for (_, reply) in rows {
+                            let _ = reply.send(Err(e.duplicate()));
+                        }
+                        return Some(e);
+                    }
+                }
             }
             None
         }

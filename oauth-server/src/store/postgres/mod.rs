@@ -51,13 +51,14 @@ const CODE_LOCK: i32 = 0x6f61_7463; // "oatc"
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PgSettings {
-    /// Connections of this process's pool (16). Across all instances they
-    /// must stay under the server's `max_connections`.
+    /// Connections of this process's pool (16), plus one per token writer
+    /// (two from 8 up, else one). Across all instances they must stay under
+    /// the server's `max_connections`.
     pub max_connections: u32,
     /// The longest a statement may run (`statement_timeout`, 10 s): a
     /// request fails with 503 rather than wait on a stuck server. (A new
-    /// token can also wait for the end of the batch committing before its
-    /// own: up to twice this.)
+    /// token also waits for the batches queued before its own; when one of
+    /// them fails, it is answered with that failure at once.)
     pub statement_timeout: Duration,
     /// The longest a statement may wait for a lock (`lock_timeout`, 5 s).
     pub lock_timeout: Duration,
@@ -190,8 +191,8 @@ const REDEEM_ATTEMPTS: usize = 3;
 /// Every write is committed before its future completes. New tokens
 /// ([`Store::insert_token`]: client credentials, personal tokens) are
 /// group-committed: concurrent ones share one `INSERT` and one commit,
-/// written by one or two background tasks on the runtime of the first
-/// caller (see `group_commit.rs`); a row PostgreSQL refuses fails only
+/// written by one or two tasks on a thread of their own, each with a
+/// connection of its own (see `group_commit.rs`); a row PostgreSQL refuses fails only
 /// its own token. Every other write is one statement in its own (implicit)
 /// transaction, and the statements that must be atomic are single
 /// statements with data-modifying CTEs:
@@ -299,15 +300,17 @@ impl PgStore {
         migrated.map_err(|e| {
             StoreError::Backend(format!("migration failed on PostgreSQL at {target}: {e}"))
         })?;
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections.max(2))
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .after_connect(move |conn, _| Box::pin(session_settings(conn, settings)))
-            .connect_lazy_with(options);
-        // Two writers (one gathers a batch while the other commits) when
-        // the pool has room; one in a small pool, to leave readers theirs.
+        let pool = pool_options(settings, settings.max_connections.max(2))
+            .connect_lazy_with(options.clone());
+        // Two writers (one gathers a batch while the other commits), each
+        // with a connection of its own; one for a small pool.
         let writers = if settings.max_connections >= 8 { 2 } else { 1 };
-        let tokens = group_commit::TokenWriter::new(&pool, writers);
+        let tokens = group_commit::TokenWriter::start(
+            &pool,
+            pool_options(settings, writers),
+            options,
+            writers,
+        )?;
         Ok(Self { pool, tokens })
     }
 
@@ -478,6 +481,15 @@ fn parse_digest(hex: &str) -> Option<[u8; 32]> {
 /// These are session settings: behind PgBouncer, use session pooling (in
 /// transaction pooling a later transaction may run on a server connection
 /// that never received them).
+/// A pool of `connections` with the store's acquire timeout and session
+/// settings.
+fn pool_options(settings: PgSettings, connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(move |conn, _| Box::pin(session_settings(conn, settings)))
+}
+
 async fn session_settings(
     conn: &mut PgConnection,
     settings: PgSettings,
