@@ -1330,10 +1330,11 @@ async fn postgres_group_commit_isolates_a_failing_row() {
     .await;
 }
 
-/// A store connected, and first used, on a runtime that is then left idle
-/// (a set-up runtime, or one built only to connect) issues tokens on the
-/// runtime that serves: each runtime has writers of its own, so none waits
-/// on writers that no longer run.
+/// A store connected, and first used to issue a token, on a runtime that
+/// is then left idle (a set-up runtime, or one built only to connect)
+/// issues tokens on the runtime that serves: the token writers have a
+/// runtime and connections of their own, so none waits on a runtime that
+/// no longer runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected() {
     with_postgres(
@@ -1350,8 +1351,8 @@ async fn postgres_issues_tokens_on_another_runtime_than_the_one_that_connected()
                         .insert_token(token("r0", "set-up", None, "f0"))
                         .await
                         .expect("a token issued during set-up");
-                    // Long enough for any connection this runtime used to
-                    // go back to the pool.
+                    // Long enough for a connection this runtime used
+                    // (were the writers on it) to go back to a pool.
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     store
                 });
@@ -1584,4 +1585,112 @@ async fn issue_within_10_s<S: Store>(store: &S, access: &str) {
             .is_some(),
         "{access} stored"
     );
+}
+
+/// A TCP proxy to `target` that stops forwarding, for good, the first
+/// time a client sends `INSERT INTO tokens` once `armed`: a server that
+/// goes silent in the middle of a statement without closing its
+/// connections.
+async fn silencing_proxy(
+    target: std::net::SocketAddr,
+) -> (u16, Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::AtomicBool;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        armed: Arc<AtomicBool>,
+        silent: Arc<AtomicBool>,
+    ) {
+        let mut buf = vec![0; 16 * 1024];
+        loop {
+            let n = match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            if armed.load(Ordering::Relaxed)
+                && buf[..n].windows(18).any(|w| w == b"INSERT INTO tokens")
+            {
+                silent.store(true, Ordering::Relaxed);
+            }
+            if silent.load(Ordering::Relaxed) {
+                // Hold the connection open, forward nothing more.
+                std::future::pending::<()>().await;
+            }
+            if to.write_all(&buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let armed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&armed);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                continue;
+            };
+            // Each connection goes silent on its own.
+            let silent = Arc::new(AtomicBool::new(false));
+            let (client_read, client_write) = client.into_split();
+            let (server_read, server_write) = server.into_split();
+            tokio::spawn(pump(
+                client_read,
+                server_write,
+                Arc::clone(&flag),
+                Arc::clone(&silent),
+            ));
+            tokio::spawn(pump(
+                server_read,
+                client_write,
+                Arc::new(AtomicBool::new(false)),
+                silent,
+            ));
+        }
+    });
+    (port, armed)
+}
+
+/// A server that goes silent in the middle of a batch without closing the
+/// connection (a hung host, a dropped route) fails the batch after the
+/// statement timeout and the pool's wait, rather than hold every queued
+/// caller until the kernel gives up on the socket; the writers then go on
+/// with a new connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_group_commit_gives_up_on_a_silent_server() {
+    with_postgres(
+        "postgres_group_commit_gives_up_on_a_silent_server",
+        |_store, url| async move {
+            let options = PgConnectOptions::from_str(&url).expect("url");
+            let target = format!("{}:{}", options.get_host(), options.get_port());
+            let target = tokio::net::lookup_host(target)
+                .await
+                .expect("resolve")
+                .next()
+                .expect("an address");
+            let (port, armed) = silencing_proxy(target).await;
+            let settings = PgSettings::default().statement_timeout(Duration::from_secs(1));
+            let store = PgStore::connect_configured(options.host("127.0.0.1").port(port), settings)
+                .await
+                .expect("store through the proxy");
+            armed.store(true, Ordering::Relaxed);
+            let silent = tokio::time::timeout(
+                Duration::from_secs(30),
+                store.insert_token(token("s1", "silent", None, "f")),
+            )
+            .await
+            .expect("an answer, not a hang");
+            assert!(matches!(silent, Err(StoreError::Backend(_))), "{silent:?}");
+            armed.store(false, Ordering::Relaxed);
+            store
+                .insert_token(token("s2", "after", None, "f"))
+                .await
+                .expect("the writers go on with a new connection");
+            store.pool().close().await;
+        },
+    )
+    .await;
 }

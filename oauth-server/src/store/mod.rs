@@ -85,6 +85,45 @@ macro_rules! record_decoders {
 }
 use record_decoders;
 
+/// Runs the future `writer()` makes on a thread named `name` with a
+/// current-thread runtime of its own (the stores' group-commit writers:
+/// they then serve callers on any runtime and outlive the one that opened
+/// the store). The runtime is built on that thread, and this returns once
+/// it is running, or with the reason it could not start.
+fn spawn_on_own_runtime<F, Fut>(name: &str, writer: F) -> Result<(), crate::primitives::StoreError>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let cannot = |e: &dyn std::fmt::Display| {
+        crate::primitives::StoreError::Backend(format!("cannot start {name}: {e}"))
+    };
+    let (started, outcome) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => {
+                    let _ = started.send(Ok(()));
+                    runtime.block_on(writer());
+                }
+                Err(e) => {
+                    let _ = started.send(Err(e));
+                }
+            }
+        })
+        .map_err(|e| cannot(&e))?;
+    // Only as long as building a runtime takes.
+    match outcome.recv() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(cannot(&e)),
+        Err(e) => Err(cannot(&e)),
+    }
+}
+
 mod memory;
 mod postgres;
 mod sqlite;

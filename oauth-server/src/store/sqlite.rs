@@ -135,16 +135,7 @@ const MAX_BATCH: usize = 512;
 /// writer's connection is as usable there as anywhere. The thread ends
 /// with the queue, once every clone of the store is dropped.
 fn spawn_writer(conn: WriterConnection, queue: mpsc::Receiver<Write>) -> Result<(), StoreError> {
-    let cannot = |e: std::io::Error| StoreError::Backend(format!("cannot start the writer: {e}"));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(cannot)?;
-    std::thread::Builder::new()
-        .name("sqlite-writer".into())
-        .spawn(move || runtime.block_on(group_commit(conn, queue)))
-        .map(drop)
-        .map_err(cannot)
+    super::spawn_on_own_runtime("sqlite-writer", move || group_commit(conn, queue))
 }
 
 /// Commits queued writes in batches until every sender is gone: one

@@ -23,8 +23,10 @@
 //! through channels, which work across runtimes. A runtime that is left
 //! idle or shut down (one built only to connect the store, or to set up a
 //! test) holds no writer and no writer's connection, so it cannot hold up
-//! anybody's tokens. (A connection is tied to the runtime that opened it:
-//! one opened by a runtime that no longer runs never wakes its user.)
+//! the batches. (A connection is tied to the runtime that opened it: one
+//! opened by a runtime that no longer runs never wakes its user. That
+//! still holds for the store's own pool, which every other call uses: see
+//! [`PgStore`].)
 //!
 //! A batch that PostgreSQL refuses for one of its rows (a unique or check
 //! violation, a value `TEXT` cannot hold) is written again row by row, so
@@ -81,7 +83,9 @@ pub(super) struct TokenWriter {
 
 impl TokenWriter {
     /// Starts `writers` writer tasks (at least one) on a thread of their
-    /// own, with a pool of `writers_pool` connecting with `options`.
+    /// own, with a pool of `writers_pool` connecting with `options`; a
+    /// batch fails after `statement_timeout` and the pool's wait (never,
+    /// if `statement_timeout` is zero).
     ///
     /// # Errors
     /// [`StoreError::Backend`] if the thread cannot start.
@@ -90,33 +94,34 @@ impl TokenWriter {
         writers_pool: PgPoolOptions,
         options: PgConnectOptions,
         writers: u32,
+        statement_timeout: std::time::Duration,
     ) -> Result<Self, StoreError> {
-        let cannot = |e: std::io::Error| {
-            StoreError::Backend(format!("cannot start the PostgreSQL token writer: {e}"))
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(cannot)?;
+        // A batch that gets no answer (a server that stopped answering
+        // without closing the connection) fails after the longest a
+        // healthy one can take, so that the callers behind it do not wait
+        // on the kernel. None if statements may run as long as they like.
+        let batch_limit = (!statement_timeout.is_zero()).then(|| statement_timeout + QUEUE_WAIT);
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver: Queue = Arc::new(Mutex::new(receiver));
-        std::thread::Builder::new()
-            .name("pg-token-writer".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    // Opened here, so that its connections belong to this
-                    // runtime.
-                    let pool = writers_pool.connect_lazy_with(options);
-                    let tasks: Vec<_> = (0..writers.max(1))
-                        .map(|_| tokio::spawn(write_batches(pool.clone(), Arc::clone(&receiver))))
-                        .collect();
-                    for task in tasks {
-                        let _ = task.await;
-                    }
-                    pool.close().await;
-                });
-            })
-            .map_err(cannot)?;
+        super::super::spawn_on_own_runtime("pg-token-writer", move || async move {
+            // Opened here, so that its connections belong to this runtime.
+            let pool = writers_pool.connect_lazy_with(options);
+            let tasks: Vec<_> = (0..writers.max(1))
+                .map(|_| {
+                    tokio::spawn(write_batches(
+                        pool.clone(),
+                        Arc::clone(&receiver),
+                        batch_limit,
+                    ))
+                })
+                .collect();
+            for task in tasks {
+                if let Err(e) = task.await {
+                    tracing::error!("a PostgreSQL token writer stopped: {e}");
+                }
+            }
+            pool.close().await;
+        })?;
         Ok(Self {
             queue,
             pool: pool.clone(),
@@ -154,7 +159,7 @@ impl TokenWriter {
 }
 
 /// One writer: takes what is queued, commits it, answers, again.
-async fn write_batches(pool: PgPool, queue: Queue) {
+async fn write_batches(pool: PgPool, queue: Queue, limit: Option<std::time::Duration>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         let failed = {
@@ -165,7 +170,24 @@ async fn write_batches(pool: PgPool, queue: Queue) {
             drop(receiver);
             // Tokens nobody waits for any more are not written.
             batch.retain(|(_, reply): &(TokenRecord, Reply)| !reply.is_closed());
-            commit(&pool, &mut batch).await
+            match limit {
+                None => commit(&pool, &mut batch).await,
+                Some(limit) => match tokio::time::timeout(limit, commit(&pool, &mut batch)).await {
+                    Ok(failed) => failed,
+                    Err(_) => {
+                        // Whether the batch committed is unknown: its
+                        // tokens are never handed out.
+                        let e = StoreError::Backend(format!(
+                            "PostgreSQL: no answer to a batch of tokens within {} s",
+                            limit.as_secs()
+                        ));
+                        for (_, reply) in batch.drain(..) {
+                            let _ = reply.send(Err(e.duplicate()));
+                        }
+                        Some(e)
+                    }
+                },
+            }
         };
         if let Some(e) = failed {
             // The same failure would meet everything queued now, one

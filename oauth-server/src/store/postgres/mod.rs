@@ -209,6 +209,15 @@ const REDEEM_ATTEMPTS: usize = 3;
 ///   of concurrent rotations of one refresh token exactly one succeeds, and
 ///   a failed insert leaves the old token live.
 ///
+/// # Runtimes
+///
+/// Like any sqlx pool, the store's pool hands out connections that belong
+/// to the tokio runtime that opened them, and a connection opened by a
+/// runtime that no longer runs never wakes its next user. Use a store from
+/// runtimes that keep running (build it on the serving runtime, or call
+/// nothing but `connect` on a set-up runtime). The token writers are the
+/// exception: they have a thread, a runtime and connections of their own.
+///
 /// # Durability
 ///
 /// A commit is durable when the server's `synchronous_commit` is `on` (the
@@ -310,6 +319,7 @@ impl PgStore {
             pool_options(settings, writers),
             options,
             writers,
+            settings.statement_timeout,
         )?;
         Ok(Self { pool, tokens })
     }
@@ -472,15 +482,6 @@ fn parse_digest(hex: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// The session settings the store's statements rely on, whatever the
-/// server's defaults: `READ COMMITTED` (a statement that waited for a row
-/// lock re-reads the row instead of failing with a serialization error),
-/// durable commits (`synchronous_commit` is set to `on` where it is `off`;
-/// any other setting is kept), and the timeouts of `settings`.
-///
-/// These are session settings: behind PgBouncer, use session pooling (in
-/// transaction pooling a later transaction may run on a server connection
-/// that never received them).
 /// A pool of `connections` with the store's acquire timeout and session
 /// settings.
 fn pool_options(settings: PgSettings, connections: u32) -> PgPoolOptions {
@@ -490,6 +491,15 @@ fn pool_options(settings: PgSettings, connections: u32) -> PgPoolOptions {
         .after_connect(move |conn, _| Box::pin(session_settings(conn, settings)))
 }
 
+/// The session settings the store's statements rely on, whatever the
+/// server's defaults: `READ COMMITTED` (a statement that waited for a row
+/// lock re-reads the row instead of failing with a serialization error),
+/// durable commits (`synchronous_commit` is set to `on` where it is `off`;
+/// any other setting is kept), and the timeouts of `settings`.
+///
+/// These are session settings: behind PgBouncer, use session pooling (in
+/// transaction pooling a later transaction may run on a server connection
+/// that never received them).
 async fn session_settings(
     conn: &mut PgConnection,
     settings: PgSettings,
