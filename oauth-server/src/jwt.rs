@@ -169,14 +169,11 @@ impl SigningKey {
     /// # Errors
     /// [`KeyError::Invalid`] if it is neither, or a key of another curve.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let sec1 = pem_block(pem, "EC PRIVATE KEY");
         let pkcs8 = pem_block(pem, "PRIVATE KEY");
-        // Whichever comes first: a block's start is its offset in `pem`.
-        let first_is_sec1 = match (sec1, pkcs8) {
-            (Some(s), Some(p)) => s.as_ptr() < p.as_ptr(),
-            (s, _) => s.is_some(),
-        };
-        if let (true, Some(block)) = (first_is_sec1, sec1) {
+        // Whichever comes first: both blocks are slices of `pem`.
+        if let Some(block) = pem_block(pem, "EC PRIVATE KEY")
+            .filter(|sec1| pkcs8.is_none_or(|pkcs8| sec1.as_ptr() < pkcs8.as_ptr()))
+        {
             return p256::SecretKey::from_sec1_pem(block)
                 .map(|k| Self::from_key(k.into()))
                 .map_err(|_| KeyError::Invalid("malformed SEC1 PEM, or not a P-256 key".into()));

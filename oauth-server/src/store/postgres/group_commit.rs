@@ -134,7 +134,15 @@ impl TokenWriter {
     /// The store's answer for this token.
     pub(super) async fn insert(&self, token: TokenRecord) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
-        match tokio::time::timeout(QUEUE_WAIT, self.queue.send((token, reply))).await {
+        // A timer only when the queue is full, not on every token.
+        let queued = match self.queue.try_send((token, reply)) {
+            Ok(()) => Ok(Ok(())),
+            Err(mpsc::error::TrySendError::Closed(item)) => Ok(Err(mpsc::error::SendError(item))),
+            Err(mpsc::error::TrySendError::Full(item)) => {
+                tokio::time::timeout(QUEUE_WAIT, self.queue.send(item)).await
+            }
+        };
+        match queued {
             Ok(Ok(())) => {}
             // The writers are gone (their thread panicked): write it here.
             Ok(Err(mpsc::error::SendError((token, _)))) => {
@@ -181,9 +189,7 @@ async fn write_batches(pool: PgPool, queue: Queue, limit: Option<std::time::Dura
                             "PostgreSQL: no answer to a batch of tokens within {} s",
                             limit.as_secs()
                         ));
-                        for (_, reply) in batch.drain(..) {
-                            let _ = reply.send(Err(e.duplicate()));
-                        }
+                        fail(batch.drain(..).map(|(_, reply)| reply), &e);
                         Some(e)
                     }
                 },
@@ -195,9 +201,10 @@ async fn write_batches(pool: PgPool, queue: Queue, limit: Option<std::time::Dura
             // writer holds the queue, it is waiting on an empty one, and
             // what arrives next is not behind this failure.
             if let Ok(mut receiver) = queue.try_lock() {
-                while let Ok((_, reply)) = receiver.try_recv() {
-                    let _ = reply.send(Err(e.duplicate()));
-                }
+                fail(
+                    std::iter::from_fn(|| receiver.try_recv().ok()).map(|(_, reply)| reply),
+                    &e,
+                );
             }
         }
     }
@@ -207,23 +214,8 @@ async fn write_batches(pool: PgPool, queue: Queue, limit: Option<std::time::Dura
 /// Returns the error if the whole batch failed for a reason that is not
 /// about one of its rows.
 async fn commit(pool: &PgPool, batch: &mut Vec<(TokenRecord, Reply)>) -> Option<StoreError> {
-    match batch.as_slice() {
-        [] => return None,
-        [(token, _)] => {
-            let (result, failed) = match insert(pool, token).await {
-                Ok(()) => (Ok(()), None),
-                Err(e) if refused_for_a_row(&e) => (Err(backend(e)), None),
-                Err(e) => {
-                    let e = backend(e);
-                    (Err(e.duplicate()), Some(e))
-                }
-            };
-            if let Some((_, reply)) = batch.pop() {
-                let _ = reply.send(result);
-            }
-            return failed;
-        }
-        _ => {}
+    if batch.len() < 2 {
+        return write_rows(pool, batch).await;
     }
     match insert_many(pool, batch).await {
         Ok(()) => {
@@ -234,36 +226,46 @@ async fn commit(pool: &PgPool, batch: &mut Vec<(TokenRecord, Reply)>) -> Option<
             }
             None
         }
-        Err(e) if refused_for_a_row(&e) => {
-            let mut rows = batch.drain(..);
-            for (token, reply) in rows.by_ref() {
-                match insert(pool, &token).await {
-                    Ok(()) => {
-                        let _ = reply.send(Ok(()));
-                    }
-                    Err(e) if refused_for_a_row(&e) => {
-                        let _ = reply.send(Err(backend(e)));
-                    }
-                    Err(e) => {
-                        // The database itself failed: the rest would too.
-                        let e = backend(e);
-                        let _ = reply.send(Err(e.duplicate()));
-                        for (_, reply) in rows {
-                            let _ = reply.send(Err(e.duplicate()));
-                        }
-                        return Some(e);
-                    }
-                }
-            }
-            None
-        }
+        Err(e) if refused_for_a_row(&e) => write_rows(pool, batch).await,
         Err(e) => {
             let e = backend(e);
-            for (_, reply) in batch.drain(..) {
-                let _ = reply.send(Err(e.duplicate()));
-            }
+            fail(batch.drain(..).map(|(_, reply)| reply), &e);
             Some(e)
         }
+    }
+}
+
+/// Writes `batch` row by row, each in its own statement, answering each
+/// caller; a row PostgreSQL refuses fails only its own token. Stops at a
+/// failure of the database itself, failing the rest, and returns it.
+async fn write_rows(pool: &PgPool, batch: &mut Vec<(TokenRecord, Reply)>) -> Option<StoreError> {
+    let mut rows = batch.drain(..);
+    for (token, reply) in rows.by_ref() {
+        match insert(pool, &token).await {
+            Ok(()) => {
+                let _ = reply.send(Ok(()));
+            }
+            Err(e) if refused_for_a_row(&e) => {
+                let _ = reply.send(Err(backend(e)));
+            }
+            Err(e) => {
+                // The database itself failed: the rest would too.
+                let e = backend(e);
+                fail(
+                    std::iter::once(reply).chain(rows.map(|(_, reply)| reply)),
+                    &e,
+                );
+                return Some(e);
+            }
+        }
+    }
+    None
+}
+
+/// Answers every one of `replies` with `e`.
+fn fail(replies: impl Iterator<Item = Reply>, e: &StoreError) {
+    for reply in replies {
+        let _ = reply.send(Err(e.duplicate()));
     }
 }
 
