@@ -10,7 +10,9 @@
 //! ```text
 //! args  := arg,*
 //! arg   := STRING | any(STRING,*) | all(STRING,*) | resource = STRING
-//!        | public | token = (any|user|app|optional|setting) | hierarchy = PATH
+//!        | public | authenticated
+//!        | token = (any|user|app|optional|setting) | throttle = STRING
+//!        | hierarchy = PATH
 //!        | crate = PATH   (the runtime crate, if not `::scope_runtime`)
 //! ```
 
@@ -29,11 +31,14 @@ enum Rule {
     All(Ident, Vec<LitStr>),
     Resource(LitStr),
     Public(Ident),
+    /// Any valid token, whatever its scopes.
+    Authenticated(Ident),
 }
 
 enum Arg {
     Rule(Rule),
     Token(Ident, Ident),
+    Throttle(LitStr),
     Hierarchy(Path),
     Crate(Path),
 }
@@ -60,6 +65,11 @@ impl Parse for Arg {
             "any" => Ok(Self::Rule(Rule::Any(key, list(input)?))),
             "all" => Ok(Self::Rule(Rule::All(key, list(input)?))),
             "public" => Ok(Self::Rule(Rule::Public(key))),
+            "authenticated" => Ok(Self::Rule(Rule::Authenticated(key))),
+            "throttle" => {
+                input.parse::<Token![=]>()?;
+                Ok(Self::Throttle(input.parse()?))
+            }
             "resource" => {
                 input.parse::<Token![=]>()?;
                 Ok(Self::Rule(Rule::Resource(input.parse()?)))
@@ -78,7 +88,8 @@ impl Parse for Arg {
                 key.span(),
                 format_args!(
                     "unknown argument `{key}`; expected a scope string, `any(..)`, `all(..)`, \
-                     `resource = \"..\"`, `public`, `token = ..`, `hierarchy = ..` or `crate = ..`"
+                     `resource = \"..\"`, `public`, `authenticated`, `token = ..`, `throttle = \"..\"`, \
+                     `hierarchy = ..` or `crate = ..`"
                 ),
             )),
         }
@@ -142,6 +153,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
     let mut token: Option<(Ident, Ident)> = None;
     let mut hierarchy: Option<Path> = None;
     let mut krate: Option<Path> = None;
+    let mut throttle: Option<LitStr> = None;
     for arg in args.0 {
         match arg {
             Arg::Rule(r) => {
@@ -150,6 +162,12 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                         if matches!(first, Rule::Public(_)) || matches!(r, Rule::Public(_)) {
                             "a `public` route takes no scope; for a public route whose scopes are \
                          checked when a token is sent, write the scope and `token = optional`"
+                                .to_owned()
+                        } else if matches!(first, Rule::Authenticated(_))
+                            || matches!(r, Rule::Authenticated(_))
+                        {
+                            "`authenticated` takes no scope: a route with a scope already needs a \
+                             valid token carrying it; drop `authenticated`"
                                 .to_owned()
                         } else {
                             format!(
@@ -180,6 +198,26 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                     token = Some((key, kind));
                 }
             }
+            Arg::Throttle(name) => {
+                let value = name.value();
+                if throttle.is_some() {
+                    cx.error_spanned_by(&name, "`throttle` is given twice");
+                } else if value.is_empty()
+                    || !value
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                {
+                    cx.error_spanned_by(
+                        &name,
+                        format_args!(
+                            "invalid throttling scope {value:?}: use lowercase letters, digits and `-` \
+                             (e.g. `throttle = \"oauth-app\"`)"
+                        ),
+                    );
+                } else {
+                    throttle = Some(name);
+                }
+            }
             Arg::Crate(path) => {
                 if krate.is_some() {
                     cx.error_spanned_by(&path, "`crate` is given twice");
@@ -201,7 +239,8 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         cx.error_spanned_by(
             &function.sig.ident,
             "`#[requires_scope]` needs a scope: `#[requires_scope(\"read:statuses\")]`, \
-             `any(..)`, `all(..)` or `resource = \"..\"`; or `#[requires_scope(public)]`",
+             `any(..)`, `all(..)` or `resource = \"..\"`; `#[requires_scope(authenticated)]` for any \
+             valid token; or `#[requires_scope(public)]`",
         );
         return None;
     };
@@ -211,6 +250,18 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
             format_args!(
                 "conflicting token kinds: `{public}` needs no token; for a public route whose \
                  scopes are checked when a token is sent, write the scope and `token = optional`"
+            ),
+        );
+    }
+    if let (Rule::Authenticated(_), Some((_, kind))) = (&rule, &token)
+        && !["any", "user", "app"].contains(&kind.to_string().as_str())
+    {
+        cx.error_spanned_by(
+            kind,
+            format_args!(
+                "conflicting token kinds: `authenticated` needs a valid token, and \
+                 `token = {kind}` lets requests without one through; use `any`, `user` or `app`, \
+                 or `#[requires_scope(public)]` for a route that needs no token"
             ),
         );
     }
@@ -226,6 +277,10 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
     let fn_name = &function.sig.ident;
     let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
     let summary = summary(function);
+    let throttle = match &throttle {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
     // The marker exists exactly when the handler does.
     let cfgs: Vec<_> = function
         .attrs
@@ -252,7 +307,8 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         None => quote!(#runtime::Access::Token),
     };
 
-    if let Rule::Public(_) = rule {
+    // Scope-free rules hold for every hierarchy.
+    if let Rule::Public(_) | Rule::Authenticated(_) = rule {
         return Some(quote! {
             #(#cfgs)*
             #[doc(hidden)]
@@ -264,6 +320,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                 const DECLARATION: #runtime::HandlerScope<S> = #runtime::HandlerScope::__new(
                     #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
                     #access,
+                    #throttle,
                     #summary,
                 );
             }
@@ -288,7 +345,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
             let write = resolve(&LitStr::new(&format!("write:{}", lit.value()), lit.span()));
             quote!(#runtime::ScopeRule::Resource { read: #read, write: #write })
         }
-        Rule::Public(_) => unreachable!("handled above"),
+        Rule::Public(_) | Rule::Authenticated(_) => unreachable!("handled above"),
     };
     Some(quote! {
         #(#cfgs)*
@@ -301,6 +358,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
             const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__new(
                 #rule,
                 #access,
+                #throttle,
                 #summary,
             );
         }
@@ -310,7 +368,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
 fn rule_span(rule: &Rule) -> Span {
     match rule {
         Rule::Scope(l) | Rule::Resource(l) => l.span(),
-        Rule::Any(k, _) | Rule::All(k, _) | Rule::Public(k) => k.span(),
+        Rule::Any(k, _) | Rule::All(k, _) | Rule::Public(k) | Rule::Authenticated(k) => k.span(),
     }
 }
 
@@ -321,6 +379,7 @@ fn describe(rule: &Rule) -> String {
         Rule::All(..) => "`all(..)`".into(),
         Rule::Resource(l) => format!("`resource = \"{}\"`", l.value()),
         Rule::Public(_) => "`public`".into(),
+        Rule::Authenticated(_) => "`authenticated`".into(),
     }
 }
 

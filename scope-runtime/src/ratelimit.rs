@@ -12,6 +12,11 @@
 //! | detail (ends with `{param}`) | `retrieve` | `wildcard` | `update` | `destroy` |
 //! | custom action (`{pk}/tracks/`) | `wildcard` | `wildcard` | `wildcard` | `wildcard` |
 //!
+//! A route whose handler names its own scope (`#[requires_scope(public,
+//! throttle = "oauth-app")]`, as the OAuth server's app registration does)
+//! counts in that scope instead, anonymous or not, as Funkwhale's
+//! endpoint-specific scopes do.
+//!
 //! An authenticated request counts against its user (or its client, for an
 //! app token); an anonymous one against its IP address, taken from axum's
 //! `ConnectInfo<SocketAddr>` (serve with
@@ -207,12 +212,21 @@ impl Rates {
         Self(BTreeMap::new())
     }
 
-    /// Funkwhale's default rates for the API scopes (its rate-limiting
-    /// documentation, "Standard endpoints").
+    /// Funkwhale's default rates: the API scopes of its rate-limiting
+    /// documentation ("Standard endpoints"), and the endpoint-specific
+    /// scopes of its OAuth endpoints, which routes name with
+    /// `#[requires_scope(.., throttle = "oauth-app")]` (registering apps
+    /// 10/hour, authorizing, tokens and revocation 100/hour each, logins
+    /// 30/hour; per address when anonymous).
     pub fn funkwhale() -> Self {
         const H: u64 = 3600;
         const D: u64 = 86_400;
-        let table: [(&str, u32, u64); 12] = [
+        let table: [(&str, u32, u64); 17] = [
+            ("oauth-app", 10, H),
+            ("oauth-authorize", 100, H),
+            ("oauth-token", 100, H),
+            ("oauth-revoke", 100, H),
+            ("login", 30, H),
             ("anonymous-wildcard", 1000, H),
             ("authenticated-wildcard", 2000, H),
             ("anonymous-create", 1000, D),
@@ -775,10 +789,18 @@ impl<S: Scope> Guard<S> for RateLimiter {
         request: &Request<Body>,
     ) -> GuardFuture {
         let (kind, ident) = ident(principal, request);
-        let mut scope = String::with_capacity(24);
-        scope.push_str(kind);
-        scope.push('-');
-        scope.push_str(action(route));
+        let scope = match route.throttle() {
+            // A route's own throttling scope counts anonymous and
+            // authenticated requests alike, as Funkwhale's do.
+            Some(throttle) => throttle.to_owned(),
+            None => {
+                let mut scope = String::with_capacity(24);
+                scope.push_str(kind);
+                scope.push('-');
+                scope.push_str(action(route));
+                scope
+            }
+        };
         let now = unix_now();
         match &self.inner.store.kind {
             StoreKind::InProcess(_) => verdict(self.hit(&scope, &ident, now), now).into(),

@@ -283,17 +283,29 @@ impl<S: Copy> ScopeRule<S> {
 pub struct HandlerScope<S: 'static> {
     rule: ScopeRule<S>,
     access: Access,
+    throttle: Option<&'static str>,
     summary: &'static str,
 }
 
 impl<S: Copy> HandlerScope<S> {
     #[doc(hidden)]
-    pub const fn __new(rule: ScopeRule<S>, access: Access, summary: &'static str) -> Self {
+    pub const fn __new(
+        rule: ScopeRule<S>,
+        access: Access,
+        throttle: Option<&'static str>,
+        summary: &'static str,
+    ) -> Self {
         Self {
             rule,
             access,
+            throttle,
             summary,
         }
+    }
+
+    /// The declared throttling scope (`throttle = ".."`), if any.
+    pub const fn throttle(&self) -> Option<&'static str> {
+        self.throttle
     }
 
     /// The declared rule.
@@ -332,6 +344,7 @@ pub struct Route<S: 'static> {
     handler: &'static str,
     requirement: Requirement<S>,
     access: Access,
+    throttle: Option<&'static str>,
     summary: &'static str,
 }
 
@@ -349,8 +362,16 @@ impl<S: Copy> Route<S> {
             handler,
             requirement: declaration.rule.for_method(method),
             access: declaration.access,
+            throttle: declaration.throttle,
             summary: declaration.summary,
         }
+    }
+
+    /// The throttling scope the handler declared (`throttle = "oauth-app"`):
+    /// a rate limiter counts the route in that bucket instead of one derived
+    /// from its method and path.
+    pub const fn throttle(&self) -> Option<&'static str> {
+        self.throttle
     }
 
     /// The HTTP method.
