@@ -24,8 +24,11 @@ use oauth_server::jwt::{KeySet, SigningKey};
 use oauth_server::primitives::Store;
 use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{PgStore, SqliteStore, redact_url};
+use oauth_server::validator::StoreValidator;
 use scope_hierarchies::{FunkwhaleScope, MastodonScope};
 use scope_runtime::Scope;
+use scope_runtime::enforce::Enforcer;
+use scope_runtime::ratelimit::{RateLimiter, Rates};
 
 #[derive(Parser)]
 #[command(
@@ -92,6 +95,14 @@ enum Command {
         /// The `aud` of JWT access tokens (default: the issuer).
         #[arg(long, env = "JWT_AUDIENCE", requires = "jwt_key")]
         jwt_audience: Option<String>,
+        /// Rate-limit the endpoints per client address (Funkwhale's
+        /// endpoint-specific scopes: `oauth-app` 10/hour, `oauth-token`,
+        /// `oauth-authorize`, `oauth-revoke` 100/hour).
+        #[arg(long, env = "THROTTLING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+        throttling_enabled: bool,
+        /// Rate overrides in Funkwhale's syntax, e.g. `oauth-token=1000/hour`.
+        #[arg(long, env = "THROTTLING_RATES")]
+        throttling_rates: Option<String>,
     },
     /// Write a new ES256 signing key for `--jwt-key` to PATH (PKCS#8 PEM,
     /// readable by the owner only); an existing file is never overwritten.
@@ -231,6 +242,8 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
             require_pkce,
             jwt_key,
             jwt_audience,
+            throttling_enabled,
+            throttling_rates,
         } => {
             let issuer = issuer.unwrap_or_else(|| format!("http://{listen}"));
             let mut config = Config::new(issuer.clone())
@@ -267,10 +280,22 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
                 S::HIERARCHY
             );
             println!("database: {}", redact_url(&cli.common.database));
-            let app: axum::Router = oauth_server::http::router(server);
+            let mut enforcer = Enforcer::new(StoreValidator::new(server.store_arc()));
+            if throttling_enabled {
+                let rates = match Rates::funkwhale()
+                    .with_overrides(throttling_rates.as_deref().unwrap_or(""))
+                {
+                    Ok(rates) => rates,
+                    Err(e) => return fail(format!("THROTTLING_RATES: {e}")),
+                };
+                enforcer = enforcer.guard(RateLimiter::new(rates));
+            }
+            let app: axum::Router = oauth_server::http::router_with(server, &enforcer);
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
+            // The peer address keys the rate limits of anonymous requests.
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             match axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await

@@ -14,6 +14,18 @@ fn authorize_url(base: &str, client_id: &str, redirect: &str, extra: &str) -> St
     )
 }
 
+/// An authorization request refused on the server's page: 400, no
+/// redirect (RFC 9700 §4.11.2); the page's HTML.
+async fn refused_on_page<St: oauth_server::primitives::Store>(
+    pod: &common::Pod<St>,
+    url: impl reqwest::IntoUrl,
+) -> String {
+    let r = pod.http.get(url).send().await.expect("authorize");
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    r.text().await.expect("page")
+}
+
 async fn token_form<St: oauth_server::primitives::Store>(
     pod: &common::Pod<St>,
     form: &[(&str, &str)],
@@ -53,23 +65,36 @@ async fn redirect_uris_match_exactly_and_never_open_redirect() {
         .open(&authorize_url(&pod.base, "nope", REDIRECT, ""), None)
         .await;
     assert_eq!(status, 401);
-    // Errors after the client and URI are trusted do redirect, with state.
-    let r = pod
-        .http
-        .get(
+    // Errors found before the user did anything are shown on our page,
+    // never redirected, even to a registered URI: anyone can register a
+    // client with any redirect URI (RFC 9700 §4.11.2, open redirector).
+    for (what, url) in [
+        (
+            "scope",
             authorize_url(&pod.base, &app.client_id, REDIRECT, "&state=xyz")
                 .replace("scope=read", "scope=write"),
-        )
-        .send()
-        .await
-        .expect("authorize");
-    assert_eq!(r.status(), 303);
-    let location = r.headers()["location"].to_str().expect("location");
-    assert_eq!(
-        query_param(location, "error").as_deref(),
-        Some("invalid_scope")
-    );
-    assert_eq!(query_param(location, "state").as_deref(), Some("xyz"));
+        ),
+        (
+            "response_type",
+            authorize_url(&pod.base, &app.client_id, REDIRECT, "&state=xyz")
+                .replace("response_type=code", "response_type=token"),
+        ),
+        (
+            "PKCE method",
+            authorize_url(
+                &pod.base,
+                &app.client_id,
+                REDIRECT,
+                "&code_challenge=abc&code_challenge_method=MD5",
+            ),
+        ),
+    ] {
+        let r = pod.http.get(url).send().await.expect("authorize");
+        assert_eq!(r.status(), 400, "{what}");
+        assert!(r.headers().get("location").is_none(), "{what}");
+        let html = r.text().await.expect("page");
+        assert!(html.contains("Authorization error"), "{what}: {html}");
+    }
 }
 
 /// §4.2.4 / RFC 6749 §4.1.2: a code is single use; a replay revokes the
@@ -165,25 +190,17 @@ async fn pkce_cannot_be_downgraded_or_skipped() {
     let code = query_param(&pod.consent(&url).await, "code").expect("code");
     assert_eq!(exchange(code, Some(verifier.clone())).await, 200);
     // `plain` is refused unless configured.
-    let r = pod
-        .http
-        .get(authorize_url(
+    let html = refused_on_page(
+        &pod,
+        authorize_url(
             &pod.base,
             &app.client_id,
             REDIRECT,
             &format!("&code_challenge={verifier}&code_challenge_method=plain"),
-        ))
-        .send()
-        .await
-        .expect("authorize");
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    assert_eq!(
-        query_param(&location, "error").as_deref(),
-        Some("invalid_request")
-    );
+        ),
+    )
+    .await;
+    assert!(html.contains("invalid_request"), "{html}");
 }
 
 /// PKCE can be required for every client by configuration.
@@ -194,21 +211,8 @@ async fn pkce_can_be_required() {
     })
     .await;
     let app = pod.register("read", REDIRECT).await;
-    let r = pod
-        .http
-        .get(authorize_url(&pod.base, &app.client_id, REDIRECT, ""))
-        .send()
-        .await
-        .expect("authorize");
-    assert_eq!(r.status(), 303);
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    assert_eq!(
-        query_param(&location, "error").as_deref(),
-        Some("invalid_request")
-    );
+    let html = refused_on_page(&pod, authorize_url(&pod.base, &app.client_id, REDIRECT, "")).await;
+    assert!(html.contains("invalid_request"), "{html}");
 }
 
 /// §4.4 / RFC 6749 §10.12: the consent form is protected against CSRF; a
@@ -341,20 +345,10 @@ async fn failed_logins_are_rate_limited() {
 async fn scopes_cannot_escalate() {
     let pod = common::start().await;
     let app = pod.register("read:statuses", REDIRECT).await;
-    let r = pod
-        .http
-        .get(authorize_url(&pod.base, &app.client_id, REDIRECT, ""))
-        .send()
-        .await
-        .expect("authorize");
-    let location = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    assert_eq!(
-        query_param(&location, "error").as_deref(),
-        Some("invalid_scope"),
-        "read is wider than read:statuses"
+    let html = refused_on_page(&pod, authorize_url(&pod.base, &app.client_id, REDIRECT, "")).await;
+    assert!(
+        html.contains("invalid_scope"),
+        "read is wider than read:statuses: {html}"
     );
 }
 
@@ -902,4 +896,64 @@ async fn introspection_does_not_leak_across_clients() {
     };
     assert_eq!(ask(&owner).await, Some(true));
     assert_eq!(ask(&other).await, Some(false));
+}
+
+/// One path: the server's own bearer endpoint is declared with
+/// `#[requires_scope(authenticated)]` and served behind the enforcement
+/// layer, so it reads `Authorization` with the one bearer parser of the
+/// workspace: no credentials get RFC 6750 §3.1's bare challenge, and two
+/// `Authorization` headers are refused even when one holds a valid token.
+#[tokio::test]
+async fn verify_credentials_goes_through_the_enforcement_layer() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let (status, body) = token_form(
+        &pod,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("scope", "read"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().expect("token").to_owned();
+    let url = pod.url("/api/v1/apps/verify_credentials");
+
+    let r = pod.http.get(&url).send().await.expect("verify");
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+
+    let r = pod
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(r.status(), 200);
+    let json: Value = r.json().await.expect("json");
+    assert_eq!(json["scopes"], serde_json::json!(["read"]));
+
+    let r = pod
+        .http
+        .get(&url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("authorization", "Bearer someone-elses")
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().expect("ascii");
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+
+    let r = pod
+        .http
+        .get(&url)
+        .bearer_auth("unknown")
+        .send()
+        .await
+        .expect("verify");
+    assert_eq!(r.status(), 401);
 }

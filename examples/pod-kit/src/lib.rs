@@ -315,8 +315,11 @@ fn assemble<P: Pod, St: Store>(
     if let Some(limiter) = &limiter {
         enforcer = enforcer.guard(limiter.clone());
     }
+    // The OAuth endpoints behind the same enforcer as the API: one token
+    // cache, one error style, one rate limiter.
+    let oauth = oauth_server::http::router_with(server, &enforcer);
     let api: Router = P::Api::router(enforcer).with_state(P::state(db, anonymous));
-    let mut router = P::extra_routes(api.merge(oauth_server::http::router(server)));
+    let mut router = P::extra_routes(api.merge(oauth));
     if let Some(limiter) = &limiter {
         router = router.layer(Extension(limiter.clone()));
     }

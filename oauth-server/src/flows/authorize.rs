@@ -80,21 +80,6 @@ fn with_query(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> String
     format!("{uri}{sep}{}", query.finish())
 }
 
-/// Why an authorization request is refused.
-#[derive(Debug, Clone)]
-pub enum AuthorizeError {
-    /// The client or redirect URI cannot be trusted: show an error page and
-    /// never redirect (RFC 6749 §4.1.2.1).
-    Page(OAuthError),
-    /// Tell the client, by redirecting to its registered URI.
-    Redirect {
-        /// The URI to send the browser to, with `error` and `state`.
-        location: String,
-        /// The error (also shown for an OOB client).
-        error: OAuthError,
-    },
-}
-
 /// `43*128unreserved` (RFC 7636 §4.2).
 pub(crate) fn is_pkce_value(s: &str) -> bool {
     (43..=128).contains(&s.len())
@@ -105,66 +90,54 @@ pub(crate) fn is_pkce_value(s: &str) -> bool {
 impl<S: Scope, St: Store> AuthServer<S, St> {
     /// Validates an authorization request.
     ///
+    /// Every refusal is shown to the user on the server's own page, never
+    /// redirected: anyone can register a client with any redirect URI, so a
+    /// redirect answered before the user did anything would make this
+    /// endpoint an open redirector (RFC 9700 §4.11.2). Only the user's own
+    /// decision (deny) is sent back to the client.
+    ///
     /// # Errors
-    /// [`AuthorizeError::Page`] for an unknown client or an unregistered
-    /// redirect URI; [`AuthorizeError::Redirect`] for the rest (an OOB
-    /// client gets those as a page too).
+    /// The [`OAuthError`] to show: an unknown client, an unregistered
+    /// redirect URI, a bad `response_type`, scope or PKCE challenge.
     pub async fn check_authorize(
         &self,
         req: &AuthorizeRequest,
-    ) -> Result<ValidAuthorization<S>, AuthorizeError> {
-        let page = |d: &str| AuthorizeError::Page(OAuthError::invalid_request(d));
+    ) -> Result<ValidAuthorization<S>, OAuthError> {
+        let page = OAuthError::invalid_request;
         let client_id = req
             .client_id
             .as_deref()
             .ok_or_else(|| page("client_id is missing"))?;
         let client = self
             .client(client_id)
-            .await
-            .map_err(AuthorizeError::Page)?
-            .ok_or_else(|| AuthorizeError::Page(OAuthError::invalid_client()))?;
+            .await?
+            .ok_or_else(OAuthError::invalid_client)?;
         let redirect_uri = match (&req.redirect_uri, client.redirect_uris.as_slice()) {
             (Some(uri), registered) if registered.iter().any(|r| r == uri) => uri.clone(),
             (Some(_), _) => return Err(page("redirect_uri is not registered for this client")),
             (None, [only]) => only.clone(),
             (None, _) => return Err(page("redirect_uri is missing")),
         };
-        let fail = |error: OAuthError| {
-            if redirect_uri == OOB {
-                return AuthorizeError::Page(error);
-            }
-            let location = with_query(
-                &redirect_uri,
-                &[
-                    ("error", error.code),
-                    ("error_description", &error.description),
-                ],
-                req.state.as_deref(),
-            );
-            AuthorizeError::Redirect { location, error }
-        };
         if req.response_type.as_deref() != Some("code") {
-            return Err(fail(OAuthError {
+            return Err(OAuthError {
                 code: "unsupported_response_type",
                 ..OAuthError::invalid_request("response_type must be code")
-            }));
+            });
         }
         let scopes = ScopeSet::<S>::parse_requested(req.scope.as_deref().unwrap_or_default())
-            .map_err(|_| fail(OAuthError::invalid_scope()))?;
+            .map_err(|_| OAuthError::invalid_scope())?;
         let allowed = ScopeSet::<S>::parse(&client.scopes).unwrap_or_default();
         if !allowed.grants_all(&scopes) {
-            return Err(fail(OAuthError::invalid_scope()));
+            return Err(OAuthError::invalid_scope());
         }
         let challenge = match (&req.code_challenge, &req.code_challenge_method) {
             (None, Some(_)) => {
-                return Err(fail(OAuthError::invalid_request(
-                    "code_challenge is missing",
-                )));
+                return Err(OAuthError::invalid_request("code_challenge is missing"));
             }
             (None, None) if self.config.require_pkce => {
-                return Err(fail(OAuthError::invalid_request(
+                return Err(OAuthError::invalid_request(
                     "code_challenge is required (PKCE, RFC 7636)",
-                )));
+                ));
             }
             (None, None) => None,
             (Some(challenge), method) => {
@@ -174,20 +147,16 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                     "S256" => {}
                     "plain" if self.config.allow_plain_pkce => {}
                     "plain" => {
-                        return Err(fail(OAuthError::invalid_request(
+                        return Err(OAuthError::invalid_request(
                             "code_challenge_method plain is not allowed; use S256",
-                        )));
+                        ));
                     }
                     _ => {
-                        return Err(fail(OAuthError::invalid_request(
-                            "unknown code_challenge_method",
-                        )));
+                        return Err(OAuthError::invalid_request("unknown code_challenge_method"));
                     }
                 }
                 if !is_pkce_value(challenge) {
-                    return Err(fail(OAuthError::invalid_request(
-                        "malformed code_challenge",
-                    )));
+                    return Err(OAuthError::invalid_request("malformed code_challenge"));
                 }
                 Some((challenge.clone(), method.to_owned()))
             }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use self::apps::{AppRegistration, OOB, RegisteredApp};
-pub use self::authorize::{AuthorizeError, AuthorizeRequest, ValidAuthorization};
+pub use self::authorize::{AuthorizeRequest, ValidAuthorization};
 pub use self::error::OAuthError;
 pub use self::token::{Introspection, IssuedToken, TokenRequest};
 use crate::config::Config;

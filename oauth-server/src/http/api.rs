@@ -6,15 +6,15 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::header::CACHE_CONTROL;
 use http::{HeaderMap, HeaderValue};
-use scope_runtime::Scope;
-use scope_runtime::token::{TokenError, TokenValidator};
+use scope_runtime::enforce::AuthError;
+use scope_runtime::token::Principal;
+use scope_runtime::{Scope, requires_scope};
 use serde_json::{Value, json};
 
 use super::error::Rejection;
 use super::params::{Params, client_credentials};
 use crate::flows::{AppRegistration, AuthServer, OAuthError, RegisteredApp, TokenRequest};
 use crate::primitives::Store;
-use crate::validator::StoreValidator;
 
 fn registration(params: &Params, name_field: &str) -> AppRegistration {
     AppRegistration {
@@ -43,6 +43,7 @@ fn application(app: &RegisteredApp) -> Value {
 }
 
 /// `POST /api/v1/apps` (Mastodon).
+#[requires_scope(public, throttle = "oauth-app")]
 pub(crate) async fn create_app_mastodon<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
     params: Params,
@@ -54,6 +55,7 @@ pub(crate) async fn create_app_mastodon<S: Scope, St: Store>(
 }
 
 /// `POST /api/v1/oauth/apps` (Funkwhale).
+#[requires_scope(public, throttle = "oauth-app")]
 pub(crate) async fn create_app_funkwhale<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
     params: Params,
@@ -77,54 +79,31 @@ pub(crate) async fn create_app_funkwhale<S: Scope, St: Store>(
     })))
 }
 
-/// `GET /api/v1/apps/verify_credentials`: the app of the bearer token.
+/// `GET /api/v1/apps/verify_credentials`: the app of the bearer token
+/// (any valid token, user or app; the enforcement layer checked it).
+#[requires_scope(authenticated)]
 pub(crate) async fn verify_app<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
-    headers: HeaderMap,
+    principal: Principal<S>,
 ) -> Response {
-    let invalid = || {
-        (
-            http::StatusCode::UNAUTHORIZED,
-            [(
-                http::header::WWW_AUTHENTICATE,
-                "Bearer error=\"invalid_token\"",
-            )],
-            Json(json!({ "error": "The access token is invalid" })),
-        )
-            .into_response()
-    };
-    let Some(token) = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim().to_owned())
-    else {
-        return invalid();
-    };
-    let validator = StoreValidator::new(server.store_arc());
-    let principal = match TokenValidator::<S>::validate(&validator, &token).await {
-        Ok(p) => p,
-        Err(TokenError::Unavailable(_)) => {
-            return Rejection(OAuthError::unavailable()).into_response();
-        }
-        Err(_) => return invalid(),
-    };
-    match server.store().client(principal.client_id()).await {
-        Ok(Some(c)) => Json(json!({
-            "name": c.name,
-            "website": c.website,
-            "scopes": c.scopes.split(' ').collect::<Vec<_>>(),
-            "redirect_uris": c.redirect_uris,
+    match server.client(principal.client_id()).await {
+        Ok(Some(client)) => Json(json!({
+            "name": client.name,
+            "website": client.website,
+            "scopes": client.scopes.split(' ').collect::<Vec<_>>(),
+            "redirect_uris": client.redirect_uris,
             "vapid_key": "",
         }))
         .into_response(),
-        Ok(None) => invalid(),
-        Err(e) => Rejection(e.into()).into_response(),
+        // The validator refuses tokens whose app is gone; this is the race
+        // of an app removed since.
+        Ok(None) => AuthError::<S>::InvalidToken.into_response(),
+        Err(e) => Rejection(e).into_response(),
     }
 }
 
 /// `POST /oauth/token`.
+#[requires_scope(public, throttle = "oauth-token")]
 pub(crate) async fn token<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
     headers: HeaderMap,
@@ -153,6 +132,7 @@ pub(crate) async fn token<S: Scope, St: Store>(
 }
 
 /// `POST /oauth/revoke` (RFC 7009; Mastodon answers `{}`).
+#[requires_scope(public, throttle = "oauth-revoke")]
 pub(crate) async fn revoke<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
     headers: HeaderMap,
@@ -168,6 +148,7 @@ pub(crate) async fn revoke<S: Scope, St: Store>(
 }
 
 /// `POST /oauth/introspect` (RFC 7662), for authenticated clients.
+#[requires_scope(public, throttle = "oauth-introspect")]
 pub(crate) async fn introspect<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
     headers: HeaderMap,
@@ -187,6 +168,7 @@ pub(crate) async fn introspect<S: Scope, St: Store>(
 }
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
+#[requires_scope(public)]
 pub(crate) async fn metadata<S: Scope, St: Store>(
     State(server): State<AuthServer<S, St>>,
 ) -> Json<Value> {
@@ -229,6 +211,7 @@ pub(crate) const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// `GET /.well-known/jwks.json` (RFC 7517 §5): the public keys of JWT
 /// access tokens, or 404 when the server issues opaque tokens.
+#[requires_scope(public)]
 pub(crate) async fn jwks<S: Scope, St: Store>(State(server): State<AuthServer<S, St>>) -> Response {
     let Some(keys) = &server.config().jwt_keys else {
         return (

@@ -10,12 +10,12 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use scope_runtime::Scope;
+use scope_runtime::{Scope, requires_scope};
 use subtle::ConstantTimeEq;
 
 use super::HttpState;
 use super::params::Params;
-use crate::flows::{AuthServer, AuthorizeError, AuthorizeRequest, OAuthError, ValidAuthorization};
+use crate::flows::{AuthServer, AuthorizeRequest, OAuthError, ValidAuthorization};
 use crate::primitives::Store;
 use crate::secret::{self, SecretHash};
 
@@ -326,14 +326,13 @@ fn request_from(params: &Params) -> AuthorizeRequest {
     }
 }
 
-fn refused(e: AuthorizeError) -> Response {
-    match e {
-        AuthorizeError::Page(e) => Page::error(&e).into_response(),
-        AuthorizeError::Redirect { location, .. } => Redirect::to(&location).into_response(),
-    }
+/// A refused request, on our page (see [`AuthServer::check_authorize`]).
+fn refused(e: &OAuthError) -> Response {
+    Page::error(e).into_response()
 }
 
 /// `GET /oauth/authorize`.
+#[requires_scope(public, throttle = "oauth-authorize")]
 pub(crate) async fn show<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
@@ -348,7 +347,7 @@ pub(crate) async fn show<S: Scope, St: Store>(
     let req = request_from(&params);
     let auth = match state.server.check_authorize(&req).await {
         Ok(auth) => auth,
-        Err(e) => return refused(e),
+        Err(e) => return refused(&e),
     };
     let (csrf, logged_in, cookie) = match state.sessions.get(&headers) {
         Some((_, user, csrf)) => (csrf, user.is_some() && !req.force_login(), None),
@@ -363,6 +362,7 @@ pub(crate) async fn show<S: Scope, St: Store>(
 }
 
 /// `POST /oauth/authorize`: login and/or decision.
+#[requires_scope(public, throttle = "oauth-authorize")]
 pub(crate) async fn decide<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
@@ -388,7 +388,7 @@ pub(crate) async fn decide<S: Scope, St: Store>(
     // Never trust the hidden fields: validate again.
     let auth = match state.server.check_authorize(&req).await {
         Ok(auth) => auth,
-        Err(e) => return refused(e),
+        Err(e) => return refused(&e),
     };
     if params.get("decision") == Some("deny") {
         let denied = OAuthError {

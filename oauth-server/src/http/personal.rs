@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
-use scope_runtime::{Scope, ScopeSet};
+use scope_runtime::{Scope, ScopeSet, requires_scope};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -56,6 +56,7 @@ fn form(csrf: &str, login_fields: bool, message: Option<&str>) -> Page {
 }
 
 /// `GET /settings/applications/new`.
+#[requires_scope(public)]
 pub(crate) async fn show<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
@@ -74,6 +75,7 @@ pub(crate) async fn show<S: Scope, St: Store>(
 }
 
 /// `POST /settings/applications/new`.
+#[requires_scope(public, throttle = "oauth-app")]
 pub(crate) async fn create<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
@@ -153,6 +155,7 @@ pub(crate) async fn create<S: Scope, St: Store>(
 /// the user's own credentials (HTTP Basic `username:password`, rate-limited
 /// like the page), as Funkwhale's session or basic authentication: a token of
 /// some app cannot mint tokens that would outlive its revocation.
+#[requires_scope(public, throttle = "oauth-app")]
 pub(crate) async fn create_api<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,

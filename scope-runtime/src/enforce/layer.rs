@@ -20,11 +20,11 @@ use crate::scope::Scope;
 #[must_use]
 pub struct EnforceLayer<S: Scope> {
     enforcer: Enforcer<S>,
-    route: &'static Route<S>,
+    route: Route<S>,
 }
 
 impl<S: Scope> EnforceLayer<S> {
-    pub(crate) fn new(enforcer: Enforcer<S>, route: &'static Route<S>) -> Self {
+    pub(crate) fn new(enforcer: Enforcer<S>, route: Route<S>) -> Self {
         Self { enforcer, route }
     }
 }
@@ -63,7 +63,7 @@ impl<S: Scope, I> Layer<I> for EnforceLayer<S> {
 pub struct Enforce<S: Scope, I> {
     inner: I,
     enforcer: Enforcer<S>,
-    route: &'static Route<S>,
+    route: Route<S>,
 }
 
 impl<S: Scope, I: Clone> Clone for Enforce<S, I> {
@@ -117,14 +117,14 @@ where
     }
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        let kind = match self.enforcer.precheck(self.route, request.headers()) {
+        let kind = match self.enforcer.precheck(&self.route, request.headers()) {
             // The hot path: no token needed, or the validator answered at
             // once (cache hit), and the guard (if any) decided from memory.
             // No allocation beyond the extension.
             Step::Proceed(principal) => {
                 let guard = self
                     .enforcer
-                    .run_guard(self.route, principal.as_ref(), &request);
+                    .run_guard(&self.route, principal.as_ref(), &request);
                 let headers = match guard {
                     None => None,
                     Some(guard) => match guard.into_ready() {
@@ -168,11 +168,11 @@ where
                 Kind::Boxed {
                     future: Box::pin(async move {
                         let answer = enforcer.validate(&token).await;
-                        let principal = match enforcer.finish(route, access, answer) {
+                        let principal = match enforcer.finish(&route, access, answer) {
                             Ok(principal) => principal,
                             Err(error) => return Ok(enforcer.reject(&error)),
                         };
-                        let headers = match enforcer.run_guard(route, Some(&principal), &request) {
+                        let headers = match enforcer.run_guard(&route, Some(&principal), &request) {
                             None => None,
                             Some(guard) => match guard.await {
                                 Verdict::Pass(headers) => Some(headers),

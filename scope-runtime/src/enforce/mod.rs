@@ -256,9 +256,10 @@ impl<S: Scope> Enforcer<S> {
             .map(|guard| guard.check(route, principal, request))
     }
 
-    /// The layer enforcing `route`.
-    pub fn layer(&self, route: &'static Route<S>) -> EnforceLayer<S> {
-        EnforceLayer::new(self.clone(), route)
+    /// The layer enforcing `route` (a copy of the row: tables generic over
+    /// the hierarchy, as the OAuth server's, have no `'static` rows).
+    pub fn layer(&self, route: &Route<S>) -> EnforceLayer<S> {
+        EnforceLayer::new(self.clone(), *route)
     }
 
     /// The response for `error`, in this enforcer's style.
