@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::jwt::KeySet;
+use crate::policy::ScopePolicy;
 
 /// How the server issues and checks grants. `Default` follows Mastodon and
 /// Funkwhale: 10-hour access tokens (`ACCESS_TOKEN_EXPIRE_SECONDS=36000`),
@@ -136,6 +137,11 @@ impl Config {
     pub fn jwt_audience(mut self, audience: impl Into<String>) -> Self {
         self.jwt_audience = Some(audience.into());
         self
+    }
+
+    /// The scopes reserved to administrators, as a [`ScopePolicy`].
+    pub fn scope_policy(&self) -> ScopePolicy {
+        ScopePolicy::new(self.admin_scope_prefixes.iter().cloned())
     }
 
     /// The `aud` claim of JWT access tokens: the configured audience, or

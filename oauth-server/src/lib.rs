@@ -36,6 +36,7 @@ pub mod config;
 pub mod flows;
 pub mod http;
 pub mod jwt;
+pub mod policy;
 pub mod primitives;
 pub mod secret;
 pub mod store;

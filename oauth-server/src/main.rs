@@ -24,7 +24,6 @@ use oauth_server::jwt::{KeySet, SigningKey};
 use oauth_server::primitives::Store;
 use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{PgStore, SqliteStore, redact_url};
-use oauth_server::validator::StoreValidator;
 use scope_hierarchies::{FunkwhaleScope, MastodonScope};
 use scope_runtime::Scope;
 use scope_runtime::enforce::Enforcer;
@@ -280,7 +279,7 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
                 S::HIERARCHY
             );
             println!("database: {}", redact_url(&cli.common.database));
-            let mut enforcer = Enforcer::new(StoreValidator::new(server.store_arc()));
+            let mut enforcer = Enforcer::new(server.validator());
             if throttling_enabled {
                 let rates = match Rates::funkwhale()
                     .with_overrides(throttling_rates.as_deref().unwrap_or(""))

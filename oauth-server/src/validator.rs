@@ -9,18 +9,26 @@ use scope_runtime::token::{Principal, TokenError, TokenValidator};
 use scope_runtime::{Scope, ScopeSet};
 
 use crate::flows::now;
+use crate::policy::ScopePolicy;
 use crate::primitives::Store;
 use crate::secret::SecretHash;
 
-/// Looks bearer tokens up by their [`SecretHash`] in a [`Store`].
+/// Looks bearer tokens up by their [`SecretHash`] in a [`Store`], and
+/// answers with what they may do now: a token that reaches a scope reserved
+/// to administrators keeps it only while its user is one
+/// ([`ScopePolicy`]). Build it with
+/// [`AuthServer::validator`](crate::flows::AuthServer::validator), which
+/// passes the server's policy.
 pub struct StoreValidator<St> {
     store: std::sync::Arc<St>,
+    policy: ScopePolicy,
 }
 
 impl<St> Clone for StoreValidator<St> {
     fn clone(&self) -> Self {
         Self {
             store: std::sync::Arc::clone(&self.store),
+            policy: self.policy.clone(),
         }
     }
 }
@@ -32,9 +40,20 @@ impl<St> std::fmt::Debug for StoreValidator<St> {
 }
 
 impl<St: Store> StoreValidator<St> {
-    /// A validator reading `store`.
+    /// A validator reading `store`, with the default policy (Mastodon's:
+    /// `admin:` scopes for administrators only).
     pub fn new(store: std::sync::Arc<St>) -> Self {
-        Self { store }
+        Self {
+            store,
+            policy: ScopePolicy::default(),
+        }
+    }
+
+    /// Applies `policy` instead of the default.
+    #[must_use]
+    pub fn policy(mut self, policy: ScopePolicy) -> Self {
+        self.policy = policy;
+        self
     }
 }
 
@@ -55,6 +74,21 @@ impl<S: Scope, St: Store> TokenValidator<S> for StoreValidator<St> {
             .split_ascii_whitespace()
             .filter_map(S::from_name)
             .collect();
+        // A demoted administrator's token loses the reserved scopes now.
+        let scopes = if self.policy.reaches_reserved(scopes) {
+            let admin = match record.user_id {
+                Some(user) => self
+                    .store
+                    .user(user)
+                    .await
+                    .map_err(|e| TokenError::Unavailable(e.to_string()))?
+                    .is_some_and(|u| u.admin),
+                None => false,
+            };
+            self.policy.effective(scopes, None, admin)
+        } else {
+            scopes
+        };
         let principal = match record.user_id {
             Some(user) => Principal::user(user.to_string(), record.client_id, scopes),
             None => Principal::app(record.client_id, scopes),

@@ -16,6 +16,7 @@ fn code(code: &str) -> CodeRecord {
         client_id: "c1".into(),
         user_id: 1,
         redirect_uri: "https://app.example/cb".into(),
+        redirect_uri_given: true,
         scopes: "read".into(),
         challenge: None,
         challenge_method: None,

@@ -66,6 +66,7 @@ fn code(code: &str) -> CodeRecord {
         client_id: "c1".into(),
         user_id: 1,
         redirect_uri: "https://app.example/cb".into(),
+        redirect_uri_given: true,
         scopes: "read".into(),
         challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         challenge_method: Some("S256".into()),
@@ -547,7 +548,109 @@ macro_rules! conformance {
     };
 }
 
+/// Whether the authorization request named its redirect URI is kept.
+async fn codes_remember_whether_the_redirect_uri_was_sent<S: Store>(store: S) {
+    let unnamed = CodeRecord {
+        redirect_uri_given: false,
+        ..code("unnamed")
+    };
+    store.insert_code(unnamed.clone()).await.expect("insert");
+    store.insert_code(code("named")).await.expect("insert");
+    let read = |c: &str| {
+        let store = &store;
+        let hash = SecretHash::of(c);
+        async move { store.code(hash).await.expect("code").expect("stored").0 }
+    };
+    assert_eq!(read("unnamed").await, unnamed);
+    assert!(read("named").await.redirect_uri_given);
+}
+
+/// Roles change; sessions live until they expire, at most `max` a user,
+/// the newest kept; failed logins count per key within a window.
+async fn roles_sessions_and_login_failures<S: Store>(store: S) {
+    let alice = store
+        .create_user("alice", "x", true)
+        .await
+        .expect("alice")
+        .id;
+    let bob = store.create_user("bob", "x", false).await.expect("bob").id;
+    assert!(store.set_admin(alice, false).await.expect("demote"));
+    assert!(!store.user(alice).await.expect("q").expect("alice").admin);
+    assert!(store.set_admin(bob, true).await.expect("promote"));
+    assert!(store.user(bob).await.expect("q").expect("bob").admin);
+    assert!(!store.set_admin(9999, true).await.expect("nobody"));
+
+    let key = |i: u32| SecretHash::of(&format!("session-{i}"));
+    for i in 0..5 {
+        store
+            .create_session(key(i), alice, 1000 + i64::from(i), 2000, 3)
+            .await
+            .expect("session");
+    }
+    // The three newest stay.
+    for i in 0..5 {
+        let live = store.session(key(i), 1500).await.expect("q");
+        assert_eq!(live, (i >= 2).then_some(alice), "session {i}");
+    }
+    store
+        .create_session(key(10), bob, 1000, 2000, 3)
+        .await
+        .expect("bob's");
+    assert_eq!(store.session(key(4), 1999).await.expect("q"), Some(alice));
+    assert_eq!(
+        store.session(key(4), 2000).await.expect("q"),
+        None,
+        "expired"
+    );
+    store.delete_session(key(4)).await.expect("delete");
+    assert_eq!(store.session(key(4), 1500).await.expect("q"), None);
+    assert_eq!(store.session(key(10), 1500).await.expect("q"), Some(bob));
+    // An expired session is dropped when another is created.
+    store
+        .create_session(key(11), bob, 3000, 4000, 3)
+        .await
+        .expect("later");
+    assert_eq!(store.session(key(10), 1500).await.expect("q"), None);
+
+    let (k1, k2) = ([1u8; 32], [2u8; 32]);
+    assert_eq!(store.login_failures(k1, 0).await.expect("q"), 0);
+    for n in 1..=3 {
+        assert_eq!(
+            store
+                .record_login_failure(k1, 100, 300)
+                .await
+                .expect("fail"),
+            n
+        );
+    }
+    assert_eq!(
+        store
+            .record_login_failure(k2, 100, 300)
+            .await
+            .expect("fail"),
+        1
+    );
+    assert_eq!(store.login_failures(k1, 99).await.expect("q"), 3);
+    // The window started at 100: not counted after it.
+    assert_eq!(store.login_failures(k1, 100).await.expect("q"), 0);
+    store.clear_login_failures(k1).await.expect("clear");
+    assert_eq!(store.login_failures(k1, 0).await.expect("q"), 0);
+    assert_eq!(store.login_failures(k2, 0).await.expect("q"), 1);
+    // A failure after the window ended starts a new one, and drops the
+    // rows of ended windows.
+    assert_eq!(
+        store
+            .record_login_failure(k2, 400, 300)
+            .await
+            .expect("fail"),
+        1
+    );
+    assert_eq!(store.login_failures(k2, 100).await.expect("q"), 1);
+}
+
 conformance!(
+    codes_remember_whether_the_redirect_uri_was_sent,
+    roles_sessions_and_login_failures,
     clients_and_users,
     codes_are_single_use,
     lookups_see_every_redemption,

@@ -689,13 +689,21 @@ pub fn ident<S: Scope>(
             None => ("authenticated", format!("client:{}", p.client_id())),
         },
         None => {
-            let ip = request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+            let ip = peer_ip(request.extensions())
+                .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
             ("anonymous", ip)
         }
     }
+}
+
+/// The address of the connection's peer, from axum's
+/// `ConnectInfo<SocketAddr>` (serve with `into_make_service_with_connect_info`):
+/// who an anonymous request counts against, here and in the OAuth server's
+/// login limits. `None` without `ConnectInfo`.
+pub fn peer_ip(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// The action of a request to `route`, as the table in the

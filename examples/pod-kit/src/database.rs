@@ -135,6 +135,39 @@ impl Store for PodStore {
     ) -> Result<Rotated, StoreError> {
         forward!(self.rotate_refresh(old_refresh, new))
     }
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
+        forward!(self.set_admin(user_id, admin))
+    }
+    async fn create_session(
+        &self,
+        key: SecretHash,
+        user_id: i64,
+        now: i64,
+        expires_at: i64,
+        max_per_user: u32,
+    ) -> Result<(), StoreError> {
+        forward!(self.create_session(key, user_id, now, expires_at, max_per_user))
+    }
+    async fn session(&self, key: SecretHash, now: i64) -> Result<Option<i64>, StoreError> {
+        forward!(self.session(key, now))
+    }
+    async fn delete_session(&self, key: SecretHash) -> Result<(), StoreError> {
+        forward!(self.delete_session(key))
+    }
+    async fn login_failures(&self, key: [u8; 32], since: i64) -> Result<u32, StoreError> {
+        forward!(self.login_failures(key, since))
+    }
+    async fn record_login_failure(
+        &self,
+        key: [u8; 32],
+        now: i64,
+        window: i64,
+    ) -> Result<u32, StoreError> {
+        forward!(self.record_login_failure(key, now, window))
+    }
+    async fn clear_login_failures(&self, key: [u8; 32]) -> Result<(), StoreError> {
+        forward!(self.clear_login_failures(key))
+    }
     async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
         forward!(self.revoke_token(id))
     }

@@ -289,11 +289,7 @@ fn assemble<P: Pod, St: Store>(
         config = config.jwt_access_tokens(keys.clone());
     }
     let server = AuthServer::<P::Scope, _>::new(store, config);
-    let validator = CachedValidator::new(
-        StoreValidator::new(server.store_arc()),
-        settings.token_cache_ttl,
-        100_000,
-    );
+    let validator = CachedValidator::new(server.validator(), settings.token_cache_ttl, 100_000);
     // A revoked access token leaves the cache at once. A revoked grant
     // (refresh token revoked or reused, code replayed) empties it: the
     // server never kept the values of the family's access tokens.
@@ -301,6 +297,9 @@ fn assemble<P: Pod, St: Store>(
     let server = server.on_revoke(Arc::new(move |what| match what {
         Revocation::AccessToken(token) => {
             evict.evict(token);
+        }
+        Revocation::AccessTokenDigest(digest) => {
+            evict.evict_digest(&digest);
         }
         _ => evict.clear(),
     }));

@@ -48,6 +48,8 @@ pub struct ValidAuthorization<S: Scope> {
     pub client: ClientRecord,
     /// The redirect URI, exactly as registered.
     pub redirect_uri: String,
+    /// Whether the request named it (then the token request must too).
+    pub redirect_uri_given: bool,
     /// The scopes asked for.
     pub scopes: ScopeSet<S>,
     /// The client's `state`.
@@ -164,6 +166,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         Ok(ValidAuthorization {
             client,
             redirect_uri,
+            redirect_uri_given: req.redirect_uri.is_some(),
             scopes,
             state: req.state.clone(),
             challenge,
@@ -182,13 +185,16 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     ) -> Result<String, OAuthError> {
         let code = secret::generate()?;
         let lifetime = i64::try_from(self.config.code_lifetime.as_secs()).unwrap_or(300);
-        let scopes = self.grantable_for(user_id, auth.scopes).await?;
+        let scopes = self
+            .grantable(&auth.client, Some(user_id), auth.scopes)
+            .await?;
         self.store
             .insert_code(CodeRecord {
                 code_hash: SecretHash::of(&code),
                 client_id: auth.client.client_id.clone(),
                 user_id,
                 redirect_uri: auth.redirect_uri.clone(),
+                redirect_uri_given: auth.redirect_uri_given,
                 scopes: scopes.to_string(),
                 challenge: auth.challenge.as_ref().map(|(c, _)| c.clone()),
                 challenge_method: auth.challenge.as_ref().map(|(_, m)| m.clone()),

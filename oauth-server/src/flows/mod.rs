@@ -18,8 +18,10 @@ pub use self::authorize::{AuthorizeRequest, ValidAuthorization};
 pub use self::error::OAuthError;
 pub use self::token::{Introspection, IssuedToken, TokenRequest};
 use crate::config::Config;
+use crate::policy::ScopePolicy;
 use crate::primitives::{ClientRecord, Store, Timestamp};
 use crate::secret::SecretHash;
+use crate::validator::StoreValidator;
 use scope_runtime::{Scope, ScopeSet};
 
 /// The authorization server's logic over a store, for hierarchy `S`.
@@ -29,9 +31,11 @@ pub struct AuthServer<S: Scope, St: Store> {
     config: Arc<Config>,
     /// Registered clients, read on every token request; clients are never
     /// changed after registration, so entries never go stale.
-    clients: Arc<Mutex<HashMap<String, ClientRecord>>>,
+    clients: Arc<Mutex<ClientCache>>,
     /// Called after every revocation (see [`AuthServer::on_revoke`]).
     on_revoke: Option<RevokeHook>,
+    /// The scopes reserved to administrators.
+    policy: ScopePolicy,
     _scope: PhantomData<fn() -> S>,
 }
 
@@ -48,10 +52,36 @@ pub enum Revocation<'a> {
     /// refresh token, a replayed code), whose values the server never
     /// kept.
     Grant,
+    /// The access token with this SHA-256 (the one a refresh replaced;
+    /// evict it with `CachedValidator::evict_digest`).
+    AccessTokenDigest([u8; 32]),
+    /// What this user's tokens may do changed (an administrator was
+    /// demoted or promoted): drop their cached validations.
+    User(i64),
 }
 
 /// Clients kept in memory at most.
 const CLIENT_CACHE: usize = 10_000;
+/// Bytes of clients kept in memory at most (a registration may hold 16
+/// redirect URIs of 2,000 characters).
+const CLIENT_CACHE_BYTES: usize = 4 << 20;
+
+/// The clients read recently, and about how many bytes they hold.
+#[derive(Default)]
+struct ClientCache {
+    entries: HashMap<String, ClientRecord>,
+    bytes: usize,
+}
+
+/// About what a cached client holds in memory.
+fn client_size(c: &ClientRecord) -> usize {
+    std::mem::size_of::<ClientRecord>()
+        + 2 * c.client_id.len()
+        + c.name.len()
+        + c.scopes.len()
+        + c.website.as_ref().map_or(0, String::len)
+        + c.redirect_uris.iter().map(|u| u.len() + 24).sum::<usize>()
+}
 
 impl<S: Scope, St: Store> Clone for AuthServer<S, St> {
     fn clone(&self) -> Self {
@@ -60,6 +90,7 @@ impl<S: Scope, St: Store> Clone for AuthServer<S, St> {
             config: Arc::clone(&self.config),
             clients: Arc::clone(&self.clients),
             on_revoke: self.on_revoke.clone(),
+            policy: self.policy.clone(),
             _scope: PhantomData,
         }
     }
@@ -85,6 +116,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     pub fn new(store: St, config: Config) -> Self {
         Self {
             store: Arc::new(store),
+            policy: config.scope_policy(),
             config: Arc::new(config),
             clients: Arc::default(),
             on_revoke: None,
@@ -130,47 +162,87 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     /// # Errors
     /// 503 if the store fails.
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, OAuthError> {
-        let cached = self
-            .clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(client_id)
-            .cloned();
-        if cached.is_some() {
-            return Ok(cached);
+        if let Some(cached) = self.cached_client(client_id) {
+            return Ok(Some(cached));
         }
         let client = self.store.client(client_id).await?;
         if let Some(c) = &client {
-            let mut cache = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-            if cache.len() >= CLIENT_CACHE {
-                cache.clear();
-            }
-            cache.insert(c.client_id.clone(), c.clone());
+            self.remember(c);
         }
         Ok(client)
     }
 
-    /// `scopes` without those reserved to administrators, unless `user_id`
-    /// is one (see [`Config::admin_scope_prefixes`]).
+    fn cached_client(&self, client_id: &str) -> Option<ClientRecord> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries
+            .get(client_id)
+            .cloned()
+    }
+
+    /// Keeps `client` in memory; the cache is emptied when it holds
+    /// [`CLIENT_CACHE`] clients or [`CLIENT_CACHE_BYTES`] of them.
+    fn remember(&self, client: &ClientRecord) {
+        let size = client_size(client);
+        let mut cache = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.entries.len() >= CLIENT_CACHE || cache.bytes + size > CLIENT_CACHE_BYTES {
+            cache.entries.clear();
+            cache.bytes = 0;
+        }
+        if cache
+            .entries
+            .insert(client.client_id.clone(), client.clone())
+            .is_none()
+        {
+            cache.bytes += size;
+        }
+    }
+
+    /// What a grant of `scopes` to `client` (for `user_id`, or the app
+    /// itself) may carry: token ∩ app ∩ what the user may have (see
+    /// [`ScopePolicy`](crate::policy::ScopePolicy)). The user is looked up
+    /// only when the grant reaches a reserved scope.
     ///
     /// # Errors
     /// 503 if the store fails.
-    pub async fn grantable_for(
+    pub async fn grantable(
         &self,
-        user_id: i64,
+        client: &ClientRecord,
+        user_id: Option<i64>,
         scopes: ScopeSet<S>,
     ) -> Result<ScopeSet<S>, OAuthError> {
-        let admin = self.store.user(user_id).await?.is_some_and(|u| u.admin);
-        if admin {
-            return Ok(scopes);
-        }
-        let reserved = |name: &str| {
-            self.config
-                .admin_scope_prefixes
-                .iter()
-                .any(|p| name.starts_with(p.as_str()))
+        let policy = &self.policy;
+        let admin = match user_id {
+            Some(id) if policy.reaches_reserved(scopes) => {
+                self.store.user(id).await?.is_some_and(|u| u.admin)
+            }
+            _ => false,
         };
-        Ok(scopes.iter().filter(|s| !reserved(s.name())).collect())
+        let app = ScopeSet::<S>::parse(&client.scopes).unwrap_or_default();
+        Ok(policy.effective(scopes, Some(app), admin))
+    }
+
+    /// A [`StoreValidator`] over this server's store and scope policy: what
+    /// an enforcer in the same process validates tokens with.
+    pub fn validator(&self) -> StoreValidator<St> {
+        StoreValidator::new(self.store_arc()).policy(self.policy.clone())
+    }
+
+    /// Makes `user_id` an administrator or not, and drops the cached
+    /// validations of this process (the revocation hook, with
+    /// [`Revocation::User`]) and, on PostgreSQL, of every instance: the
+    /// reserved scopes of a demoted administrator's tokens stop working at
+    /// once. `false` if there is no such user.
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, OAuthError> {
+        let changed = self.store.set_admin(user_id, admin).await?;
+        if changed {
+            self.revoked(Revocation::User(user_id));
+        }
+        Ok(changed)
     }
 
     /// Authenticates a client by id and secret (HTTP Basic or form fields,
@@ -185,11 +257,21 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         client_id: &str,
         secret: Option<&str>,
     ) -> Result<ClientRecord, OAuthError> {
-        let client = self.client(client_id).await?;
+        // A failed authentication loads nothing into the cache: only a
+        // client that proved it knows its secret is remembered.
+        let (client, cached) = match self.cached_client(client_id) {
+            Some(c) => (Some(c), true),
+            None => (self.store.client(client_id).await?, false),
+        };
         // Hash even for an unknown client, so timing does not tell.
         let presented = SecretHash::of(secret.unwrap_or_default());
         match client {
-            Some(c) if secret.is_some() && c.secret_hash.matches_hash(&presented) => Ok(c),
+            Some(c) if secret.is_some() && c.secret_hash.matches_hash(&presented) => {
+                if !cached {
+                    self.remember(&c);
+                }
+                Ok(c)
+            }
             _ => Err(OAuthError::invalid_client()),
         }
     }

@@ -261,10 +261,12 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if code.expires_at <= now() {
             return Err(OAuthError::invalid_grant());
         }
+        // RFC 6749 §4.1.3: required, and identical, when the authorization
+        // request carried one; when it did not (a client with one URI),
+        // optional, and the one used if sent.
         match req.redirect_uri.as_deref() {
             Some(uri) if uri == code.redirect_uri => {}
-            // Optional only when the client has just this one URI.
-            None if client.redirect_uris == [code.redirect_uri.clone()] => {}
+            None if !code.redirect_uri_given => {}
             _ => return Err(OAuthError::invalid_grant()),
         }
         match (&code.challenge, req.code_verifier.as_deref()) {
@@ -275,6 +277,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             _ => return Err(OAuthError::invalid_grant()),
         }
         let scopes = ScopeSet::<S>::parse(&code.scopes).map_err(|_| OAuthError::invalid_grant())?;
+        let scopes = self.grantable(client, Some(code.user_id), scopes).await?;
         let (record, issued) = self.mint(
             client,
             Some(code.user_id),
@@ -325,6 +328,8 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 asked
             }
         };
+        // A user demoted since the grant loses what they may no longer have.
+        let scopes = self.grantable(client, old.user_id, scopes).await?;
         let (record, issued) = self.mint(
             client,
             old.user_id,
@@ -334,7 +339,12 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             old.code_hash,
         )?;
         match self.store.rotate_refresh(hash, record).await? {
-            Rotated::Done => Ok(issued),
+            Rotated::Done => {
+                // The replaced access token stops working at once in every
+                // cache of this process (PostgreSQL also tells the others).
+                self.revoked(Revocation::AccessTokenDigest(*old.access_hash.digest()));
+                Ok(issued)
+            }
             Rotated::Reused { family } => {
                 // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes
                 // the whole family, the attacker's copy and the victim's.
@@ -358,6 +368,8 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if !allowed.grants_all(&scopes) {
             return Err(OAuthError::invalid_scope());
         }
+        // An app token has no user: it never carries a reserved scope.
+        let scopes = self.grantable(client, None, scopes).await?;
         let (record, issued) = self.mint(client, None, &scopes, false, None, None)?;
         self.store.insert_token(record).await?;
         Ok(issued)
@@ -376,7 +388,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         let registered = self.register_app(app, Some(user_id)).await?;
         let scopes = ScopeSet::<S>::parse(&registered.record.scopes)
             .map_err(|_| OAuthError::invalid_scope())?;
-        let scopes = self.grantable_for(user_id, scopes).await?;
+        let scopes = self
+            .grantable(&registered.record, Some(user_id), scopes)
+            .await?;
         let (record, issued) = self.mint(
             &registered.record,
             Some(user_id),
@@ -451,13 +465,23 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if record.revoked || expired {
             return Ok(Introspection::inactive());
         }
-        let username = match record.user_id {
-            Some(id) => self.store.user(id).await?.map(|u| u.username),
+        let user = match record.user_id {
+            Some(id) => self.store.user(id).await?,
             None => None,
         };
+        // What the token may do now (a demoted administrator's loses the
+        // reserved scopes), as the in-process validator answers.
+        let scope = match ScopeSet::<S>::parse(&record.scopes) {
+            Ok(scopes) => self
+                .policy
+                .effective(scopes, None, user.as_ref().is_some_and(|u| u.admin))
+                .to_string(),
+            Err(_) => record.scopes,
+        };
+        let username = user.map(|u| u.username);
         Ok(Introspection {
             active: true,
-            scope: Some(record.scopes),
+            scope: Some(scope),
             client_id: Some(record.client_id),
             username,
             token_type: Some(if is_refresh {

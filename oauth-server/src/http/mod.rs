@@ -17,9 +17,11 @@
 
 mod api;
 mod error;
+mod login;
 mod page;
 mod params;
 mod personal;
+mod session;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -36,20 +38,35 @@ pub use self::error::Rejection;
 pub use self::params::{MAX_BODY, Params};
 use crate::flows::AuthServer;
 use crate::primitives::Store;
-use crate::validator::StoreValidator;
 
 /// The state of the OAuth routes.
 pub struct HttpState<S: Scope, St: Store> {
     server: AuthServer<S, St>,
-    sessions: Arc<page::Sessions>,
+    logins: Arc<login::Logins>,
 }
 
 impl<S: Scope, St: Store> Clone for HttpState<S, St> {
     fn clone(&self) -> Self {
         Self {
             server: self.server.clone(),
-            sessions: Arc::clone(&self.sessions),
+            logins: Arc::clone(&self.logins),
         }
+    }
+}
+
+/// The address of the client's connection (see
+/// [`peer_ip`](scope_runtime::ratelimit::peer_ip)), `None` without
+/// `ConnectInfo`.
+pub(crate) struct ClientAddr(pub(crate) Option<std::net::IpAddr>);
+
+impl<St: Send + Sync> axum::extract::FromRequestParts<St> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        _state: &St,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(scope_runtime::ratelimit::peer_ip(&parts.extensions)))
     }
 }
 
@@ -157,7 +174,7 @@ table! {
 /// [`router_with`] instead, so its token cache, error style and rate
 /// limiter apply here too.
 pub fn router<S: Scope, St: Store, Outer>(server: AuthServer<S, St>) -> Router<Outer> {
-    let enforcer = Enforcer::new(StoreValidator::new(server.store_arc()));
+    let enforcer = Enforcer::new(server.validator());
     router_with(server, &enforcer)
 }
 
@@ -169,7 +186,7 @@ pub fn router_with<S: Scope, St: Store, Outer>(
 ) -> Router<Outer> {
     let state = HttpState {
         server,
-        sessions: Arc::default(),
+        logins: Arc::default(),
     };
     let mut router: Router<HttpState<S, St>> = Router::new();
     // Rows of one path merge (axum refuses only a method routed twice).

@@ -1,141 +1,20 @@
 //! The login and consent page (`GET`/`POST /oauth/authorize`): server
 //! rendered, no JavaScript, CSRF-protected, framing forbidden, session in
-//! an `HttpOnly; SameSite=Lax` cookie, failed logins rate-limited.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! an `HttpOnly; SameSite=Lax` cookie ([`session`](super::session)), failed
+//! logins limited per account and address ([`login`](super::login)).
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use scope_runtime::{Scope, requires_scope};
-use subtle::ConstantTimeEq;
 
-use super::HttpState;
+use super::login::Outcome;
 use super::params::Params;
-use crate::flows::{AuthServer, AuthorizeRequest, OAuthError, ValidAuthorization};
+use super::session::Visitor;
+use super::{ClientAddr, HttpState};
+use crate::flows::{AuthorizeRequest, OAuthError, ValidAuthorization};
 use crate::primitives::Store;
-use crate::secret::{self, SecretHash};
-
-const COOKIE_NAME: &str = "oauth_session";
-const SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-const MAX_SESSIONS: usize = 100_000;
-const LOGIN_WINDOW: Duration = Duration::from_secs(300);
-const LOGIN_FAILURES: u32 = 5;
-/// Accounts whose attempts are tracked at once.
-const MAX_TRACKED_LOGINS: usize = 100_000;
-/// Password checks running at once (argon2 takes ~19 MiB and a core each).
-static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-
-struct Session {
-    user_id: Option<i64>,
-    csrf: String,
-    until: Instant,
-}
-
-/// Browser sessions of the consent page, in memory, keyed by the hash of
-/// the cookie value.
-#[derive(Default)]
-pub(crate) struct Sessions {
-    map: Mutex<HashMap<SecretHash, Session>>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SecretHash, Session>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The session of the request's cookie, if live: `(user, csrf)`.
-    pub(crate) fn get(&self, headers: &HeaderMap) -> Option<(SecretHash, Option<i64>, String)> {
-        let id = cookie(headers)?;
-        let key = SecretHash::of(&id);
-        let map = self.lock();
-        let s = map.get(&key).filter(|s| s.until > Instant::now())?;
-        Some((key, s.user_id, s.csrf.clone()))
-    }
-
-    /// A new session; returns its cookie value and CSRF token.
-    pub(crate) fn create(&self, user_id: Option<i64>) -> Result<(String, String), OAuthError> {
-        let id = secret::generate()?;
-        let csrf = secret::generate()?;
-        let mut map = self.lock();
-        if map.len() >= MAX_SESSIONS {
-            let now = Instant::now();
-            map.retain(|_, s| s.until > now);
-        }
-        if map.len() >= MAX_SESSIONS {
-            return Err(OAuthError::unavailable());
-        }
-        {
-            map.insert(
-                SecretHash::of(&id),
-                Session {
-                    user_id,
-                    csrf: csrf.clone(),
-                    until: Instant::now() + SESSION_LIFETIME,
-                },
-            );
-        }
-        Ok((id, csrf))
-    }
-
-    fn remove(&self, key: &SecretHash) {
-        self.lock().remove(key);
-    }
-
-    /// Counts a login attempt for `username` and says whether it may
-    /// proceed: at most `LOGIN_FAILURES` attempts in `LOGIN_WINDOW` until one
-    /// succeeds. Counting before the password is checked means concurrent
-    /// guesses cannot slip past the limit.
-    pub(crate) fn may_try(&self, username: &str) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_TRACKED_LOGINS {
-            map.retain(|_, (_, since)| since.elapsed() <= LOGIN_WINDOW);
-            if map.len() >= MAX_TRACKED_LOGINS {
-                // Under a flood of names, refuse rather than grow.
-                return false;
-            }
-        }
-        let entry = map
-            .entry(username.to_owned())
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() > LOGIN_WINDOW {
-            *entry = (0, Instant::now());
-        }
-        entry.0 += 1;
-        entry.0 <= LOGIN_FAILURES
-    }
-
-    /// A successful login clears the account's count.
-    pub(crate) fn succeeded(&self, username: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(username);
-    }
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE_NAME)
-        .map(|(_, v)| v.to_owned())
-}
-
-pub(crate) fn set_cookie(id: &str, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
 
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -158,7 +37,6 @@ pub(crate) struct Page {
     pub(crate) status: StatusCode,
     title: String,
     body: String,
-    pub(crate) cookie: Option<HeaderValue>,
 }
 
 impl Page {
@@ -167,7 +45,6 @@ impl Page {
             status,
             title: title.to_owned(),
             body,
-            cookie: None,
         }
     }
 
@@ -213,9 +90,6 @@ impl IntoResponse for Page {
             "x-content-type-options",
             HeaderValue::from_static("nosniff"),
         );
-        if let Some(cookie) = self.cookie {
-            h.insert(SET_COOKIE, cookie);
-        }
         response
     }
 }
@@ -331,6 +205,28 @@ fn refused(e: &OAuthError) -> Response {
     Page::error(e).into_response()
 }
 
+/// The form expired, was not sent from our page, or lost its cookie.
+pub(crate) fn form_expired() -> Response {
+    Page::error(&OAuthError {
+        status: StatusCode::FORBIDDEN,
+        ..OAuthError::invalid_request(
+            "the form expired or was not sent from this page; reload it and try again",
+        )
+    })
+    .into_response()
+}
+
+/// `response` with the visitor's cookie if it is new.
+pub(crate) fn with_cookie<S: Scope, St: Store>(
+    state: &HttpState<S, St>,
+    visitor: &Visitor,
+    response: impl IntoResponse,
+) -> Response {
+    let mut response = response.into_response();
+    visitor.set_cookie(&mut response, state.secure_cookies());
+    response
+}
+
 /// `GET /oauth/authorize`.
 #[requires_scope(public, throttle = "oauth-authorize")]
 pub(crate) async fn show<S: Scope, St: Store>(
@@ -349,41 +245,31 @@ pub(crate) async fn show<S: Scope, St: Store>(
         Ok(auth) => auth,
         Err(e) => return refused(&e),
     };
-    let (csrf, logged_in, cookie) = match state.sessions.get(&headers) {
-        Some((_, user, csrf)) => (csrf, user.is_some() && !req.force_login(), None),
-        None => match state.sessions.create(None) {
-            Ok((id, csrf)) => (csrf, false, Some(set_cookie(&id, state.secure_cookies()))),
-            Err(e) => return Page::error(&e).into_response(),
-        },
+    let visitor = match Visitor::of(state.server.store(), &headers).await {
+        Ok(v) => v,
+        Err(e) => return Page::error(&e).into_response(),
     };
-    let mut page = consent_page(&auth, &req, &csrf, !logged_in, None);
-    page.cookie = cookie;
-    page.into_response()
+    let logged_in = visitor.user.is_some() && !req.force_login();
+    let page = consent_page(&auth, &req, &visitor.csrf(), !logged_in, None);
+    with_cookie(&state, &visitor, page)
 }
 
 /// `POST /oauth/authorize`: login and/or decision.
 #[requires_scope(public, throttle = "oauth-authorize")]
 pub(crate) async fn decide<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let forbidden = || {
-        Page::error(&OAuthError {
-            status: StatusCode::FORBIDDEN,
-            ..OAuthError::invalid_request(
-                "the form expired or was not sent from this page; reload it and try again",
-            )
-        })
-        .into_response()
+    let mut visitor = match Visitor::of(state.server.store(), &headers).await {
+        Ok(v) => v,
+        Err(e) => return Page::error(&e).into_response(),
     };
-    let Some((key, user, csrf)) = state.sessions.get(&headers) else {
-        return forbidden();
-    };
-    let sent = params.get("csrf_token").unwrap_or_default();
-    if !bool::from(sent.as_bytes().ct_eq(csrf.as_bytes())) {
-        return forbidden();
+    if !visitor.has_cookie() || !visitor.csrf_matches(params.get("csrf_token")) {
+        return form_expired();
     }
+    let csrf = visitor.csrf();
     let req = request_from(&params);
     // Never trust the hidden fields: validate again.
     let auth = match state.server.check_authorize(&req).await {
@@ -407,49 +293,38 @@ pub(crate) async fn decide<S: Scope, St: Store>(
         };
     }
 
-    let mut new_cookie = None;
     let user_id = match (params.get("username"), params.get("password")) {
         (Some(username), Some(password)) => {
-            if !state.sessions.may_try(username) {
-                let mut page = consent_page(
-                    &auth,
-                    &req,
-                    &csrf,
-                    true,
-                    Some("Too many failed logins; wait a few minutes."),
-                );
-                page.status = StatusCode::TOO_MANY_REQUESTS;
-                return page.into_response();
-            }
-            match login(&state.server, username, password).await {
-                Ok(Some(id)) => {
-                    state.sessions.succeeded(username);
+            let again = |message: &str, status: StatusCode| {
+                let mut page = consent_page(&auth, &req, &csrf, true, Some(message));
+                page.status = status;
+                page.into_response()
+            };
+            match state
+                .logins
+                .attempt(&state.server, addr, username, password)
+                .await
+            {
+                Ok(Outcome::Success(id)) => {
                     // A new session id at login (no session fixation).
-                    state.sessions.remove(&key);
-                    match state.sessions.create(Some(id)) {
-                        Ok((cookie_id, _)) => {
-                            new_cookie = Some(set_cookie(&cookie_id, state.secure_cookies()))
-                        }
-                        Err(e) => return Page::error(&e).into_response(),
+                    if let Err(e) = visitor.log_in(state.server.store(), id).await {
+                        return Page::error(&e).into_response();
                     }
                     id
                 }
-                Ok(None) => {
-                    tracing::info!("failed login");
-                    let mut page = consent_page(
-                        &auth,
-                        &req,
-                        &csrf,
-                        true,
-                        Some("Wrong username or password."),
+                Ok(Outcome::Wrong) => {
+                    return again("Wrong username or password.", StatusCode::UNAUTHORIZED);
+                }
+                Ok(Outcome::TooMany) => {
+                    return again(
+                        "Too many failed logins; wait a few minutes.",
+                        StatusCode::TOO_MANY_REQUESTS,
                     );
-                    page.status = StatusCode::UNAUTHORIZED;
-                    return page.into_response();
                 }
                 Err(e) => return Page::error(&e).into_response(),
             }
         }
-        _ => match user {
+        _ => match visitor.user {
             // `force_login`: the session alone does not do.
             Some(_) if req.force_login() => {
                 return consent_page(&auth, &req, &csrf, true, Some("Log in again to authorize."))
@@ -467,7 +342,7 @@ pub(crate) async fn decide<S: Scope, St: Store>(
         Ok(code) => code,
         Err(e) => return Page::error(&e).into_response(),
     };
-    let mut response = if auth.is_oob() {
+    let response = if auth.is_oob() {
         Page::new(
             StatusCode::OK,
             "Authorization code",
@@ -482,31 +357,5 @@ pub(crate) async fn decide<S: Scope, St: Store>(
         // 303: the browser follows with a GET.
         Redirect::to(&auth.redirect_with(&[("code", &code)])).into_response()
     };
-    if let Some(cookie) = new_cookie {
-        response.headers_mut().insert(SET_COOKIE, cookie);
-    }
-    response
-}
-
-pub(crate) async fn login<S: Scope, St: Store>(
-    server: &AuthServer<S, St>,
-    username: &str,
-    password: &str,
-) -> Result<Option<i64>, OAuthError> {
-    let user = server.store().user_by_name(username).await?;
-    // Verify against a fixed hash for unknown users too: same cost, no
-    // username oracle.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Qmxl8V6Qm4fAhdZIEJMuxaBrdLn2gzsQ5yAbs8a8Rj8";
-    let hash = user
-        .as_ref()
-        .map_or(DUMMY.to_owned(), |u| u.password_hash.clone());
-    let password = password.to_owned();
-    let _permit = PASSWORD_CHECKS
-        .acquire()
-        .await
-        .map_err(|_| OAuthError::unavailable())?;
-    let ok = tokio::task::spawn_blocking(move || secret::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    Ok(user.filter(|_| ok).map(|u| u.id))
+    with_cookie(&state, &visitor, response)
 }

@@ -9,12 +9,13 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use scope_runtime::{Scope, ScopeSet, requires_scope};
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
-use super::HttpState;
 use super::error::Rejection;
-use super::page::{Page, escape, login, set_cookie};
+use super::login::Outcome;
+use super::page::{Page, escape, form_expired, with_cookie};
 use super::params::Params;
+use super::session::Visitor;
+use super::{ClientAddr, HttpState};
 use crate::flows::{AppRegistration, OAuthError};
 use crate::primitives::Store;
 
@@ -61,16 +62,12 @@ pub(crate) async fn show<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
 ) -> Response {
-    match state.sessions.get(&headers) {
-        Some((_, user, csrf)) => form(&csrf, user.is_none(), None).into_response(),
-        None => match state.sessions.create(None) {
-            Ok((id, csrf)) => {
-                let mut page = form(&csrf, true, None);
-                page.cookie = Some(set_cookie(&id, state.secure_cookies()));
-                page.into_response()
-            }
-            Err(e) => Page::error(&e).into_response(),
-        },
+    match Visitor::of(state.server.store(), &headers).await {
+        Ok(visitor) => {
+            let page = form(&visitor.csrf(), visitor.user.is_none(), None);
+            with_cookie(&state, &visitor, page)
+        }
+        Err(e) => Page::error(&e).into_response(),
     }
 }
 
@@ -78,49 +75,39 @@ pub(crate) async fn show<S: Scope, St: Store>(
 #[requires_scope(public, throttle = "oauth-app")]
 pub(crate) async fn create<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let Some((_, user, csrf)) = state.sessions.get(&headers) else {
-        return Page::error(&OAuthError {
-            status: StatusCode::FORBIDDEN,
-            ..OAuthError::invalid_request("the form expired; reload it and try again")
-        })
-        .into_response();
+    let visitor = match Visitor::of(state.server.store(), &headers).await {
+        Ok(v) => v,
+        Err(e) => return Page::error(&e).into_response(),
     };
-    if !bool::from(
-        params
-            .get("csrf_token")
-            .unwrap_or_default()
-            .as_bytes()
-            .ct_eq(csrf.as_bytes()),
-    ) {
-        return Page::error(&OAuthError {
-            status: StatusCode::FORBIDDEN,
-            ..OAuthError::invalid_request("the form expired; reload it and try again")
-        })
-        .into_response();
+    if !visitor.has_cookie() || !visitor.csrf_matches(params.get("csrf_token")) {
+        return form_expired();
     }
-    let user_id = match (user, params.get("username"), params.get("password")) {
+    let csrf = visitor.csrf();
+    let user_id = match (visitor.user, params.get("username"), params.get("password")) {
         (Some(id), _, _) => id,
         (None, Some(username), Some(password)) => {
-            if !state.sessions.may_try(username) {
-                let mut page = form(
-                    &csrf,
-                    true,
-                    Some("Too many failed logins; wait a few minutes."),
-                );
-                page.status = StatusCode::TOO_MANY_REQUESTS;
-                return page.into_response();
-            }
-            match login(&state.server, username, password).await {
-                Ok(Some(id)) => {
-                    state.sessions.succeeded(username);
-                    id
-                }
-                Ok(None) => {
+            match state
+                .logins
+                .attempt(&state.server, addr, username, password)
+                .await
+            {
+                Ok(Outcome::Success(id)) => id,
+                Ok(Outcome::Wrong) => {
                     let mut page = form(&csrf, true, Some("Wrong username or password."));
                     page.status = StatusCode::UNAUTHORIZED;
+                    return page.into_response();
+                }
+                Ok(Outcome::TooMany) => {
+                    let mut page = form(
+                        &csrf,
+                        true,
+                        Some("Too many failed logins; wait a few minutes."),
+                    );
+                    page.status = StatusCode::TOO_MANY_REQUESTS;
                     return page.into_response();
                 }
                 Err(e) => return Page::error(&e).into_response(),
@@ -152,12 +139,13 @@ pub(crate) async fn create<S: Scope, St: Store>(
 }
 
 /// `POST /api/v1/oauth/apps/personal`: the API equivalent, authenticated by
-/// the user's own credentials (HTTP Basic `username:password`, rate-limited
-/// like the page), as Funkwhale's session or basic authentication: a token of
-/// some app cannot mint tokens that would outlive its revocation.
+/// the user's own credentials (HTTP Basic `username:password`, limited like
+/// the page's logins), as Funkwhale's session or basic authentication: a
+/// token of some app cannot mint tokens that would outlive its revocation.
 #[requires_scope(public, throttle = "oauth-app")]
 pub(crate) async fn create_api<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     params: Params,
 ) -> Response {
@@ -172,19 +160,20 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
     let Some((username, password)) = basic_credentials(&headers) else {
         return unauthorized();
     };
-    if !state.sessions.may_try(&username) {
-        return Rejection(OAuthError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            ..OAuthError::invalid_request("too many failed logins; wait a few minutes")
-        })
-        .into_response();
-    }
-    let user_id = match login(&state.server, &username, &password).await {
-        Ok(Some(id)) => {
-            state.sessions.succeeded(&username);
-            id
+    let user_id = match state
+        .logins
+        .attempt(&state.server, addr, &username, &password)
+        .await
+    {
+        Ok(Outcome::Success(id)) => id,
+        Ok(Outcome::Wrong) => return unauthorized(),
+        Ok(Outcome::TooMany) => {
+            return Rejection(OAuthError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                ..OAuthError::invalid_request("too many failed logins; wait a few minutes")
+            })
+            .into_response();
         }
-        Ok(None) => return unauthorized(),
         Err(e) => return Rejection(e).into_response(),
     };
     let asked = match ScopeSet::<S>::parse_requested(params.get("scopes").unwrap_or_default()) {

@@ -94,6 +94,9 @@ pub struct CodeRecord {
     pub user_id: i64,
     /// The redirect URI of the authorization request.
     pub redirect_uri: String,
+    /// Whether the authorization request carried `redirect_uri`: then the
+    /// token request must repeat it, identical (RFC 6749 §4.1.3).
+    pub redirect_uri_given: bool,
     /// Granted scopes (canonical).
     pub scopes: String,
     /// PKCE `code_challenge`, if sent.
@@ -259,4 +262,57 @@ pub trait Store: Send + Sync + 'static {
         &self,
         code_hash: SecretHash,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Sets whether a user is an administrator; `false` if there is no
+    /// such user. Tokens are not touched: what a token may do is decided
+    /// again at each validation (see [`ScopePolicy`](crate::policy::ScopePolicy)),
+    /// and a store shared by several processes tells the others to drop
+    /// their cached validations (PostgreSQL: a notice).
+    fn set_admin(
+        &self,
+        user_id: i64,
+        admin: bool,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Stores the consent-page session `key` (the hash of its cookie) of
+    /// `user_id`, live until `expires_at`; drops expired sessions and keeps
+    /// at most `max_per_user` of the user's, the newest.
+    fn create_session(
+        &self,
+        key: SecretHash,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+        max_per_user: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The user of the session `key`, if it is live at `now`.
+    fn session(
+        &self,
+        key: SecretHash,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Ends the session `key`.
+    fn delete_session(
+        &self,
+        key: SecretHash,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The failed logins counted under `key` in a window that started
+    /// after `since` (0 if none).
+    fn login_failures(
+        &self,
+        key: [u8; 32],
+        since: Timestamp,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    /// Counts one failed login under `key` at `now` and returns the count
+    /// of its window; a window that started `window` seconds ago or more
+    /// starts again. Rows of ended windows are dropped.
+    fn record_login_failure(
+        &self,
+        key: [u8; 32],
+        now: Timestamp,
+        window: i64,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    /// Forgets the failures under `key` (a successful login).
+    fn clear_login_failures(
+        &self,
+        key: [u8; 32],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

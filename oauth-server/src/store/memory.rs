@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
-    UserRecord,
+    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, Timestamp,
+    TokenRecord, UserRecord,
 };
 use crate::secret::SecretHash;
 
@@ -15,6 +15,10 @@ struct Inner {
     users: Vec<UserRecord>,
     codes: HashMap<SecretHash, (CodeRecord, bool)>,
     tokens: Vec<TokenRecord>,
+    /// key -> (user, created, expires)
+    sessions: HashMap<SecretHash, (i64, Timestamp, Timestamp)>,
+    /// key -> (failures, window start)
+    login_failures: HashMap<[u8; 32], (u32, Timestamp)>,
 }
 
 /// A [`Store`] in memory. Clones share the data; nothing survives the
@@ -222,5 +226,85 @@ impl Store for MemoryStore {
             n += 1;
         }
         Ok(n)
+    }
+
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        Ok(match inner.users.iter_mut().find(|u| u.id == user_id) {
+            Some(user) => {
+                user.admin = admin;
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn create_session(
+        &self,
+        key: SecretHash,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+        max_per_user: u32,
+    ) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.sessions.retain(|_, (_, _, until)| *until > now);
+        inner.sessions.insert(key, (user_id, now, expires_at));
+        let mut mine: Vec<(Timestamp, SecretHash)> = inner
+            .sessions
+            .iter()
+            .filter(|(_, (user, _, _))| *user == user_id)
+            .map(|(k, (_, created, _))| (*created, *k))
+            .collect();
+        if mine.len() > max_per_user as usize {
+            // The newest stay; the new one is the newest.
+            mine.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| (b.1 == key).cmp(&(a.1 == key))));
+            for (_, old) in mine.into_iter().skip(max_per_user as usize) {
+                inner.sessions.remove(&old);
+            }
+        }
+        Ok(())
+    }
+
+    async fn session(&self, key: SecretHash, now: Timestamp) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .lock()
+            .sessions
+            .get(&key)
+            .filter(|(_, _, until)| *until > now)
+            .map(|(user, _, _)| *user))
+    }
+
+    async fn delete_session(&self, key: SecretHash) -> Result<(), StoreError> {
+        self.lock().sessions.remove(&key);
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: [u8; 32], since: Timestamp) -> Result<u32, StoreError> {
+        Ok(self
+            .lock()
+            .login_failures
+            .get(&key)
+            .filter(|(_, start)| *start > since)
+            .map_or(0, |(n, _)| *n))
+    }
+
+    async fn record_login_failure(
+        &self,
+        key: [u8; 32],
+        now: Timestamp,
+        window: i64,
+    ) -> Result<u32, StoreError> {
+        let mut inner = self.lock();
+        let ended = now.saturating_sub(window);
+        inner.login_failures.retain(|_, (_, start)| *start > ended);
+        let entry = inner.login_failures.entry(key).or_insert((0, now));
+        entry.0 = entry.0.saturating_add(1);
+        Ok(entry.0)
+    }
+
+    async fn clear_login_failures(&self, key: [u8; 32]) -> Result<(), StoreError> {
+        self.lock().login_failures.remove(&key);
+        Ok(())
     }
 }

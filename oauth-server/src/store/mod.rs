@@ -59,6 +59,7 @@ macro_rules! record_decoders {
                 client_id: row.try_get("client_id").map_err(backend)?,
                 user_id: row.try_get("user_id").map_err(backend)?,
                 redirect_uri: row.try_get("redirect_uri").map_err(backend)?,
+                redirect_uri_given: row.try_get("redirect_uri_given").map_err(backend)?,
                 scopes: row.try_get("scopes").map_err(backend)?,
                 challenge: row.try_get("challenge").map_err(backend)?,
                 challenge_method: row.try_get("challenge_method").map_err(backend)?,

@@ -20,8 +20,8 @@ use sqlx::{ConnectOptions, Row, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
-    UserRecord,
+    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, Timestamp,
+    TokenRecord, UserRecord,
 };
 use crate::secret::SecretHash;
 
@@ -645,13 +645,14 @@ impl Store for SqliteStore {
 
     async fn insert_code(&self, code: CodeRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scopes, challenge, challenge_method, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scopes, challenge, challenge_method, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(code.code_hash.as_bytes().as_slice())
         .bind(&code.client_id)
         .bind(code.user_id)
         .bind(&code.redirect_uri)
+        .bind(code.redirect_uri_given)
         .bind(&code.scopes)
         .bind(&code.challenge)
         .bind(&code.challenge_method)
@@ -794,5 +795,119 @@ impl Store for SqliteStore {
                 .map_err(backend)?
                 .rows_affected(),
         )
+    }
+
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
+        Ok(sqlx::query("UPDATE users SET admin = ? WHERE id = ?")
+            .bind(admin)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+            > 0)
+    }
+
+    async fn create_session(
+        &self,
+        key: SecretHash,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+        max_per_user: u32,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO sessions (key_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(key.as_bytes().as_slice())
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id = ?1 AND key_hash NOT IN \
+             (SELECT key_hash FROM sessions WHERE user_id = ?1 \
+              ORDER BY created_at DESC, key_hash = ?2 DESC LIMIT ?3)",
+        )
+        .bind(user_id)
+        .bind(key.as_bytes().as_slice())
+        .bind(i64::from(max_per_user))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn session(&self, key: SecretHash, now: Timestamp) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT user_id FROM sessions WHERE key_hash = ? AND expires_at > ?")
+            .bind(key.as_bytes().as_slice())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn delete_session(&self, key: SecretHash) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE key_hash = ?")
+            .bind(key.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: [u8; 32], since: Timestamp) -> Result<u32, StoreError> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT failures FROM login_failures WHERE key = ? AND window_start > ?",
+        )
+        .bind(key.as_slice())
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(n.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    async fn record_login_failure(
+        &self,
+        key: [u8; 32],
+        now: Timestamp,
+        window: i64,
+    ) -> Result<u32, StoreError> {
+        let ended = now.saturating_sub(window);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM login_failures WHERE window_start <= ?")
+            .bind(ended)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET failures = failures + 1 RETURNING failures",
+        )
+        .bind(key.as_slice())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    async fn clear_login_failures(&self, key: [u8; 32]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE key = ?")
+            .bind(key.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 }

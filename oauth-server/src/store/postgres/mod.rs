@@ -18,8 +18,8 @@ use sqlx::query::Query;
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Row};
 
 use crate::primitives::{
-    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
-    UserRecord,
+    ClientRecord, CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, Timestamp,
+    TokenRecord, UserRecord,
 };
 use crate::secret::SecretHash;
 
@@ -356,6 +356,9 @@ pub enum RevocationNotice {
     /// The access token with this SHA-256 was revoked (or replaced by a
     /// refresh): drop it from validation caches.
     AccessToken([u8; 32]),
+    /// What some user's tokens may do changed (an administrator was
+    /// demoted): drop every cached validation.
+    GrantsChanged,
     /// Notices may have been lost (the listening connection dropped, or
     /// cannot be re-established yet): drop every cached validation.
     Missed,
@@ -446,6 +449,9 @@ impl RevocationFeed {
                 Ok(Some(notification)) => {
                     if let Some(digest) = parse_digest(notification.payload()) {
                         return RevocationNotice::AccessToken(digest);
+                    }
+                    if notification.payload() == "grants" {
+                        return RevocationNotice::GrantsChanged;
                     }
                     tracing::debug!(
                         payload = notification.payload(),
@@ -739,13 +745,14 @@ impl Store for PgStore {
 
     async fn insert_code(&self, code: CodeRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, scopes, challenge, challenge_method, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scopes, challenge, challenge_method, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(code.code_hash.as_bytes().as_slice())
         .bind(&code.client_id)
         .bind(code.user_id)
         .bind(&code.redirect_uri)
+        .bind(code.redirect_uri_given)
         .bind(&code.scopes)
         .bind(&code.challenge)
         .bind(&code.challenge_method)
@@ -932,6 +939,136 @@ impl Store for PgStore {
             Ok(n)
         })
         .await
+    }
+
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
+        // The notice makes every instance drop its cached validations: a
+        // demoted administrator's tokens lose the reserved scopes at once.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let changed = sqlx::query("UPDATE users SET admin = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(admin)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?
+            .rows_affected()
+            > 0;
+        if changed {
+            sqlx::query(concat!(
+                "SELECT pg_notify(",
+                revocation_channel!(),
+                ", 'grants')"
+            ))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(changed)
+    }
+
+    async fn create_session(
+        &self,
+        key: SecretHash,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+        max_per_user: u32,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO sessions (key_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key.as_bytes().as_slice())
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND key_hash NOT IN \
+             (SELECT key_hash FROM sessions WHERE user_id = $1 \
+              ORDER BY created_at DESC, key_hash = $2 DESC LIMIT $3)",
+        )
+        .bind(user_id)
+        .bind(key.as_bytes().as_slice())
+        .bind(i64::from(max_per_user))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn session(&self, key: SecretHash, now: Timestamp) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT user_id FROM sessions WHERE key_hash = $1 AND expires_at > $2")
+            .bind(key.as_bytes().as_slice())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn delete_session(&self, key: SecretHash) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE key_hash = $1")
+            .bind(key.as_bytes().as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn login_failures(&self, key: [u8; 32], since: Timestamp) -> Result<u32, StoreError> {
+        let n: Option<i32> = sqlx::query_scalar(
+            "SELECT failures FROM login_failures WHERE key = $1 AND window_start > $2",
+        )
+        .bind(key.as_slice())
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(n.map_or(0, |n| u32::try_from(n).unwrap_or(0)))
+    }
+
+    async fn record_login_failure(
+        &self,
+        key: [u8; 32],
+        now: Timestamp,
+        window: i64,
+    ) -> Result<u32, StoreError> {
+        let ended = now.saturating_sub(window);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
+            .bind(ended)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let n: i32 = sqlx::query_scalar(
+            "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2) \
+             ON CONFLICT (key) DO UPDATE SET failures = LEAST(login_failures.failures, 1000000) + 1 \
+             RETURNING failures",
+        )
+        .bind(key.as_slice())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    }
+
+    async fn clear_login_failures(&self, key: [u8; 32]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
+            .bind(key.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 }
 

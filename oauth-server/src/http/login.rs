@@ -1,0 +1,213 @@
+//! Password logins (the consent page, personal applications) and their
+//! limits, built so that a stranger can neither guess a password quickly
+//! nor lock its owner out:
+//!
+//! - **Failures count per account and address.** A failed login counts
+//!   under the SHA-256 of (lower-cased username, client address): at most
+//!   [`PER_ACCOUNT`] failures per [`WINDOW`] from one address, so guessing
+//!   from elsewhere never blocks the owner's own address. An address also
+//!   has at most [`PER_ADDRESS`] failures per window over all usernames.
+//!   Only hashes are kept (32 bytes a key, whatever the username's size),
+//!   in the [`Store`], so the limits hold across instances; rows of ended
+//!   windows are dropped as new failures come.
+//! - **Only finished checks count.** A failure is counted once argon2 has
+//!   said the password is wrong. An attempt abandoned before (the
+//!   connection closed) counts nothing, and frees its place at once.
+//!   Attempts in flight count towards the limits, so concurrent guesses
+//!   cannot slip past them (per process: with N instances, at most N times
+//!   the limit run at once).
+//! - **argon2's cost is bounded.** At most [`CHECKS_AT_ONCE`] passwords are
+//!   checked at once (argon2id takes ~19 MiB and a core each), the permit
+//!   travels with the check so an abandoned request cannot add to them,
+//!   and at most [`MAX_WAITING`] wait: the rest are told to come back
+//!   (503) rather than queue without end.
+//!
+//! Behind a reverse proxy every client has the proxy's address: they then
+//! share the per-address limit, as they share the rate limiter's buckets.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use http::StatusCode;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::flows::{AuthServer, OAuthError, now};
+use crate::primitives::Store;
+use crate::secret;
+use scope_runtime::Scope;
+
+/// The window of the failure counts, in seconds.
+pub(crate) const WINDOW: i64 = 300;
+/// Failures per account and address per window.
+pub(crate) const PER_ACCOUNT: u32 = 5;
+/// Failures per address per window, all usernames together.
+pub(crate) const PER_ADDRESS: u32 = 30;
+/// Password checks running at once.
+pub(crate) const CHECKS_AT_ONCE: usize = 2;
+/// Password checks waiting for a place at most.
+pub(crate) const MAX_WAITING: usize = 32;
+/// Keys with attempts in flight tracked at most (each is 40 bytes).
+const MAX_IN_FLIGHT_KEYS: usize = 10_000;
+
+/// How a login attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The user of these credentials.
+    Success(i64),
+    /// Wrong username or password (counted).
+    Wrong,
+    /// Too many failures for this account or address: try later (429).
+    TooMany,
+}
+
+/// The limits of one process: attempts in flight and the argon2 queue.
+/// The failure counts themselves are in the store.
+pub(crate) struct Logins {
+    in_flight: Mutex<HashMap<[u8; 32], u32>>,
+    checks: Arc<Semaphore>,
+    waiting: AtomicUsize,
+}
+
+impl Default for Logins {
+    fn default() -> Self {
+        Self {
+            in_flight: Mutex::default(),
+            checks: Arc::new(Semaphore::new(CHECKS_AT_ONCE)),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
+fn key(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in parts {
+        // Length-prefixed: no two part lists hash alike.
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// Marks keys as having an attempt in flight until dropped.
+struct InFlight<'a> {
+    logins: &'a Logins,
+    keys: [[u8; 32]; 2],
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut map = self.logins.lock();
+        for key in &self.keys {
+            if let Some(n) = map.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+    }
+}
+
+/// A place in the argon2 queue until dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Logins {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], u32>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Checks `username` and `password` from `addr` within the limits.
+    ///
+    /// # Errors
+    /// 503 if the store fails or too many checks are waiting already.
+    pub(crate) async fn attempt<S: Scope, St: Store>(
+        &self,
+        server: &AuthServer<S, St>,
+        addr: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Outcome, OAuthError> {
+        let addr = addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        let account = key(&[
+            b"login-account",
+            username.to_lowercase().as_bytes(),
+            addr.as_bytes(),
+        ]);
+        let address = key(&[b"login-address", addr.as_bytes()]);
+        let store = server.store();
+        let since = now().saturating_sub(WINDOW);
+        let failed_account = store.login_failures(account, since).await?;
+        let failed_address = store.login_failures(address, since).await?;
+        let _in_flight = {
+            let mut map = self.lock();
+            let running = |k: &[u8; 32]| map.get(k).copied().unwrap_or(0);
+            if failed_account.saturating_add(running(&account)) >= PER_ACCOUNT
+                || failed_address.saturating_add(running(&address)) >= PER_ADDRESS
+            {
+                return Ok(Outcome::TooMany);
+            }
+            if map.len() + 2 > MAX_IN_FLIGHT_KEYS {
+                return Err(OAuthError::unavailable());
+            }
+            for k in [account, address] {
+                *map.entry(k).or_insert(0) += 1;
+            }
+            InFlight {
+                logins: self,
+                keys: [account, address],
+            }
+        };
+        let user = store.user_by_name(username).await?;
+        // Verify against a fixed hash for unknown users too: same cost, no
+        // username oracle.
+        const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Qmxl8V6Qm4fAhdZIEJMuxaBrdLn2gzsQ5yAbs8a8Rj8";
+        let hash = user
+            .as_ref()
+            .map_or(DUMMY.to_owned(), |u| u.password_hash.clone());
+        let password = password.to_owned();
+        let permit = {
+            if self.waiting.fetch_add(1, Ordering::Relaxed) >= MAX_WAITING {
+                self.waiting.fetch_sub(1, Ordering::Relaxed);
+                return Err(OAuthError {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    ..OAuthError::unavailable()
+                });
+            }
+            let _waiting = Waiting(&self.waiting);
+            Arc::clone(&self.checks)
+                .acquire_owned()
+                .await
+                .map_err(|_| OAuthError::unavailable())?
+        };
+        // The permit goes with the check: if this request is dropped now,
+        // the check still holds its place until argon2 is done.
+        let ok = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            secret::verify_password(&password, &hash)
+        })
+        .await
+        .unwrap_or(false);
+        match user.filter(|_| ok) {
+            Some(user) => {
+                store.clear_login_failures(account).await?;
+                Ok(Outcome::Success(user.id))
+            }
+            None => {
+                let now = now();
+                store.record_login_failure(account, now, WINDOW).await?;
+                store.record_login_failure(address, now, WINDOW).await?;
+                tracing::info!("failed login");
+                Ok(Outcome::Wrong)
+            }
+        }
+    }
+}
