@@ -4,8 +4,21 @@
 
 mod common;
 
+use oauth_server::primitives::Store;
+use scope_runtime::Scope as _;
+
 use common::{PASSWORD, REDIRECT, USER, query_param};
 use serde_json::Value;
+
+/// A Mastodon scope by name (the hierarchy's compile-time names are for
+/// its own crate).
+fn scope(name: &str) -> scope_hierarchies::MastodonScope {
+    scope_hierarchies::MastodonScope::from_name(name).expect("a Mastodon scope")
+}
+
+fn fw_scope(name: &str) -> scope_hierarchies::FunkwhaleScope {
+    scope_hierarchies::FunkwhaleScope::from_name(name).expect("a Funkwhale scope")
+}
 
 fn authorize_url(base: &str, client_id: &str, redirect: &str, extra: &str) -> String {
     format!(
@@ -956,4 +969,488 @@ async fn verify_credentials_goes_through_the_enforcement_layer() {
         .await
         .expect("verify");
     assert_eq!(r.status(), 401);
+}
+
+/// Admin scopes reach admins only, on every path (effective scopes = token
+/// ∩ app ∩ what the user may have): not through client credentials (an app
+/// token has no user), not through the authorization code, and not on the
+/// tokens of an admin who was demoted since (validation and introspection
+/// decide again, and the demotion empties the caches).
+#[tokio::test]
+async fn admin_scopes_reach_admins_only_on_every_path() {
+    let pod = common::start().await;
+    let app = pod.register("read admin:read admin:write", REDIRECT).await;
+    let cc = |scope: &'static str| {
+        let app = &app;
+        let pod = &pod;
+        async move {
+            token_form(
+                pod,
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &app.client_id),
+                    ("client_secret", &app.client_secret),
+                    ("scope", scope),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, token) = cc("read admin:read").await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(token["scope"], "read");
+    let (status, body) = cc("admin:read admin:write").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_scope");
+
+    // An admin's grant carries them, until the admin is demoted.
+    let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
+    let boss = pod
+        .server
+        .store()
+        .create_user("boss", &hash, true)
+        .await
+        .expect("boss")
+        .id;
+    let (_, issued) = pod
+        .server
+        .personal_token(
+            boss,
+            oauth_server::flows::AppRegistration {
+                client_name: "boss tool".into(),
+                redirect_uris: vec![oauth_server::flows::OOB.into()],
+                scopes: Some("read admin:read".into()),
+                website: None,
+            },
+        )
+        .await
+        .expect("personal token");
+    assert_eq!(issued.scope, "read admin:read");
+    let admin_read = scope("admin:read:accounts");
+    let validator = pod.server.validator();
+    let cache = scope_runtime::cache::CachedValidator::new(
+        validator.clone(),
+        std::time::Duration::from_secs(3600),
+        100,
+    );
+    use scope_runtime::token::TokenValidator;
+    let principal: scope_runtime::Principal<scope_hierarchies::MastodonScope> =
+        cache.validate(&issued.access_token).await.expect("valid");
+    assert!(principal.scopes().grants(admin_read));
+
+    // The pods empty their caches on the server's hook; wire it the same.
+    let evict = cache.clone();
+    let server = pod
+        .server
+        .clone()
+        .on_revoke(std::sync::Arc::new(move |_| evict.clear()));
+    assert!(server.set_admin(boss, false).await.expect("demote"));
+    let principal: scope_runtime::Principal<scope_hierarchies::MastodonScope> = cache
+        .validate(&issued.access_token)
+        .await
+        .expect("still valid");
+    assert!(
+        !principal.scopes().grants(admin_read),
+        "demoted: {}",
+        principal.scopes()
+    );
+    assert!(principal.scopes().grants(scope("read:statuses")));
+    // Introspection answers the same.
+    let tool = pod
+        .server
+        .store()
+        .token_by_access(oauth_server::secret::SecretHash::of(&issued.access_token))
+        .await
+        .expect("q")
+        .expect("stored")
+        .client_id;
+    let caller = pod.server.client(&tool).await.expect("q").expect("client");
+    let answer = pod
+        .server
+        .introspect(&caller, &issued.access_token)
+        .await
+        .expect("introspect");
+    assert_eq!(answer.scope.as_deref(), Some("read"));
+}
+
+/// Funkwhale's `read` and `write` cover the instance scopes, which need
+/// staff permissions: a user's `read` grant, through a personal application
+/// too, never reaches them, and what the validator answers does not grant
+/// them either.
+#[tokio::test]
+async fn funkwhale_parents_do_not_reach_instance_scopes_for_users() {
+    use scope_hierarchies::FunkwhaleScope;
+    use scope_runtime::token::TokenValidator;
+    let server = oauth_server::flows::AuthServer::<FunkwhaleScope, _>::new(
+        oauth_server::store::MemoryStore::new(),
+        oauth_server::config::Config::new("http://pod.example")
+            .admin_scope_prefixes(["read:instance:", "write:instance:"]),
+    );
+    let user = server
+        .store()
+        .create_user("fan", "x", false)
+        .await
+        .expect("user")
+        .id;
+    let (_, issued) = server
+        .personal_token(
+            user,
+            oauth_server::flows::AppRegistration {
+                client_name: "fan tool".into(),
+                redirect_uris: vec![oauth_server::flows::OOB.into()],
+                scopes: Some("read write".into()),
+                website: None,
+            },
+        )
+        .await
+        .expect("personal token");
+    assert!(!issued.scope.contains("instance"), "{}", issued.scope);
+    let principal: scope_runtime::Principal<FunkwhaleScope> = server
+        .validator()
+        .validate(&issued.access_token)
+        .await
+        .expect("valid");
+    let settings = fw_scope("read:instance:settings");
+    assert!(!principal.scopes().grants(settings));
+    assert!(principal.scopes().grants(fw_scope("read:libraries")));
+    // An admin's does.
+    let staff = server
+        .store()
+        .create_user("staff", "x", true)
+        .await
+        .expect("staff")
+        .id;
+    let (_, issued) = server
+        .personal_token(
+            staff,
+            oauth_server::flows::AppRegistration {
+                client_name: "staff tool".into(),
+                redirect_uris: vec![oauth_server::flows::OOB.into()],
+                scopes: Some("read".into()),
+                website: None,
+            },
+        )
+        .await
+        .expect("personal token");
+    assert_eq!(issued.scope, "read");
+}
+
+/// RFC 6749 §4.1.3: `redirect_uri` is required at the token endpoint,
+/// identical, when the authorization request carried one; when it did not
+/// (the client has one URI), it may be left out.
+#[tokio::test]
+async fn redirect_uri_is_required_when_the_authorization_request_sent_it() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let exchange = |code: String, redirect: Option<&'static str>| {
+        let (pod, app) = (&pod, &app);
+        async move {
+            let mut form = vec![
+                ("grant_type", "authorization_code".to_owned()),
+                ("code", code),
+                ("client_id", app.client_id.clone()),
+                ("client_secret", app.client_secret.clone()),
+            ];
+            if let Some(r) = redirect {
+                form.push(("redirect_uri", r.to_owned()));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            token_form(pod, &form).await
+        }
+    };
+    let named = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
+    let code = query_param(&pod.consent(&named).await, "code").expect("code");
+    let (status, body) = exchange(code, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    let code = query_param(&pod.consent(&named).await, "code").expect("code");
+    let (status, body) = exchange(code, Some("https://app.example/other")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+
+    let code = query_param(&pod.consent(&named).await, "code").expect("code");
+    assert_eq!(exchange(code, Some(REDIRECT)).await.0, 200);
+
+    let unnamed = format!(
+        "{}/oauth/authorize?response_type=code&client_id={}&scope=read",
+        pod.base, app.client_id
+    );
+    let code = query_param(&pod.consent(&unnamed).await, "code").expect("code");
+    assert_eq!(exchange(code, None).await.0, 200);
+}
+
+/// A refresh that rotates makes the replaced access token stop working at
+/// once, even in a validation cache that had it (the server's revocation
+/// hook names it by digest).
+#[tokio::test]
+async fn a_rotated_access_token_leaves_the_cache_at_once() {
+    use scope_runtime::token::TokenValidator;
+    let store = oauth_server::store::MemoryStore::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = oauth_server::flows::AuthServer::<scope_hierarchies::MastodonScope, _>::new(
+        store,
+        oauth_server::config::Config::new(base.clone()),
+    );
+    let cache = scope_runtime::cache::CachedValidator::new(
+        server.validator(),
+        std::time::Duration::from_secs(3600),
+        100,
+    );
+    let evict = cache.clone();
+    let server = server.on_revoke(std::sync::Arc::new(move |what| match what {
+        oauth_server::flows::Revocation::AccessToken(t) => {
+            evict.evict(t);
+        }
+        oauth_server::flows::Revocation::AccessTokenDigest(d) => {
+            evict.evict_digest(&d);
+        }
+        _ => evict.clear(),
+    }));
+    let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
+    server
+        .store()
+        .create_user(USER, &hash, false)
+        .await
+        .expect("user");
+    let app: axum::Router = oauth_server::http::router(server.clone());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let pod = common::Pod::adopt(base, server, task);
+    let client = pod.register("read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &client.client_id, REDIRECT, "");
+    let code = query_param(&pod.consent(&url).await, "code").expect("code");
+    let (_, first) = token_form(
+        &pod,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client.client_id),
+            ("client_secret", &client.client_secret),
+        ],
+    )
+    .await;
+    let old = first["access_token"].as_str().expect("access").to_owned();
+    let _: scope_runtime::Principal<scope_hierarchies::MastodonScope> =
+        cache.validate(&old).await.expect("valid, now cached");
+    let (status, _) = token_form(
+        &pod,
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                first["refresh_token"].as_str().expect("refresh"),
+            ),
+            ("client_id", &client.client_id),
+            ("client_secret", &client.client_secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer: Option<Result<scope_runtime::Principal<scope_hierarchies::MastodonScope>, _>> =
+        cache.validate_now(&old);
+    assert!(
+        answer.is_none(),
+        "the cache still answers for the replaced token"
+    );
+    assert!(
+        TokenValidator::<scope_hierarchies::MastodonScope>::validate(&cache, &old)
+            .await
+            .is_err()
+    );
+}
+
+async fn count(pod: &common::Pod<oauth_server::store::SqliteStore>, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(pod.server.store().pool())
+        .await
+        .expect("count")
+}
+
+/// Anonymous visitors cost no state: cookie-less requests to the login and
+/// personal-token pages store nothing (their CSRF token is derived from
+/// their cookie), so no flood can fill a table and lock new visitors out;
+/// sessions exist only after a login, at most 16 per user, the oldest going
+/// first.
+#[tokio::test]
+async fn anonymous_visitors_store_nothing_and_sessions_are_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = common::start_sqlite(&dir).await;
+    let app = pod.register("read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
+    for i in 0..1000 {
+        let path = if i % 2 == 0 {
+            url.clone()
+        } else {
+            pod.url("/settings/applications/new")
+        };
+        let r = pod.http.get(path).send().await.expect("page");
+        assert_eq!(r.status(), 200);
+        assert!(common::set_cookie(&r).is_some());
+    }
+    assert_eq!(count(&pod, "sessions").await, 0);
+    // A visitor who logs in gets a session, fine after the flood.
+    for _ in 0..20 {
+        let location = pod.consent(&url).await;
+        assert!(location.contains("code="), "{location}");
+    }
+    assert_eq!(count(&pod, "sessions").await, 16);
+    // A forged cookie is an anonymous visitor, not an error.
+    let (status, html, _) = pod.open(&url, Some("oauth_session=forged-value")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"password\""), "asks to log in");
+}
+
+/// The failed-login counts keep fixed-size hashes, never the usernames:
+/// many attempts with huge usernames leave 32-byte keys, one per account
+/// and address and one per address, and the address is limited after
+/// 30 failures whatever the usernames (argon2 stops running for it).
+#[tokio::test]
+async fn failed_logins_store_only_hashes_and_an_address_is_limited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pod = common::start_sqlite(&dir).await;
+    let app = pod.register("read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
+    let stranger = common::client_from("127.0.0.2");
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let name = format!("{i}{}", "x".repeat(30_000));
+        statuses.push(pod.login_from(&stranger, &url, &name, "guess").await);
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(&statuses[30..], &[429, 429]);
+    let (rows, longest): (i64, i64) =
+        sqlx::query_as("SELECT count(*), max(length(key)) FROM login_failures")
+            .fetch_one(pod.server.store().pool())
+            .await
+            .expect("failures");
+    assert_eq!((rows, longest), (31, 32), "30 accounts and one address");
+    // Someone else, from another address, is not affected.
+    assert_eq!(pod.login_from(&pod.http, &url, USER, PASSWORD).await, 303);
+}
+
+/// A stranger cannot lock someone else out: failures count per account
+/// and address, and only once argon2 has answered, so wrong guesses and
+/// abandoned attempts from elsewhere leave the owner's login working.
+#[tokio::test]
+async fn a_stranger_cannot_lock_out_an_account() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
+    let stranger = common::client_from("127.0.0.2");
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(pod.login_from(&stranger, &url, USER, "wrong").await);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    // Attempts abandoned before argon2 answers count for nobody, even from
+    // the owner's own address.
+    let impatient = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address("127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))
+        .build()
+        .expect("client");
+    let r = impatient.get(&url).send().await.expect("page");
+    let cookie = common::set_cookie(&r).expect("cookie");
+    let mut fields = common::hidden_fields(&r.text().await.expect("html"));
+    fields.insert("username".into(), USER.into());
+    fields.insert("password".into(), "wrong".into());
+    fields.insert("decision".into(), "approve".into());
+    let mut abandoned = Vec::new();
+    for _ in 0..6 {
+        abandoned.push(
+            impatient
+                .post(pod.url("/oauth/authorize"))
+                .header("cookie", &cookie)
+                .form(&fields)
+                .timeout(std::time::Duration::from_millis(1))
+                .send(),
+        );
+    }
+    for attempt in abandoned {
+        assert!(attempt.await.is_err(), "abandoned before the answer");
+    }
+    // The owner, from their own address, logs in.
+    assert_eq!(pod.login_from(&pod.http, &url, USER, PASSWORD).await, 303);
+}
+
+/// App registration and the token endpoint are rate-limited per client
+/// address by the enforcer's guard (the same `RateLimiter` as the API
+/// routes, with Funkwhale's `oauth-app` and `oauth-token` scopes); another
+/// address has buckets of its own.
+#[tokio::test]
+async fn registration_and_tokens_are_rate_limited_per_address() {
+    use scope_runtime::enforce::Enforcer;
+    use scope_runtime::ratelimit::{RateLimiter, Rates};
+    let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
+    let store = oauth_server::store::MemoryStore::new();
+    store.create_user(USER, &hash, false).await.expect("user");
+    let rates = Rates::funkwhale()
+        .with_overrides("oauth-token=3/hour")
+        .expect("rates");
+    let pod = common::serve(
+        store,
+        |c| c,
+        Some(Box::new(move |server| {
+            Enforcer::new(server.validator()).guard(RateLimiter::new(rates))
+        })),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let r = pod
+            .http
+            .post(pod.url("/api/v1/apps"))
+            .form(&[("client_name", "flood"), ("redirect_uris", REDIRECT)])
+            .send()
+            .await
+            .expect("register");
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert_eq!(r.headers()["x-ratelimit-scope"], "oauth-app");
+        }
+    }
+    assert_eq!(&statuses[9..], &[200, 429], "{statuses:?}");
+    // Another address registers.
+    let other = common::client_from("127.0.0.2");
+    let r = other
+        .post(pod.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "mine"),
+            ("redirect_uris", REDIRECT),
+            ("scopes", "read"),
+        ])
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.expect("json");
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", v["client_id"].as_str().expect("id")),
+        (
+            "client_secret",
+            v["client_secret"].as_str().expect("secret"),
+        ),
+    ];
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = other
+            .post(pod.url("/oauth/token"))
+            .form(&form)
+            .send()
+            .await
+            .expect("token");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
 }

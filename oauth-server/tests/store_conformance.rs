@@ -4,6 +4,8 @@
 //! database, e.g. `postgres://postgres@127.0.0.1:5432/test`. Without it the
 //! PostgreSQL tests print `SKIPPED` and pass, unless `REQUIRE_POSTGRES=1`.
 
+mod common;
+
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -1795,5 +1797,58 @@ async fn postgres_group_commit_gives_up_on_a_silent_server() {
             store.pool().close().await;
         },
     )
+    .await;
+}
+
+/// Several instances on one PostgreSQL database are a configuration
+/// change: a user who logs in on one instance consents on another with the
+/// same cookie (the session is in the store), and failed logins count
+/// across instances (so are their limits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sessions_and_login_limits_span_instances() {
+    with_postgres("postgres_sessions_span_instances", |store, url| async move {
+        let second = PgStore::connect(&url).await.expect("second instance");
+        let a = common::start_with(store, |c| c).await;
+        let b = common::serve(second, |c| c, None).await;
+        let app = a.register("read", common::REDIRECT).await;
+        let authorize = |base: &str| {
+            format!(
+                "{base}/oauth/authorize?response_type=code&client_id={}&scope=read&redirect_uri={}",
+                app.client_id,
+                form_urlencoded::byte_serialize(common::REDIRECT.as_bytes()).collect::<String>()
+            )
+        };
+        // Log in on A (it answers with a code and a session cookie).
+        let (_, html, cookie) = a.open(&authorize(&a.base), None).await;
+        let r = a
+            .submit(
+                &html,
+                &cookie.expect("cookie"),
+                &[
+                    ("username", common::USER),
+                    ("password", common::PASSWORD),
+                    ("decision", "approve"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let session = common::set_cookie(&r).expect("session cookie");
+        // B knows the session: no password asked, the consent goes through.
+        let (status, html, _) = b.open(&authorize(&b.base), Some(&session)).await;
+        assert_eq!(status, 200);
+        assert!(!html.contains("name=\"password\""), "logged in on B: {html}");
+        let r = b.submit(&html, &session, &[("decision", "approve")]).await;
+        assert_eq!(r.status(), 303, "{:?}", r.text().await);
+        // Failures on A and on B count together.
+        let stranger = common::client_from("127.0.0.2");
+        let mut statuses = Vec::new();
+        for pod in [&a, &b, &a, &b, &a, &b] {
+            statuses.push(
+                pod.login_from(&stranger, &authorize(&pod.base), common::USER, "wrong")
+                    .await,
+            );
+        }
+        assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    })
     .await;
 }

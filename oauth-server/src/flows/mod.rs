@@ -276,3 +276,50 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{AppRegistration, AuthServer};
+    use crate::config::Config;
+    use crate::store::MemoryStore;
+    use scope_runtime::scope_hierarchy;
+
+    scope_hierarchy! { pub Scope { #[default] read } }
+
+    /// A failed client authentication loads nothing into the cache; a
+    /// successful one does.
+    #[tokio::test]
+    async fn only_authenticated_clients_are_cached() {
+        let server = AuthServer::<Scope, _>::new(MemoryStore::new(), Config::default());
+        let app = server
+            .register_app(
+                AppRegistration {
+                    client_name: "app".into(),
+                    redirect_uris: vec![super::OOB.into()],
+                    scopes: None,
+                    website: None,
+                },
+                None,
+            )
+            .await
+            .expect("register");
+        let id = &app.record.client_id;
+        let cached = |s: &AuthServer<Scope, MemoryStore>| {
+            s.clients
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entries
+                .len()
+        };
+        assert!(server.authenticate_client(id, Some("wrong")).await.is_err());
+        assert!(server.authenticate_client(id, None).await.is_err());
+        assert_eq!(cached(&server), 0);
+        server
+            .authenticate_client(id, Some(&app.client_secret))
+            .await
+            .expect("authenticated");
+        assert_eq!(cached(&server), 1);
+        // A cached client still needs its secret.
+        assert!(server.authenticate_client(id, Some("wrong")).await.is_err());
+    }
+}

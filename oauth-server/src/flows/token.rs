@@ -368,8 +368,14 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if !allowed.grants_all(&scopes) {
             return Err(OAuthError::invalid_scope());
         }
-        // An app token has no user: it never carries a reserved scope.
-        let scopes = self.grantable(client, None, scopes).await?;
+        // An app token has no user: it never carries a reserved scope. A
+        // request for nothing but those is refused rather than answered
+        // with an empty token.
+        let granted = self.grantable(client, None, scopes).await?;
+        if granted.is_empty() && !scopes.is_empty() {
+            return Err(OAuthError::invalid_scope());
+        }
+        let scopes = granted;
         let (record, issued) = self.mint(client, None, &scopes, false, None, None)?;
         self.store.insert_token(record).await?;
         Ok(issued)

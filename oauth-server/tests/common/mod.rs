@@ -29,20 +29,41 @@ impl<St: Store> Drop for Pod<St> {
 }
 
 pub async fn start_with<St: Store>(store: St, config: impl FnOnce(Config) -> Config) -> Pod<St> {
+    let hash = secret::hash_password(PASSWORD).expect("hash");
+    store.create_user(USER, &hash, false).await.expect("user");
+    serve(store, config, None).await
+}
+
+/// The server over `store` (users already in it) on a loopback socket,
+/// behind `enforcer` if given (else `oauth_server::http::router`'s), served
+/// with the peer's address as the binaries serve it.
+pub async fn serve<St: Store>(
+    store: St,
+    config: impl FnOnce(Config) -> Config,
+    enforcer: Option<
+        Box<
+            dyn FnOnce(
+                    &AuthServer<MastodonScope, St>,
+                ) -> scope_runtime::enforce::Enforcer<MastodonScope>
+                + Send,
+        >,
+    >,
+) -> Pod<St> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let server = AuthServer::new(store, config(Config::new(base.clone())));
-    let hash = secret::hash_password(PASSWORD).expect("hash");
-    server
-        .store()
-        .create_user(USER, &hash, false)
-        .await
-        .expect("user");
-    let app: axum::Router = oauth_server::http::router(server.clone());
+    let app: axum::Router = match enforcer {
+        Some(enforcer) => oauth_server::http::router_with(server.clone(), &enforcer(&server)),
+        None => oauth_server::http::router(server.clone()),
+    };
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
     });
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -199,4 +220,64 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// An HTTP client whose connections come from `ip` (any of 127.0.0.0/8 on
+/// Linux): another address than the default client's 127.0.0.1.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+        .build()
+        .expect("client")
+}
+
+impl<St: Store> Pod<St> {
+    /// A server the test serves itself at `base`.
+    pub fn adopt(
+        base: String,
+        server: AuthServer<MastodonScope, St>,
+        task: tokio::task::JoinHandle<()>,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Self {
+            base,
+            server,
+            http,
+            task,
+        }
+    }
+
+    /// The consent page through `http`; then a login with `password`
+    /// through the same client. The status of the post.
+    pub async fn login_from(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        user: &str,
+        password: &str,
+    ) -> u16 {
+        let r = http.get(url).send().await.expect("page");
+        let cookie = set_cookie(&r).expect("cookie");
+        let html = r.text().await.expect("html");
+        let mut fields = hidden_fields(&html);
+        for (k, v) in [
+            ("username", user),
+            ("password", password),
+            ("decision", "approve"),
+        ] {
+            fields.insert(k.to_owned(), v.to_owned());
+        }
+        http.post(self.url("/oauth/authorize"))
+            .header("cookie", cookie)
+            .form(&fields)
+            .send()
+            .await
+            .expect("submit")
+            .status()
+            .as_u16()
+    }
 }
