@@ -84,7 +84,7 @@ client_id=$(awk '/client_id:/ {print $2}' <<<"$app")
 client_secret=$(awk '/client_secret:/ {print $2}' <<<"$app")
 addr=127.0.0.1:18090
 bare=127.0.0.1:18091
-RUST_LOG=warn $bin --database "$db" serve --listen "$addr" >"$work/server.log" 2>&1 &
+RUST_LOG=warn $bin --database "$db" serve --listen "$addr" --throttling-enabled false >"$work/server.log" 2>&1 &
 server=$!
 target/release/load-target "$bare" >"$work/target.out" &
 baseline=$!

@@ -34,20 +34,19 @@ pub async fn start_with<St: Store>(store: St, config: impl FnOnce(Config) -> Con
     serve(store, config, None).await
 }
 
+/// Builds the enforcer a test server is served behind.
+pub type MakeEnforcer<St> = Box<
+    dyn FnOnce(&AuthServer<MastodonScope, St>) -> scope_runtime::enforce::Enforcer<MastodonScope>
+        + Send,
+>;
+
 /// The server over `store` (users already in it) on a loopback socket,
 /// behind `enforcer` if given (else `oauth_server::http::router`'s), served
 /// with the peer's address as the binaries serve it.
 pub async fn serve<St: Store>(
     store: St,
     config: impl FnOnce(Config) -> Config,
-    enforcer: Option<
-        Box<
-            dyn FnOnce(
-                    &AuthServer<MastodonScope, St>,
-                ) -> scope_runtime::enforce::Enforcer<MastodonScope>
-                + Send,
-        >,
-    >,
+    enforcer: Option<MakeEnforcer<St>>,
 ) -> Pod<St> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
