@@ -6,12 +6,14 @@
 //! oauth-server create-user NAME [--admin] [--password-stdin]
 //! oauth-server create-app NAME --redirect-uri URI [--scopes "read write"]
 //! oauth-server revoke TOKEN
+//! oauth-server set-admin NAME true|false
 //! oauth-server generate-jwt-key PATH
 //! ```
 //!
 //! Every option has an environment variable (`DATABASE_URL`, `LISTEN`,
 //! `ISSUER`, `ACCESS_TOKEN_EXPIRE_SECONDS`, `REQUIRE_PKCE`, `JWT_KEY_FILE`,
-//! `JWT_AUDIENCE`, `SCOPE_HIERARCHY`).
+//! `JWT_AUDIENCE`, `SCOPE_HIERARCHY`, `THROTTLING_ENABLED`,
+//! `THROTTLING_RATES`).
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -138,6 +140,17 @@ enum Command {
     Revoke {
         /// The token, as the client holds it.
         token: String,
+    },
+    /// Make a user an administrator (`true`) or not (`false`). A demoted
+    /// user's tokens lose the admin-only scopes at their next validation
+    /// (at once on PostgreSQL, whose instances are told; after their token
+    /// cache's TTL for other processes on one SQLite file).
+    SetAdmin {
+        /// Login name.
+        name: String,
+        /// `true` or `false`.
+        #[arg(action = clap::ArgAction::Set)]
+        admin: bool,
     },
 }
 
@@ -360,6 +373,23 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
             }
         }
         Command::GenerateJwtKey { path } => generate_jwt_key(&path),
+        Command::SetAdmin { name, admin } => {
+            let user = match store.user_by_name(&name).await {
+                Ok(Some(user)) => user,
+                Ok(None) => return fail(format!("no user {name}")),
+                Err(e) => return fail(e),
+            };
+            match store.set_admin(user.id, admin).await {
+                Ok(_) => {
+                    println!(
+                        "{name} is {}an administrator",
+                        if admin { "" } else { "no longer " }
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
         Command::Revoke { token } => {
             let hash = SecretHash::of(token.trim());
             let found = match store.token_by_access(hash).await {

@@ -69,6 +69,16 @@ fn operator_commands() {
     );
     assert!(!o.status.success());
 
+    // Roles change from the command line.
+    let o = run(&["set-admin", "alice", "true"], &db, None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("alice is an administrator"), "{}", text(&o));
+    let o = run(&["set-admin", "alice", "false"], &db, None);
+    assert!(text(&o).contains("no longer"), "{}", text(&o));
+    let o = run(&["set-admin", "nobody", "true"], &db, None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no user nobody"), "{}", text(&o));
+
     let o = run(
         &[
             "create-app",
