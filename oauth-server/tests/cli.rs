@@ -72,7 +72,11 @@ fn operator_commands() {
     // Roles change from the command line.
     let o = run(&["set-admin", "alice", "true"], &db, None);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("alice is an administrator"), "{}", text(&o));
+    assert!(
+        text(&o).contains("alice is an administrator"),
+        "{}",
+        text(&o)
+    );
     let o = run(&["set-admin", "alice", "false"], &db, None);
     assert!(text(&o).contains("no longer"), "{}", text(&o));
     let o = run(&["set-admin", "nobody", "true"], &db, None);
