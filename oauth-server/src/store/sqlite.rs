@@ -891,7 +891,7 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET failures = failures + 1 RETURNING failures",
+             ON CONFLICT (key) DO UPDATE SET failures = MIN(failures, 1000000) + 1 RETURNING failures",
         )
         .bind(key.as_slice())
         .bind(now)

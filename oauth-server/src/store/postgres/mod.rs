@@ -1032,7 +1032,7 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
-        Ok(n.map_or(0, |n| u32::try_from(n).unwrap_or(0)))
+        Ok(n.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
     async fn record_login_failure(
@@ -1059,7 +1059,7 @@ impl Store for PgStore {
         .await
         .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
-        Ok(u32::try_from(n).unwrap_or(0))
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     async fn clear_login_failures(&self, key: [u8; 32]) -> Result<(), StoreError> {
