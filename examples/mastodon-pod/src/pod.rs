@@ -1,7 +1,8 @@
 //! The pod as `pod-kit` runs it.
 
 use pod_kit::Backend;
-use scope_runtime::enforce::{AnonymousAccess, ErrorStyle};
+use pod_kit::StateContext;
+use scope_runtime::enforce::ErrorStyle;
 use sqlx::AnyPool;
 
 use crate::{Api, AppState, Scope};
@@ -25,7 +26,7 @@ impl pod_kit::Pod for MastodonPod {
     }
 
     // Mastodon has no `token = setting` routes: the switch is unused.
-    fn state(db: AnyPool, _anonymous: AnonymousAccess) -> AppState {
+    fn state(db: AnyPool, _ctx: &StateContext) -> AppState {
         AppState::new(db)
     }
 
