@@ -683,7 +683,7 @@ pub(crate) async fn instance_v1(ctx: Ctx) -> ApiResult {
         "description": "A Mastodon-compatible example pod: every route declares its OAuth scopes.",
         "email": "",
         "version": version(),
-        "urls": { "streaming_api": format!("ws://{}", ctx.host) },
+        "urls": { "streaming_api": ctx.streaming_url() },
         "stats": { "user_count": users, "status_count": statuses, "domain_count": 0 },
         "thumbnail": null,
         "languages": ["en"],

@@ -25,9 +25,10 @@ impl pod_kit::Pod for MastodonPod {
         crate::migrator(backend)
     }
 
-    // Mastodon has no `token = setting` routes: the switch is unused.
-    fn state(db: AnyPool, _ctx: &StateContext) -> AppState {
-        AppState::new(db)
+    // Mastodon has no `token = setting` routes: the switch is unused. URLs
+    // come from the issuer.
+    fn state(db: AnyPool, ctx: &StateContext) -> AppState {
+        AppState::new(db, &ctx.issuer)
     }
 
     async fn seed_demo(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {

@@ -193,7 +193,7 @@ async fn verify_credentials_accepts_profile_read_and_read_accounts_only(pod: Pod
         assert_eq!(r.body["acct"], "alice");
         assert_eq!(r.body["source"]["privacy"], "public");
         assert!(r.body["created_at"].as_str().unwrap().ends_with('Z'));
-        assert_eq!(r.body["url"], "http://pod.example/@alice");
+        assert_eq!(r.body["url"], "https://pod.example/@alice");
     }
     for scopes in ["write", "read:statuses", "follow"] {
         let token = pod.token(alice, scopes).await;
@@ -869,7 +869,7 @@ async fn pagination_link_headers_and_bad_params(pod: Pod) {
     assert!(link.contains(&format!("min_id={}", all[0])), "{link}");
     assert!(link.contains("limit=2"), "{link}");
     assert!(
-        link.starts_with("<http://pod.example/api/v1/accounts/"),
+        link.starts_with("<https://pod.example/api/v1/accounts/"),
         "{link}"
     );
     let r = pod
@@ -1282,7 +1282,7 @@ async fn media_upload_update_attach(pod: Pod) {
     let url = r.body["url"]
         .as_str()
         .unwrap()
-        .trim_start_matches("http://pod.example")
+        .trim_start_matches("https://pod.example")
         .to_owned();
     let r = pod
         .send(
@@ -1806,7 +1806,105 @@ async fn input_postgres_refuses_is_a_4xx_on_both_engines(pod: Pod) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
 }
 
+/// Every URL in a response starts with the configured issuer: a client
+/// naming another host in `Host`, `X-Forwarded-Host` or
+/// `X-Forwarded-Proto` (which a pod cannot tell from a proxy's) changes
+/// nothing, in bodies or in `Link` headers.
+async fn urls_come_from_the_issuer_not_from_request_headers(pod: Pod) {
+    let (alice, a) = pod.account("alice").await;
+    let (_, b) = pod.account("bob").await;
+    let status = pod.status(&b, "hi @alice see #news", "public").await;
+    pod.status(&a, "another", "public").await;
+    pod.status(&a, "and another", "public").await;
+    let evil = |method: &str, uri: &str, token: Option<&str>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .header("x-forwarded-proto", "http");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let paths = [
+        "/api/v1/instance".to_owned(),
+        "/api/v2/instance".to_owned(),
+        "/api/v1/accounts/verify_credentials".to_owned(),
+        format!("/api/v1/accounts/{alice}"),
+        format!("/api/v1/accounts/{alice}/statuses?limit=1"),
+        format!("/api/v1/statuses/{status}"),
+        "/api/v1/timelines/home?limit=1".to_owned(),
+    ];
+    for path in &paths {
+        let r = pod.client.read(evil("GET", path, Some(&a))).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert!(!r.text.contains("evil.example"), "{path}: {}", r.text);
+        for (name, value) in &r.headers {
+            let value = value.to_str().unwrap_or_default();
+            assert!(!value.contains("evil.example"), "{path}: {name}: {value}");
+        }
+        let mut urls = Vec::new();
+        collect_urls(&r.body, &mut urls);
+        for url in &urls {
+            // The streaming API's host, and the project's own page.
+            let fixed = ["wss://pod.example", "https://example.invalid/scope-matrix"];
+            assert!(
+                url.starts_with("https://pod.example/") || fixed.contains(&url.as_str()),
+                "{path}: {url}"
+            );
+        }
+        assert!(!urls.is_empty(), "{path}");
+        if path.contains("limit=1") {
+            assert!(
+                r.headers["link"]
+                    .to_str()
+                    .unwrap()
+                    .contains("<https://pod.example/api/v1/")
+            );
+        }
+    }
+    let instance = pod.client.read(evil("GET", "/api/v1/instance", None)).await;
+    assert_eq!(instance.body["uri"], "pod.example");
+    assert_eq!(instance.body["urls"]["streaming_api"], "wss://pod.example");
+    let v2 = pod.client.read(evil("GET", "/api/v2/instance", None)).await;
+    assert_eq!(v2.body["domain"], "pod.example");
+    let status = pod
+        .client
+        .read(evil("GET", &format!("/api/v1/statuses/{status}"), Some(&a)))
+        .await;
+    assert_eq!(
+        status.body["url"].as_str().unwrap().split('/').nth(2),
+        Some("pod.example")
+    );
+    let content = status.body["content"].as_str().unwrap();
+    assert!(
+        content.contains("href=\"https://pod.example/@alice\""),
+        "{content}"
+    );
+    assert!(
+        content.contains("href=\"https://pod.example/tags/news\""),
+        "{content}"
+    );
+    assert_eq!(
+        status.body["mentions"][0]["url"],
+        "https://pod.example/@alice"
+    );
+}
+
+/// The string values of `v` that look like URLs (`scheme://`).
+fn collect_urls(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.contains("://") && !s.contains(' ') => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|x| collect_urls(x, out)),
+        Value::Object(map) => map.values().for_each(|x| collect_urls(x, out)),
+        _ => {}
+    }
+}
+
 both_engines!(
+    urls_come_from_the_issuer_not_from_request_headers,
     the_router_is_the_one_the_binary_serves,
     input_postgres_refuses_is_a_4xx_on_both_engines,
     verify_credentials_accepts_profile_read_and_read_accounts_only,
