@@ -319,7 +319,10 @@ pub(crate) async fn create_report(ctx: Ctx, Body(p): Body) -> ApiResult {
     }
     let forward = p.flag("forward")?.unwrap_or(false);
     let status_ids = p.ids("status_ids")?;
-    for s in &status_ids {
+    for &s in &status_ids {
+        // Visibility first, with the status endpoints' rule: a status the
+        // reporter cannot see answers as one that does not exist.
+        let s = render::visible_status(&ctx, s).await?;
         let author: Option<i64> =
             sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
                 .bind(s)

@@ -1903,7 +1903,53 @@ fn collect_urls(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Reporting with a status the reporter cannot see answers as for a status
+/// that does not exist (404 `Record not found`), and files nothing: the
+/// endpoint does not tell hidden statuses from missing ones.
+async fn reports_answer_alike_for_hidden_and_missing_statuses(pod: Pod) {
+    let (_, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let private = pod.status(&b, "followers only", "private").await;
+    let direct = pod.status(&b, "to nobody", "direct").await;
+    let public = pod.status(&b, "public", "public").await;
+    let missing = (public.parse::<i64>().unwrap() + 1000).to_string();
+    let report = |status: &str| {
+        pod.post(
+            "/api/v1/reports",
+            &a,
+            json!({ "account_id": bob.to_string(), "status_ids": [status] }),
+        )
+    };
+    let absent = report(&missing).await;
+    assert_eq!(absent.status, StatusCode::NOT_FOUND);
+    assert_eq!(absent.body, json!({ "error": "Record not found" }));
+    for hidden in [&private, &direct] {
+        let r = report(hidden).await;
+        assert_eq!(r.status, absent.status, "{hidden}: {:?}", r.body);
+        assert_eq!(r.body, absent.body, "{hidden}");
+    }
+    assert!(
+        pod.get("/api/v1/reports", &a)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The author sees them: not every 404 here is a hidden status.
+    assert_eq!(
+        pod.get(&format!("/api/v1/statuses/{private}"), &b)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = report(&public).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status_ids"], json!([public]));
+}
+
 both_engines!(
+    reports_answer_alike_for_hidden_and_missing_statuses,
     urls_come_from_the_issuer_not_from_request_headers,
     the_router_is_the_one_the_binary_serves,
     input_postgres_refuses_is_a_4xx_on_both_engines,
