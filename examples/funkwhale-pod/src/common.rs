@@ -11,7 +11,7 @@ use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
 use sqlx::AnyPool;
 
-use crate::Scope;
+use crate::{Scope, privacy};
 
 /// A handler's failure, rendered in Django REST framework's shapes.
 #[derive(Debug)]
@@ -558,18 +558,10 @@ impl Where {
         );
     }
 
-    /// Funkwhale's `privacy_level_query`: what `viewer` (`None`:
-    /// anonymous) sees of objects of the table aliased `alias` (every user
-    /// of this pod is local, so `instance` means "any logged-in user").
+    /// What `viewer` (`None`: anonymous) sees of the libraries or
+    /// playlists aliased `alias` ([`privacy::visible`]).
     pub(crate) fn privacy(&mut self, alias: &str, viewer: Option<i64>) {
-        self.and(
-            format!(
-                "({alias}.privacy_level = 'everyone' \
-                 OR (? IS NOT NULL AND {alias}.privacy_level = 'instance') \
-                 OR {alias}.user_id = ?)"
-            ),
-            [Arg::Int(viewer), Arg::Int(viewer)],
-        );
+        self.and(privacy::visible(alias, viewer), []);
     }
 
     /// The clauses, their `?`s numbered `$1`, `$2`, ... (none of the

@@ -25,6 +25,7 @@ mod library;
 mod music;
 mod playlists;
 mod pod;
+mod privacy;
 mod radios;
 mod seed;
 mod serial;

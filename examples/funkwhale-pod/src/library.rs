@@ -12,19 +12,19 @@ use crate::common::{
     choice_field, created, int_field, invalid, me, new_uuid, no_content, now, ok, string_field,
     user_of,
 };
-use crate::{AppState, Scope, serial};
+use crate::{AppState, Scope, privacy, serial};
 
 /// The id of the library `uuid` if `viewer` may see it.
 async fn visible_library(db: &AnyPool, uuid: &str, viewer: Option<i64>) -> ApiResult<i64> {
-    sqlx::query_scalar(
-        "SELECT id FROM fw_libraries l WHERE uuid = $1 AND (l.privacy_level = 'everyone' \
-         OR ($2 IS NOT NULL AND l.privacy_level = 'instance') OR l.user_id = $2)",
-    )
-    .bind(uuid)
-    .bind(viewer)
-    .fetch_optional(db)
-    .await?
-    .ok_or(ApiError::NotFound)
+    let sql = format!(
+        "SELECT id FROM fw_libraries l WHERE uuid = $1 AND {}",
+        privacy::visible("l", viewer)
+    );
+    sqlx::query_scalar(&sql)
+        .bind(uuid)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// The id of the library `uuid` if `user` owns it (others' are 404, as
@@ -217,7 +217,7 @@ pub(crate) async fn list_uploads(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(upload) = serial::upload(&state.db, id).await? {
+        if let Some(upload) = serial::upload(&state.db, id, viewer).await? {
             results.push(upload);
         }
     }
@@ -354,7 +354,7 @@ pub(crate) async fn create_upload(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let upload = serial::upload(&state.db, id)
+    let upload = serial::upload(&state.db, id, Some(user))
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(created(upload))
@@ -433,8 +433,9 @@ pub(crate) async fn get_upload(
     principal: Option<Principal<Scope>>,
     Key(uuid): Key,
 ) -> ApiResult {
-    let id = own_upload(&state.db, &uuid, user_of(principal.as_ref())).await?;
-    let upload = serial::upload(&state.db, id)
+    let viewer = user_of(principal.as_ref());
+    let id = own_upload(&state.db, &uuid, viewer).await?;
+    let upload = serial::upload(&state.db, id, viewer)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok(upload))

@@ -5,7 +5,7 @@ use scope_runtime::requires_scope;
 use scope_runtime::token::Principal;
 
 use crate::common::{ApiError, ApiResult, Arg, Key, Query, Where, ok, user_of};
-use crate::{AppState, Scope, serial};
+use crate::{AppState, Scope, privacy, serial};
 
 /// Excludes the artists the viewer hid with content filters (Funkwhale's
 /// `HiddenFilter` on lists), `column` being the artist id column.
@@ -14,6 +14,18 @@ fn hide_filtered(filter: &mut Where, column: &str, viewer: Option<i64>) {
         format!("{column} NOT IN (SELECT target_artist FROM fw_content_filters WHERE user_id = ?)"),
         [Arg::Int(viewer)],
     );
+}
+
+/// `?playable=`: keeps what has (or, `false`, lacks) a track with an upload
+/// the viewer sees, among the tracks `pf` for which `tracks` holds.
+fn playable_filter(filter: &mut Where, query: &Query, tracks: &str, viewer: Option<i64>) {
+    if let Some(playable) = query.bool("playable") {
+        let has = format!(
+            "EXISTS (SELECT 1 FROM fw_tracks pf WHERE {tracks} AND {})",
+            privacy::playable("pf.id", viewer)
+        );
+        filter.and(if playable { has } else { format!("NOT {has}") }, []);
+    }
 }
 
 /// The `ORDER BY` of an `ordering` parameter among `allowed` fields
@@ -54,11 +66,8 @@ pub(crate) async fn list_tracks(
         filter.contains("t.title", q);
     }
     if let Some(playable) = query.bool("playable") {
-        let clause = if playable { "EXISTS" } else { "NOT EXISTS" };
-        filter.and(
-            format!("{clause} (SELECT 1 FROM fw_uploads u WHERE u.track_id = t.id)"),
-            [],
-        );
+        let has = privacy::playable("t.id", viewer);
+        filter.and(if playable { has } else { format!("NOT {has}") }, []);
     }
     let order = ordering(
         &query,
@@ -70,7 +79,7 @@ pub(crate) async fn list_tracks(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(track) = serial::track(&state.db, id).await? {
+        if let Some(track) = serial::track(&state.db, id, viewer).await? {
             results.push(track);
         }
     }
@@ -79,12 +88,17 @@ pub(crate) async fn list_tracks(
 
 /// Retrieve a track.
 #[requires_scope(resource = "libraries", token = setting)]
-pub(crate) async fn get_track(State(state): State<AppState>, key: Key) -> ApiResult {
-    let track = serial::track(&state.db, key.id()?).await?;
+pub(crate) async fn get_track(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    key: Key,
+) -> ApiResult {
+    let viewer = user_of(principal.as_ref());
+    let track = serial::track(&state.db, key.id()?, viewer).await?;
     Ok(ok(track.ok_or(ApiError::NotFound)?))
 }
 
-/// List albums (`?artist=`, `?q=`, `?ordering=`).
+/// List albums (`?artist=`, `?q=`, `?playable=`, `?ordering=`).
 #[requires_scope(resource = "libraries", token = setting)]
 pub(crate) async fn list_albums(
     State(state): State<AppState>,
@@ -100,6 +114,7 @@ pub(crate) async fn list_albums(
     if let Some(q) = query.get("q").or(query.get("title")) {
         filter.contains("a.title", q);
     }
+    playable_filter(&mut filter, &query, "pf.album_id = a.id", viewer);
     let order = ordering(
         &query,
         "a",
@@ -110,7 +125,7 @@ pub(crate) async fn list_albums(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(album) = serial::album(&state.db, id).await? {
+        if let Some(album) = serial::album(&state.db, id, viewer).await? {
             results.push(album);
         }
     }
@@ -119,12 +134,17 @@ pub(crate) async fn list_albums(
 
 /// Retrieve an album.
 #[requires_scope(resource = "libraries", token = setting)]
-pub(crate) async fn get_album(State(state): State<AppState>, key: Key) -> ApiResult {
-    let album = serial::album(&state.db, key.id()?).await?;
+pub(crate) async fn get_album(
+    State(state): State<AppState>,
+    principal: Option<Principal<Scope>>,
+    key: Key,
+) -> ApiResult {
+    let viewer = user_of(principal.as_ref());
+    let album = serial::album(&state.db, key.id()?, viewer).await?;
     Ok(ok(album.ok_or(ApiError::NotFound)?))
 }
 
-/// List artists (`?q=`, `?ordering=`).
+/// List artists (`?q=`, `?playable=`, `?ordering=`).
 #[requires_scope(resource = "libraries", token = setting)]
 pub(crate) async fn list_artists(
     State(state): State<AppState>,
@@ -137,6 +157,7 @@ pub(crate) async fn list_artists(
     if let Some(q) = query.get("q").or(query.get("name")) {
         filter.contains("a.name", q);
     }
+    playable_filter(&mut filter, &query, "pf.artist_id = a.id", viewer);
     let order = ordering(&query, "a", &["name", "creation_date", "id"]);
     let (page, count, ids) = filter
         .page(&state.db, "fw_artists a", "a.id", &order, &query)

@@ -17,22 +17,22 @@ use crate::common::{
     bool_field, choice_field, created, int_field, invalid, me, no_content, now, ok, string_field,
     user_of,
 };
-use crate::{AppState, Scope, serial};
+use crate::{AppState, Scope, privacy, serial};
 
 /// Funkwhale's `PLAYLISTS_MAX_TRACKS`.
 const MAX_TRACKS: i64 = 250;
 
 /// The playlist `key` if `viewer` may see it.
 async fn visible(db: &AnyPool, key: &Key, viewer: Option<i64>) -> ApiResult<i64> {
-    sqlx::query_scalar(
-        "SELECT id FROM fw_playlists p WHERE id = $1 AND (p.privacy_level = 'everyone' \
-         OR ($2 IS NOT NULL AND p.privacy_level = 'instance') OR p.user_id = $2)",
-    )
-    .bind(key.id()?)
-    .bind(viewer)
-    .fetch_optional(db)
-    .await?
-    .ok_or(ApiError::NotFound)
+    let sql = format!(
+        "SELECT id FROM fw_playlists p WHERE id = $1 AND {}",
+        privacy::visible("p", viewer)
+    );
+    sqlx::query_scalar(&sql)
+        .bind(key.id()?)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// The playlist `key` if `user` owns it.
@@ -45,8 +45,11 @@ async fn owned(db: &AnyPool, key: &Key, user: i64) -> ApiResult<i64> {
         .ok_or(ApiError::NotFound)
 }
 
-async fn playlist_json(db: &AnyPool, id: i64) -> ApiResult<Value> {
-    serial::playlist(db, id).await?.ok_or(ApiError::NotFound)
+/// Playlist `id` as `viewer` sees it.
+async fn playlist_json(db: &AnyPool, id: i64, viewer: Option<i64>) -> ApiResult<Value> {
+    serial::playlist(db, id, viewer)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// Bumps the playlist's `modification_date`, as the first statement of a
@@ -91,7 +94,7 @@ pub(crate) async fn list_playlists(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        results.push(playlist_json(&state.db, id).await?);
+        results.push(playlist_json(&state.db, id, viewer).await?);
     }
     Ok(page.wrap(&query, count, results))
 }
@@ -127,7 +130,7 @@ pub(crate) async fn create_playlist(
     .bind(now())
     .fetch_one(&state.db)
     .await?;
-    Ok(created(playlist_json(&state.db, id).await?))
+    Ok(created(playlist_json(&state.db, id, Some(user)).await?))
 }
 
 /// Retrieve a playlist.
@@ -137,8 +140,9 @@ pub(crate) async fn get_playlist(
     principal: Option<Principal<Scope>>,
     key: Key,
 ) -> ApiResult {
-    let id = visible(&state.db, &key, user_of(principal.as_ref())).await?;
-    Ok(ok(playlist_json(&state.db, id).await?))
+    let viewer = user_of(principal.as_ref());
+    let id = visible(&state.db, &key, viewer).await?;
+    Ok(ok(playlist_json(&state.db, id, viewer).await?))
 }
 
 /// Update one of the caller's playlists (PUT: `name` required; PATCH: partial).
@@ -150,7 +154,8 @@ pub(crate) async fn update_playlist(
     key: Key,
     Body(body): Body,
 ) -> ApiResult {
-    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let user = me(&principal)?;
+    let id = owned(&state.db, &key, user).await?;
     let (name, privacy, description) = playlist_fields(&body, method == Method::PATCH)?;
     sqlx::query(
         "UPDATE fw_playlists SET name = COALESCE($1, name), \
@@ -164,7 +169,7 @@ pub(crate) async fn update_playlist(
     .bind(now())
     .execute(&state.db)
     .await?;
-    Ok(ok(playlist_json(&state.db, id).await?))
+    Ok(ok(playlist_json(&state.db, id, Some(user)).await?))
 }
 
 /// Delete one of the caller's playlists.
@@ -183,14 +188,14 @@ pub(crate) async fn delete_playlist(
 }
 
 /// A playlist entry (`PlaylistTrackSerializer`).
-async fn entry_json(db: &AnyPool, entry: i64) -> ApiResult<Value> {
+async fn entry_json(db: &AnyPool, entry: i64, viewer: Option<i64>) -> ApiResult<Value> {
     let (track, index, created): (i64, i64, String) =
         sqlx::query_as("SELECT track_id, idx, creation_date FROM fw_playlist_tracks WHERE id = $1")
             .bind(entry)
             .fetch_one(db)
             .await?;
     Ok(json!({
-        "track": serial::track(db, track).await?,
+        "track": serial::track(db, track, viewer).await?,
         "index": index,
         "creation_date": created,
     }))
@@ -204,7 +209,8 @@ pub(crate) async fn playlist_tracks(
     key: Key,
     query: Query,
 ) -> ApiResult {
-    let id = visible(&state.db, &key, user_of(principal.as_ref())).await?;
+    let viewer = user_of(principal.as_ref());
+    let id = visible(&state.db, &key, viewer).await?;
     let mut filter = Where::new();
     filter.and("pt.playlist_id = ?", [Arg::Int(Some(id))]);
     let (page, count, ids) = filter
@@ -218,7 +224,7 @@ pub(crate) async fn playlist_tracks(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for entry in ids {
-        results.push(entry_json(&state.db, entry).await?);
+        results.push(entry_json(&state.db, entry, viewer).await?);
     }
     Ok(page.wrap(&query, count, results))
 }
@@ -232,7 +238,8 @@ pub(crate) async fn add_tracks(
     key: Key,
     Body(body): Body,
 ) -> ApiResult {
-    let id = owned(&state.db, &key, me(&principal)?).await?;
+    let user = me(&principal)?;
+    let id = owned(&state.db, &key, user).await?;
     let mut errors = FieldErrors::default();
     let allow_duplicates = bool_field(&body, "allow_duplicates", &mut errors).unwrap_or(true);
     let mut tracks = Vec::new();
@@ -322,7 +329,7 @@ pub(crate) async fn add_tracks(
     tx.commit().await?;
     let mut results = Vec::with_capacity(added.len());
     for entry in added {
-        results.push(entry_json(&state.db, entry).await?);
+        results.push(entry_json(&state.db, entry, Some(user)).await?);
     }
     Ok(created(
         json!({ "count": results.len(), "results": results }),

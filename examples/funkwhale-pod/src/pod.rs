@@ -6,7 +6,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use oauth_server::config::Config;
 use pod_kit::Backend;
-use scope_runtime::enforce::{AnonymousAccess, ErrorStyle};
+use pod_kit::StateContext;
+use scope_runtime::enforce::ErrorStyle;
 use scope_runtime::ratelimit::RateLimiter;
 use serde_json::{Value, json};
 use sqlx::AnyPool;
@@ -30,8 +31,10 @@ impl pod_kit::Pod for FunkwhalePod {
         crate::migrator(backend)
     }
 
-    fn state(db: AnyPool, anonymous: AnonymousAccess) -> AppState {
-        AppState::new(db).with_anonymous_access(anonymous)
+    // Funkwhale writes relative URLs (`listen_url`, pagination links): the
+    // issuer is not needed.
+    fn state(db: AnyPool, ctx: &StateContext) -> AppState {
+        AppState::new(db).with_anonymous_access(ctx.anonymous.clone())
     }
 
     async fn seed_demo(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {

@@ -289,7 +289,7 @@ pub(crate) async fn radio_tracks(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for track in ids {
-        if let Some(t) = serial::track(&state.db, track).await? {
+        if let Some(t) = serial::track(&state.db, track, viewer).await? {
             results.push(t);
         }
     }

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use sqlx::AnyPool;
 
 use crate::common::ApiResult;
+use crate::privacy;
 
 /// `UserBasicSerializer`: `{id, username, name, date_joined, avatar}`;
 /// `null` for a missing user.
@@ -76,8 +77,9 @@ pub(crate) async fn artist(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     Ok(Some(out))
 }
 
-/// An album (the nested form in tracks, and `/api/v1/albums/`).
-pub(crate) async fn album(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
+/// An album (the nested form in tracks, and `/api/v1/albums/`), playable
+/// if `viewer` sees an upload of one of its tracks.
+pub(crate) async fn album(db: &AnyPool, id: i64, viewer: Option<i64>) -> ApiResult<Option<Value>> {
     let row: Option<(i64, String, i64, Option<String>, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, title, artist_id, release_date, creation_date, attributed_to \
          FROM fw_albums WHERE id = $1",
@@ -88,13 +90,13 @@ pub(crate) async fn album(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let Some((id, title, artist_id, release_date, created, attributed)) = row else {
         return Ok(None);
     };
-    let (tracks, playable): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COUNT(DISTINCT u.track_id) FROM fw_tracks t \
-         LEFT JOIN fw_uploads u ON u.track_id = t.id WHERE t.album_id = $1",
-    )
-    .bind(id)
-    .fetch_one(db)
-    .await?;
+    // One row per track: the tracks are counted, not their uploads.
+    let sql = format!(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM fw_tracks t WHERE t.album_id = $1",
+        privacy::playable("t.id", viewer)
+    );
+    let (tracks, playable): (i64, i64) = sqlx::query_as(&sql).bind(id).fetch_one(db).await?;
     Ok(Some(json!({
         "id": id,
         "fid": format!("/federation/music/albums/{id}"),
@@ -112,21 +114,20 @@ pub(crate) async fn album(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     })))
 }
 
-/// The uploads of a track, as nested in the track.
-async fn track_uploads(db: &AnyPool, track: i64) -> ApiResult<Vec<Value>> {
+/// The uploads of a track `viewer` sees, as nested in the track.
+async fn track_uploads(db: &AnyPool, track: i64, viewer: Option<i64>) -> ApiResult<Vec<Value>> {
+    let sql = format!(
+        "SELECT uuid, size, duration, bitrate, mimetype FROM fw_uploads u \
+         WHERE track_id = $1 AND import_status = 'finished' AND {} ORDER BY id",
+        privacy::upload_visible("u", viewer)
+    );
     let rows: Vec<(
         String,
         Option<i64>,
         Option<i64>,
         Option<i64>,
         Option<String>,
-    )> = sqlx::query_as(
-        "SELECT uuid, size, duration, bitrate, mimetype FROM fw_uploads \
-             WHERE track_id = $1 AND import_status = 'finished' ORDER BY id",
-    )
-    .bind(track)
-    .fetch_all(db)
-    .await?;
+    )> = sqlx::query_as(&sql).bind(track).fetch_all(db).await?;
     Ok(rows
         .into_iter()
         .map(|(uuid, size, duration, bitrate, mimetype)| {
@@ -154,8 +155,9 @@ fn extension(mimetype: Option<&str>) -> Value {
     }
 }
 
-/// A track (`TrackSerializer`).
-pub(crate) async fn track(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
+/// A track (`TrackSerializer`) as `viewer` sees it: the uploads it may
+/// play, and playable if there is one.
+pub(crate) async fn track(db: &AnyPool, id: i64, viewer: Option<i64>) -> ApiResult<Option<Value>> {
     let row: Option<(
         i64,
         String,
@@ -176,10 +178,10 @@ pub(crate) async fn track(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
         return Ok(None);
     };
     let album = match album_id {
-        Some(a) => album(db, a).await?.unwrap_or(Value::Null),
+        Some(a) => album(db, a, viewer).await?.unwrap_or(Value::Null),
         None => Value::Null,
     };
-    let uploads = track_uploads(db, id).await?;
+    let uploads = track_uploads(db, id, viewer).await?;
     Ok(Some(json!({
         "id": id,
         "fid": format!("/federation/music/tracks/{id}"),
@@ -203,7 +205,9 @@ pub(crate) async fn track(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     })))
 }
 
-/// A library (`LibraryForOwnerSerializer`).
+/// A library (`LibraryForOwnerSerializer`). Its callers checked that the
+/// viewer sees the library, hence each of its uploads (the same rule):
+/// the counts need no filter.
 pub(crate) async fn library(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     let row: Option<(i64, String, i64, String, String, String, String)> = sqlx::query_as(
         "SELECT id, uuid, user_id, name, description, privacy_level, creation_date \
@@ -237,8 +241,9 @@ pub(crate) async fn library(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     })))
 }
 
-/// An upload (`UploadForOwnerSerializer`).
-pub(crate) async fn upload(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
+/// An upload (`UploadForOwnerSerializer`), its track as `viewer` (the
+/// owner) sees it.
+pub(crate) async fn upload(db: &AnyPool, id: i64, viewer: Option<i64>) -> ApiResult<Option<Value>> {
     let row: Option<(
         String,
         i64,
@@ -282,7 +287,7 @@ pub(crate) async fn upload(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
         "filename": source.as_deref().and_then(|s| s.rsplit('/').next()).unwrap_or_default(),
         "creation_date": created,
         "mimetype": mimetype,
-        "track": track(db, track_id).await?,
+        "track": track(db, track_id, viewer).await?,
         "library": library_uuid,
         "channel": Value::Null,
         "duration": duration,
@@ -298,8 +303,14 @@ pub(crate) async fn upload(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
     })))
 }
 
-/// A playlist (`PlaylistSerializer`).
-pub(crate) async fn playlist(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> {
+/// A playlist (`PlaylistSerializer`) as `viewer` sees it: every entry is
+/// counted (`tracks_count`); the duration and playability are those of the
+/// uploads the viewer sees.
+pub(crate) async fn playlist(
+    db: &AnyPool,
+    id: i64,
+    viewer: Option<i64>,
+) -> ApiResult<Option<Value>> {
     let row: Option<(i64, i64, String, String, String, String, String)> = sqlx::query_as(
         "SELECT id, user_id, name, description, privacy_level, creation_date, \
          modification_date FROM fw_playlists WHERE id = $1",
@@ -310,15 +321,16 @@ pub(crate) async fn playlist(db: &AnyPool, id: i64) -> ApiResult<Option<Value>> 
     let Some((id, owner, name, description, privacy, created, modified)) = row else {
         return Ok(None);
     };
-    let (count, duration, playable): (i64, i64, i64) = sqlx::query_as(
+    let sql = format!(
         "SELECT COUNT(*), \
-                CAST(COALESCE(SUM((SELECT MAX(duration) FROM fw_uploads u WHERE u.track_id = pt.track_id)), 0) AS BIGINT), \
-                CAST(COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM fw_uploads u WHERE u.track_id = pt.track_id) THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                CAST(COALESCE(SUM((SELECT MAX(duration) FROM fw_uploads u WHERE u.track_id = pt.track_id AND {})), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM fw_playlist_tracks pt WHERE pt.playlist_id = $1",
-    )
-    .bind(id)
-    .fetch_one(db)
-    .await?;
+        privacy::upload_visible("u", viewer),
+        privacy::playable("pt.track_id", viewer)
+    );
+    let (count, duration, playable): (i64, i64, i64) =
+        sqlx::query_as(&sql).bind(id).fetch_one(db).await?;
     Ok(Some(json!({
         "id": id,
         "name": name,

@@ -17,7 +17,7 @@ use crate::common::{
     ApiError, ApiResult, Arg, Body, FieldErrors, Key, Query, Where, as_int, bool_field, created,
     int_field, invalid, me, new_uuid, no_content, now, ok, string_field, user_of,
 };
-use crate::{AppState, Scope, serial};
+use crate::{AppState, Scope, privacy, serial};
 
 /// Restricts activity (favorites, listenings) of table `alias` to what
 /// `viewer` sees: nothing when anonymous; `?scope=me` and `?user=` narrow.
@@ -53,7 +53,13 @@ async fn track_field(db: &AnyPool, body: &Map<String, Value>) -> ApiResult<i64> 
 }
 
 /// `{id, user, track, creation_date}` of a favorite or listening row.
-async fn activity_json(db: &AnyPool, table: &str, id: i64) -> ApiResult<Value> {
+/// As `viewer` sees it.
+async fn activity_json(
+    db: &AnyPool,
+    table: &str,
+    id: i64,
+    viewer: Option<i64>,
+) -> ApiResult<Value> {
     let (id, user, track, created): (i64, i64, i64, String) = sqlx::query_as(&format!(
         "SELECT id, user_id, track_id, creation_date FROM {table} WHERE id = $1"
     ))
@@ -63,7 +69,7 @@ async fn activity_json(db: &AnyPool, table: &str, id: i64) -> ApiResult<Value> {
     Ok(json!({
         "id": id,
         "user": serial::user(db, Some(user)).await?,
-        "track": serial::track(db, track).await?,
+        "track": serial::track(db, track, viewer).await?,
         "creation_date": created,
     }))
 }
@@ -82,7 +88,7 @@ async fn activity_list(
         .await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        results.push(activity_json(&state.db, table, id).await?);
+        results.push(activity_json(&state.db, table, id, viewer).await?);
     }
     Ok(page.wrap(query, count, results))
 }
@@ -228,13 +234,19 @@ pub(crate) async fn get_listening(
     key: Key,
 ) -> ApiResult {
     // Listenings are visible to the pod's logged-in users only.
-    user_of(principal.as_ref()).ok_or(ApiError::NotFound)?;
+    let viewer = user_of(principal.as_ref()).ok_or(ApiError::NotFound)?;
     let id: i64 = sqlx::query_scalar("SELECT id FROM fw_listenings WHERE id = $1")
         .bind(key.id()?)
         .fetch_optional(&state.db)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(ok(activity_json(&state.db, "fw_listenings", id).await?))
+    Ok(ok(activity_json(
+        &state.db,
+        "fw_listenings",
+        id,
+        Some(viewer),
+    )
+    .await?))
 }
 
 /// Adds a notification for `user`.
@@ -298,14 +310,14 @@ pub(crate) async fn create_follow(
     let target = string_field(&body, "target", true, 100, &mut errors);
     errors.finish()?;
     let target = target.unwrap_or_default();
-    let library: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT id, user_id, privacy_level FROM fw_libraries \
-         WHERE uuid = $1 AND (privacy_level != 'me' OR user_id = $2)",
-    )
-    .bind(&target)
-    .bind(user)
-    .fetch_optional(&state.db)
-    .await?;
+    let sql = format!(
+        "SELECT id, user_id, privacy_level FROM fw_libraries l WHERE uuid = $1 AND {}",
+        privacy::visible("l", Some(user))
+    );
+    let library: Option<(i64, i64, String)> = sqlx::query_as(&sql)
+        .bind(&target)
+        .fetch_optional(&state.db)
+        .await?;
     let Some((library, owner, privacy)) = library else {
         return Err(invalid(
             "target",

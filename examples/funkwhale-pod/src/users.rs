@@ -6,7 +6,7 @@ use scope_runtime::token::Principal;
 use serde_json::{Value, json};
 
 use crate::common::{ApiError, ApiResult, me, ok};
-use crate::{AppState, NAME, Scope, VERSION};
+use crate::{AppState, NAME, Scope, VERSION, privacy};
 
 /// The authenticated user's profile.
 #[requires_scope(resource = "profile", token = user)]
@@ -52,14 +52,16 @@ fn software_version() -> String {
 /// NodeInfo 2.0: what clients read to discover the server.
 #[requires_scope(public)]
 pub(crate) async fn nodeinfo(State(state): State<AppState>) -> ApiResult {
-    let counts: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+    // Public: the music hours are those of the uploads anyone may play.
+    let sql = format!(
         "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM fw_tracks), \
                 (SELECT COUNT(*) FROM fw_artists), (SELECT COUNT(*) FROM fw_albums), \
-                (SELECT CAST(COALESCE(SUM(duration), 0) AS BIGINT) FROM fw_uploads), \
+                (SELECT CAST(COALESCE(SUM(duration), 0) AS BIGINT) FROM fw_uploads u WHERE {}), \
                 (SELECT COUNT(*) FROM fw_favorites), (SELECT COUNT(*) FROM fw_listenings)",
-    )
-    .fetch_one(&state.db)
-    .await?;
+        privacy::upload_visible("u", None)
+    );
+    let counts: (i64, i64, i64, i64, i64, i64, i64) =
+        sqlx::query_as(&sql).fetch_one(&state.db).await?;
     let (users, tracks, artists, albums, seconds, favorites, listenings) = counts;
     Ok(ok(json!({
         "version": "2.0",

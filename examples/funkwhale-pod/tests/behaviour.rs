@@ -639,7 +639,33 @@ async fn input_postgres_refuses_is_a_4xx_on_both_engines(pod: Pod) {
     assert_eq!(reply.status.as_u16(), 400, "{}", reply.json);
 }
 
+/// The tests drive the app the binary serves (`pod_kit::app`): its error
+/// style, its rate limiter, its routes outside the table, its trailing
+/// slash handling, and its revocation wiring. A hand-assembled router
+/// would miss one of them.
+async fn the_router_is_the_one_the_binary_serves(pod: Pod) {
+    let grant = pod.client.user_grant(pod.alice, "read").await;
+    let me = pod.get("/api/v1/users/me/", Some(&grant.token)).await;
+    assert_eq!(expect(&me, 200)["username"], "alice");
+    // The rate limiter is the enforcer's guard.
+    assert_eq!(me.headers["x-ratelimit-scope"], "authenticated-list");
+    // The pod's routes outside the table, and the limiter they read.
+    let limits = pod.get("/api/v1/rate-limit/", None).await;
+    assert_eq!(expect(&limits, 200)["enabled"], true);
+    // The pod's error style (RFC 6750 codes in the body and the header).
+    let refused = pod.get("/api/v1/users/me/", None).await;
+    assert_eq!(expect(&refused, 401)["error"], "invalid_token");
+    assert!(refused.headers.contains_key("www-authenticate"));
+    // Funkwhale's paths end with a slash; the other form is not served.
+    expect(&pod.get("/api/v1/users/me", Some(&grant.token)).await, 404);
+    // The OAuth endpoints are there, and a token revoked through them is
+    // refused at once, though the token cache holds it (60 s TTL).
+    pod.client.revoke(&grant).await;
+    expect(&pod.get("/api/v1/users/me/", Some(&grant.token)).await, 401);
+}
+
 both_engines!(
+    the_router_is_the_one_the_binary_serves,
     input_postgres_refuses_is_a_4xx_on_both_engines,
     playlist_privacy_and_ownership,
     library_privacy_and_ownership,

@@ -46,12 +46,13 @@ async fn profile_needs_read_profile_and_a_user_token(pod: Pod) {
     assert_eq!(body["username"], "alice");
     assert_eq!(body["id"], pod.alice);
     expect(&pod.get("/api/v1/users/me/", None).await, 401);
-    pod.token("alice-playlists", pod.alice, "read:playlists");
+    pod.token("alice-playlists", pod.alice, "read:playlists")
+        .await;
     expect(
         &pod.get("/api/v1/users/me/", Some("alice-playlists")).await,
         403,
     );
-    pod.token("alice-profile", pod.alice, "read:profile");
+    pod.token("alice-profile", pod.alice, "read:profile").await;
     expect(
         &pod.get("/api/v1/users/me/", Some("alice-profile")).await,
         200,
@@ -209,7 +210,8 @@ async fn libraries_uploads_and_music_browse(pod: Pod) {
         )
         .await;
     expect(&reply, 403);
-    pod.token("alice-playlists", pod.alice, "read:playlists");
+    pod.token("alice-playlists", pod.alice, "read:playlists")
+        .await;
     expect(
         &pod.get("/api/v1/tracks/", Some("alice-playlists")).await,
         403,
@@ -445,7 +447,8 @@ async fn listenings_record_and_list(pod: Pod) {
         .get(&format!("/api/v1/history/listenings/{id}/"), Some("alice"))
         .await;
     assert_eq!(expect(&one, 200)["track"]["title"], "Listen");
-    pod.token("alice-fav", pod.alice, "read:favorites write:favorites");
+    pod.token("alice-fav", pod.alice, "read:favorites write:favorites")
+        .await;
     let reply = pod
         .send(
             "POST",
@@ -649,7 +652,8 @@ async fn library_follows_and_notifications(pod: Pod) {
         .await;
     assert!(expect(&reply, 400)["action"].is_array());
     // read:notifications is needed.
-    pod.token("alice-follows", pod.alice, "read:follows write:follows");
+    pod.token("alice-follows", pod.alice, "read:follows write:follows")
+        .await;
     expect(
         &pod.get("/api/v1/federation/inbox/", Some("alice-follows"))
             .await,
@@ -974,7 +978,8 @@ async fn radios_select_tracks_by_artist(pod: Pod) {
             .await,
         204,
     );
-    pod.token("alice-playlists", pod.alice, "read:playlists");
+    pod.token("alice-playlists", pod.alice, "read:playlists")
+        .await;
     expect(
         &pod.get("/api/v1/radios/radios/", Some("alice-playlists"))
             .await,

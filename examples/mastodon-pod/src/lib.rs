@@ -21,6 +21,8 @@ mod support;
 mod timelines;
 
 pub use pod::MastodonPod;
+use std::sync::Arc;
+
 use pod_kit::Backend;
 use scope_runtime::scope_routes;
 use sqlx::AnyPool;
@@ -39,12 +41,33 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 #[derive(Clone, Debug)]
 pub struct AppState {
     db: AnyPool,
+    /// The issuer without a trailing slash: the start of every URL the
+    /// pod writes.
+    base: Arc<str>,
+    /// The issuer's host (and port): the pod's domain in `acct`s and
+    /// `/api/v1/instance`.
+    host: Arc<str>,
 }
 
 impl AppState {
-    /// The state over the pod's database (migrated with [`migrator`]).
-    pub fn new(db: AnyPool) -> Self {
-        Self { db }
+    /// The state over the pod's database (migrated with [`migrator`]) for a
+    /// pod served at `issuer` (`https://pod.example`).
+    ///
+    /// Every absolute URL in a response is built from `issuer`, never from
+    /// the request's `Host`, `X-Forwarded-Host` or `X-Forwarded-Proto`:
+    /// any client can send those, and a pod echoing them would hand out
+    /// links to a host of the client's choosing (cache poisoning, links in
+    /// stored content). There is therefore no "trust the proxy" setting: a
+    /// pod behind a proxy is configured with its public URL (`ISSUER`).
+    pub fn new(db: AnyPool, issuer: &str) -> Self {
+        let base = issuer.trim_end_matches('/');
+        let authority = base.split_once("://").map_or(base, |(_, rest)| rest);
+        let host = authority.split('/').next().unwrap_or(authority);
+        Self {
+            db,
+            base: base.into(),
+            host: host.into(),
+        }
     }
 
     /// The database.

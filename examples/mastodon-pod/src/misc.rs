@@ -319,7 +319,10 @@ pub(crate) async fn create_report(ctx: Ctx, Body(p): Body) -> ApiResult {
     }
     let forward = p.flag("forward")?.unwrap_or(false);
     let status_ids = p.ids("status_ids")?;
-    for s in &status_ids {
+    for &s in &status_ids {
+        // Visibility first, with the status endpoints' rule: a status the
+        // reporter cannot see answers as one that does not exist.
+        let s = render::visible_status(&ctx, s).await?;
         let author: Option<i64> =
             sqlx::query_scalar("SELECT account_id FROM statuses WHERE id = $1")
                 .bind(s)
@@ -683,7 +686,7 @@ pub(crate) async fn instance_v1(ctx: Ctx) -> ApiResult {
         "description": "A Mastodon-compatible example pod: every route declares its OAuth scopes.",
         "email": "",
         "version": version(),
-        "urls": { "streaming_api": format!("ws://{}", ctx.host) },
+        "urls": { "streaming_api": ctx.streaming_url() },
         "stats": { "user_count": users, "status_count": statuses, "domain_count": 0 },
         "thumbnail": null,
         "languages": ["en"],

@@ -1,7 +1,8 @@
 //! The pod as `pod-kit` runs it.
 
 use pod_kit::Backend;
-use scope_runtime::enforce::{AnonymousAccess, ErrorStyle};
+use pod_kit::StateContext;
+use scope_runtime::enforce::ErrorStyle;
 use sqlx::AnyPool;
 
 use crate::{Api, AppState, Scope};
@@ -24,9 +25,10 @@ impl pod_kit::Pod for MastodonPod {
         crate::migrator(backend)
     }
 
-    // Mastodon has no `token = setting` routes: the switch is unused.
-    fn state(db: AnyPool, _anonymous: AnonymousAccess) -> AppState {
-        AppState::new(db)
+    // Mastodon has no `token = setting` routes: the switch is unused. URLs
+    // come from the issuer.
+    fn state(db: AnyPool, ctx: &StateContext) -> AppState {
+        AppState::new(db, &ctx.issuer)
     }
 
     async fn seed_demo(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {

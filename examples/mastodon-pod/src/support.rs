@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::{CONTENT_TYPE, HOST, LINK};
+use axum::http::header::{CONTENT_TYPE, LINK};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -370,9 +370,9 @@ pub(crate) fn parse_id(s: &str) -> Option<i64> {
 /// the query parameters.
 pub(crate) struct Ctx {
     pub(crate) db: AnyPool,
-    /// `http://host` (or `https://` behind a proxy that says so).
+    /// The configured issuer without a trailing slash (`https://host`).
     pub(crate) base: String,
-    /// The host name clients used.
+    /// The issuer's host (and port).
     pub(crate) host: String,
     path: String,
     raw_query: Vec<(String, String)>,
@@ -428,6 +428,13 @@ impl Ctx {
     /// A URL of this server.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The streaming API's URL: the issuer's host, `wss://` under an
+    /// `https://` issuer, `ws://` otherwise.
+    pub(crate) fn streaming_url(&self) -> String {
+        let secure = self.base.starts_with("https://");
+        format!("{}://{}", if secure { "wss" } else { "ws" }, self.host)
     }
 
     /// The link to the same request with other pagination parameters.
@@ -540,26 +547,6 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let host = parts
-            .headers
-            .get("x-forwarded-host")
-            .or_else(|| parts.headers.get(HOST))
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                !h.is_empty()
-                    && h.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
-                    })
-            })
-            .or(parts.uri.authority().map(|a| a.as_str()))
-            .unwrap_or("localhost")
-            .to_owned();
-        let https = parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
-            || parts.uri.scheme_str() == Some("https");
         let raw_query = query_pairs(parts.uri.query());
         let viewer = parts
             .extensions
@@ -568,8 +555,10 @@ impl FromRequestParts<AppState> for Ctx {
             .and_then(parse_id);
         Ok(Self {
             db: state.db.clone(),
-            base: format!("{}://{host}", if https { "https" } else { "http" }),
-            host,
+            // From the configured issuer, never from the request's headers
+            // (see `AppState::new`).
+            base: state.base.to_string(),
+            host: state.host.to_string(),
             path: parts.uri.path().to_owned(),
             query: Params::from_pairs(raw_query.clone()),
             raw_query,

@@ -5,27 +5,22 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
-use mastodon_pod::{Api, AppState, MastodonPod, Scope, seed_demo};
-use oauth_server::primitives::Store;
-use pod_kit::PodStore;
-use pod_kit::testing::PgSchema;
-use scope_runtime::ScopeSet;
-use scope_runtime::enforce::Enforcer;
+use mastodon_pod::{Api, MastodonPod, seed_demo};
+use pod_kit::Settings;
+use pod_kit::testing::{PgSchema, TestClient};
 use scope_runtime::route::RouteTable;
-use scope_runtime::token::{InMemoryValidator, Principal};
 use serde_json::{Value, json};
 use sqlx::AnyPool;
 use tempfile::TempDir;
-use tower::ServiceExt;
+
+/// The issuer the test pods are configured with.
+const ISSUER: &str = "https://pod.example";
 
 struct Pod {
-    store: PodStore,
+    client: TestClient<MastodonPod>,
     db: AnyPool,
-    tokens: InMemoryValidator<Scope>,
-    app: Router,
     _dir: Option<TempDir>,
     // Last: dropped after the pools.
     _schema: Option<PgSchema>,
@@ -91,41 +86,33 @@ impl Pod {
         Some(pod)
     }
 
-    /// The pod over the database at `url`, opened as the binary does.
+    /// The pod over the database at `url`, opened and served as the binary
+    /// does (`pod_kit::app`).
     async fn on(url: &str) -> Self {
         let database = pod_kit::open::<MastodonPod>(url).await.unwrap();
-        let tokens = InMemoryValidator::new();
-        let app = Api::router(Enforcer::new(tokens.clone()))
-            .with_state(AppState::new(database.pool.clone()));
+        let client = TestClient::new(database.clone(), &Settings::new(ISSUER));
         Self {
-            store: database.store,
+            client,
             db: database.pool,
-            tokens,
-            app,
             _dir: None,
             _schema: None,
         }
     }
 
     async fn user(&self, name: &str) -> i64 {
-        let hash = oauth_server::secret::hash_password("pw-123456").unwrap();
-        self.store.create_user(name, &hash, false).await.unwrap().id
+        self.client.create_user(name).await
     }
 
     /// A user and a token with `read write follow` for it.
     async fn account(&self, name: &str) -> (i64, String) {
         let id = self.user(name).await;
-        let token = self.token(id, "read write follow");
+        let token = self.token(id, "read write follow").await;
         (id, token)
     }
 
-    fn token(&self, user: i64, scopes: &str) -> String {
-        let token = format!("tok-{user}-{}", scopes.replace(' ', "+").replace(':', "."));
-        self.tokens.insert(
-            token.clone(),
-            Principal::user(user.to_string(), "app", ScopeSet::parse(scopes).unwrap()),
-        );
-        token
+    /// A token of `user` with `scopes`, issued by the pod's OAuth server.
+    async fn token(&self, user: i64, scopes: &str) -> String {
+        self.client.user_token(user, scopes).await
     }
 
     async fn send(&self, method: &str, uri: &str, token: Option<&str>, payload: Payload) -> Reply {
@@ -151,12 +138,7 @@ impl Pod {
                 Body::from(bytes)
             }
         };
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
+        let res = self.client.oneshot(req.body(body).unwrap()).await;
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
@@ -203,7 +185,7 @@ fn ids(v: &Value) -> Vec<String> {
 async fn verify_credentials_accepts_profile_read_and_read_accounts_only(pod: Pod) {
     let alice = pod.user("alice").await;
     for scopes in ["profile", "read", "read:accounts"] {
-        let token = pod.token(alice, scopes);
+        let token = pod.token(alice, scopes).await;
         let r = pod.get("/api/v1/accounts/verify_credentials", &token).await;
         assert_eq!(r.status, StatusCode::OK, "{scopes}");
         assert_eq!(r.body["id"], alice.to_string());
@@ -211,10 +193,10 @@ async fn verify_credentials_accepts_profile_read_and_read_accounts_only(pod: Pod
         assert_eq!(r.body["acct"], "alice");
         assert_eq!(r.body["source"]["privacy"], "public");
         assert!(r.body["created_at"].as_str().unwrap().ends_with('Z'));
-        assert_eq!(r.body["url"], "http://pod.example/@alice");
+        assert_eq!(r.body["url"], "https://pod.example/@alice");
     }
     for scopes in ["write", "read:statuses", "follow"] {
-        let token = pod.token(alice, scopes);
+        let token = pod.token(alice, scopes).await;
         let r = pod.get("/api/v1/accounts/verify_credentials", &token).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{scopes}");
     }
@@ -228,15 +210,54 @@ async fn verify_credentials_accepts_profile_read_and_read_accounts_only(pod: Pod
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // An app token (client credentials) is not a user.
-    pod.tokens.insert(
-        "app-token",
-        Principal::app("app", ScopeSet::parse("read").unwrap()),
-    );
-    let r = pod
-        .get("/api/v1/accounts/verify_credentials", "app-token")
+    let app = pod.client.app_token("read").await;
+    let r = pod.get("/api/v1/accounts/verify_credentials", &app).await;
+    // Mastodon answers 422 there.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+}
+
+/// The tests drive the app the binary serves (`pod_kit::app`): Mastodon's
+/// error bodies, the optional trailing slash, the rate limiter, and the
+/// revocation wiring. A hand-assembled router would miss one of them.
+async fn the_router_is_the_one_the_binary_serves(pod: Pod) {
+    let alice = pod.user("alice").await;
+    let grant = pod.client.user_grant(alice, "read").await;
+    let me = pod
+        .get("/api/v1/accounts/verify_credentials", &grant.token)
         .await;
-    assert!(r.status.is_client_error());
-    assert_ne!(r.status, StatusCode::OK);
+    assert_eq!(me.status, StatusCode::OK, "{:?}", me.body);
+    assert_eq!(me.headers["x-ratelimit-scope"], "authenticated-list");
+    // Rails routes `/path/` as `/path` (Mastodon.py asks for `/api/v1/instance/`).
+    let slash = pod
+        .get("/api/v1/accounts/verify_credentials/", &grant.token)
+        .await;
+    assert_eq!(slash.status, StatusCode::OK, "{:?}", slash.body);
+    assert_eq!(slash.body["id"], alice.to_string());
+    // Mastodon's error bodies: `{"error": "..."}` and nothing else.
+    let refused = pod
+        .send(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            None,
+            Payload::None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let error = refused.body.as_object().expect("a JSON object");
+    assert_eq!(error.len(), 1, "{error:?}");
+    assert!(error["error"].is_string(), "{error:?}");
+    assert!(refused.headers.contains_key("www-authenticate"));
+    // A token revoked through the OAuth endpoint is refused at once,
+    // though the token cache holds it (60 s TTL).
+    pod.client.revoke(&grant).await;
+    let revoked = pod
+        .get("/api/v1/accounts/verify_credentials", &grant.token)
+        .await;
+    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        revoked.body,
+        json!({ "error": "The access token is invalid" })
+    );
 }
 
 async fn update_credentials_by_patch_form_and_legacy_put_json(pod: Pod) {
@@ -300,7 +321,7 @@ async fn update_credentials_by_patch_form_and_legacy_put_json(pod: Pod) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // read does not grant write:accounts.
-    let reader = pod.token(1, "read");
+    let reader = pod.token(1, "read").await;
     let r = pod
         .send(
             "PATCH",
@@ -453,7 +474,7 @@ async fn statuses_create_read_delete_and_errors(pod: Pod) {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
     // write:statuses is needed to post.
-    let reader = pod.token(alice, "read");
+    let reader = pod.token(alice, "read").await;
     let r = pod
         .post("/api/v1/statuses", &reader, json!({ "status": "x" }))
         .await;
@@ -605,7 +626,7 @@ async fn follow_unfollow_round_trip_and_locked_accounts(pod: Pod) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // The follow scope grants write:follows (legacy).
-    let legacy = pod.token(alice, "follow");
+    let legacy = pod.token(alice, "follow").await;
     let r = pod
         .post(
             &format!("/api/v1/accounts/{bob}/unfollow"),
@@ -710,7 +731,7 @@ async fn block_hides_statuses_and_mute_hides_from_timelines(pod: Pod) {
         .await;
     assert_eq!(r.body["muting"], false);
     // Scopes: read:blocks for the list, write:blocks to block.
-    let reader = pod.token(alice, "read:blocks");
+    let reader = pod.token(alice, "read:blocks").await;
     assert_eq!(
         pod.get("/api/v1/blocks", &reader).await.status,
         StatusCode::OK
@@ -797,7 +818,7 @@ async fn favourites_boosts_and_who(pod: Pod) {
     assert_eq!(r.body["favourited"], false);
     assert!(ids(&pod.get("/api/v1/favourites", &a).await.body).is_empty());
     // Scopes: read:favourites for the list, write:favourites to favourite.
-    let reader = pod.token(alice, "read:favourites");
+    let reader = pod.token(alice, "read:favourites").await;
     assert_eq!(
         pod.get("/api/v1/favourites", &reader).await.status,
         StatusCode::OK
@@ -811,7 +832,7 @@ async fn favourites_boosts_and_who(pod: Pod) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // favourited_by follows the source: read:accounts, not read:statuses.
-    let statuses_only = pod.token(alice, "read:statuses");
+    let statuses_only = pod.token(alice, "read:statuses").await;
     let r = pod
         .get(
             &format!("/api/v1/statuses/{s}/favourited_by"),
@@ -848,7 +869,7 @@ async fn pagination_link_headers_and_bad_params(pod: Pod) {
     assert!(link.contains(&format!("min_id={}", all[0])), "{link}");
     assert!(link.contains("limit=2"), "{link}");
     assert!(
-        link.starts_with("<http://pod.example/api/v1/accounts/"),
+        link.starts_with("<https://pod.example/api/v1/accounts/"),
         "{link}"
     );
     let r = pod
@@ -1017,7 +1038,7 @@ async fn lists_crud_members_and_timeline(pod: Pod) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // The list timeline needs read:lists (source), not read:statuses (old docs).
-    let statuses_only = pod.token(1, "read:statuses");
+    let statuses_only = pod.token(1, "read:statuses").await;
     let r = pod.get("/api/v1/timelines/list/1", &statuses_only).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -1093,7 +1114,7 @@ async fn filters_crud(pod: Pod) {
         pod.get(&format!("/api/v1/filters/{id}"), &a).await.status,
         StatusCode::NOT_FOUND
     );
-    let reader = pod.token(1, "read:filters");
+    let reader = pod.token(1, "read:filters").await;
     assert_eq!(
         pod.get("/api/v1/filters", &reader).await.status,
         StatusCode::OK
@@ -1165,7 +1186,7 @@ async fn notifications_get_dismiss_clear(pod: Pod) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     pod.post("/api/v1/notifications/clear", &a, json!({})).await;
     assert!(ids(&pod.get("/api/v1/notifications", &a).await.body).is_empty());
-    let reader = pod.token(alice, "read:notifications");
+    let reader = pod.token(alice, "read:notifications").await;
     let r = pod
         .post("/api/v1/notifications/clear", &reader, json!({}))
         .await;
@@ -1223,7 +1244,7 @@ async fn reports_file_and_list(pod: Pod) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // read grants the deprecated read:reports; write:reports is needed to file.
-    let reader = pod.token(alice, "read");
+    let reader = pod.token(alice, "read").await;
     assert_eq!(
         pod.get("/api/v1/reports", &reader).await.status,
         StatusCode::OK
@@ -1261,7 +1282,7 @@ async fn media_upload_update_attach(pod: Pod) {
     let url = r.body["url"]
         .as_str()
         .unwrap()
-        .trim_start_matches("http://pod.example")
+        .trim_start_matches("https://pod.example")
         .to_owned();
     let r = pod
         .send(
@@ -1358,11 +1379,9 @@ async fn media_upload_update_attach(pod: Pod) {
     );
     // The file is served.
     let res = pod
-        .app
-        .clone()
+        .client
         .oneshot(Request::builder().uri(&url).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "image/png");
     // A raw body upload.
@@ -1413,7 +1432,7 @@ async fn media_upload_update_attach(pod: Pod) {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // write:media is needed.
-    let reader = pod.token(alice, "read write:statuses");
+    let reader = pod.token(alice, "read write:statuses").await;
     let r = pod.post("/api/v1/media", &reader, json!({})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -1477,7 +1496,7 @@ async fn search_lookup_domain_blocks_context_pins_and_status_mutes(pod: Pod) {
         .send("GET", "/api/v1/search?q=alice", None, Payload::None)
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let search_only = pod.token(alice, "read:search");
+    let search_only = pod.token(alice, "read:search").await;
     assert_eq!(
         pod.get("/api/v1/search?q=a", &search_only).await.status,
         StatusCode::OK
@@ -1578,7 +1597,7 @@ async fn search_lookup_domain_blocks_context_pins_and_status_mutes(pod: Pod) {
         .post(&format!("/api/v1/statuses/{root}/unmute"), &a, json!({}))
         .await;
     assert_eq!(r.body["muted"], false);
-    let mutes_only = pod.token(alice, "write:blocks");
+    let mutes_only = pod.token(alice, "write:blocks").await;
     let r = pod
         .post(
             &format!("/api/v1/statuses/{root}/mute"),
@@ -1623,7 +1642,7 @@ async fn instance_and_public_routes_need_no_token(pod: Pod) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let wrong = pod.token(1, "write");
+    let wrong = pod.token(1, "write").await;
     let r = pod
         .send(
             "GET",
@@ -1787,7 +1806,152 @@ async fn input_postgres_refuses_is_a_4xx_on_both_engines(pod: Pod) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
 }
 
+/// Every URL in a response starts with the configured issuer: a client
+/// naming another host in `Host`, `X-Forwarded-Host` or
+/// `X-Forwarded-Proto` (which a pod cannot tell from a proxy's) changes
+/// nothing, in bodies or in `Link` headers.
+async fn urls_come_from_the_issuer_not_from_request_headers(pod: Pod) {
+    let (alice, a) = pod.account("alice").await;
+    let (_, b) = pod.account("bob").await;
+    let status = pod.status(&b, "hi @alice see #news", "public").await;
+    pod.status(&a, "another", "public").await;
+    pod.status(&a, "and another", "public").await;
+    let evil = |method: &str, uri: &str, token: Option<&str>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .header("x-forwarded-proto", "http");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let paths = [
+        "/api/v1/instance".to_owned(),
+        "/api/v2/instance".to_owned(),
+        "/api/v1/accounts/verify_credentials".to_owned(),
+        format!("/api/v1/accounts/{alice}"),
+        format!("/api/v1/accounts/{alice}/statuses?limit=1"),
+        format!("/api/v1/statuses/{status}"),
+        "/api/v1/timelines/home?limit=1".to_owned(),
+    ];
+    for path in &paths {
+        let r = pod.client.read(evil("GET", path, Some(&a))).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert!(!r.text.contains("evil.example"), "{path}: {}", r.text);
+        for (name, value) in &r.headers {
+            let value = value.to_str().unwrap_or_default();
+            assert!(!value.contains("evil.example"), "{path}: {name}: {value}");
+        }
+        let mut urls = Vec::new();
+        collect_urls(&r.body, &mut urls);
+        for url in &urls {
+            // The streaming API's host, and the project's own page.
+            let fixed = ["wss://pod.example", "https://example.invalid/scope-matrix"];
+            assert!(
+                url.starts_with("https://pod.example/") || fixed.contains(&url.as_str()),
+                "{path}: {url}"
+            );
+        }
+        assert!(!urls.is_empty(), "{path}");
+        if path.contains("limit=1") {
+            assert!(
+                r.headers["link"]
+                    .to_str()
+                    .unwrap()
+                    .contains("<https://pod.example/api/v1/")
+            );
+        }
+    }
+    let instance = pod.client.read(evil("GET", "/api/v1/instance", None)).await;
+    assert_eq!(instance.body["uri"], "pod.example");
+    assert_eq!(instance.body["urls"]["streaming_api"], "wss://pod.example");
+    let v2 = pod.client.read(evil("GET", "/api/v2/instance", None)).await;
+    assert_eq!(v2.body["domain"], "pod.example");
+    let status = pod
+        .client
+        .read(evil("GET", &format!("/api/v1/statuses/{status}"), Some(&a)))
+        .await;
+    assert_eq!(
+        status.body["url"].as_str().unwrap().split('/').nth(2),
+        Some("pod.example")
+    );
+    let content = status.body["content"].as_str().unwrap();
+    assert!(
+        content.contains("href=\"https://pod.example/@alice\""),
+        "{content}"
+    );
+    assert!(
+        content.contains("href=\"https://pod.example/tags/news\""),
+        "{content}"
+    );
+    assert_eq!(
+        status.body["mentions"][0]["url"],
+        "https://pod.example/@alice"
+    );
+}
+
+/// The string values of `v` that look like URLs (`scheme://`).
+fn collect_urls(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.contains("://") && !s.contains(' ') => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|x| collect_urls(x, out)),
+        Value::Object(map) => map.values().for_each(|x| collect_urls(x, out)),
+        _ => {}
+    }
+}
+
+/// Reporting with a status the reporter cannot see answers as for a status
+/// that does not exist (404 `Record not found`), and files nothing: the
+/// endpoint does not tell hidden statuses from missing ones.
+async fn reports_answer_alike_for_hidden_and_missing_statuses(pod: Pod) {
+    let (_, a) = pod.account("alice").await;
+    let (bob, b) = pod.account("bob").await;
+    let private = pod.status(&b, "followers only", "private").await;
+    let direct = pod.status(&b, "to nobody", "direct").await;
+    let public = pod.status(&b, "public", "public").await;
+    let missing = (public.parse::<i64>().unwrap() + 1000).to_string();
+    let report = |status: &str| {
+        pod.post(
+            "/api/v1/reports",
+            &a,
+            json!({ "account_id": bob.to_string(), "status_ids": [status] }),
+        )
+    };
+    let absent = report(&missing).await;
+    assert_eq!(absent.status, StatusCode::NOT_FOUND);
+    assert_eq!(absent.body, json!({ "error": "Record not found" }));
+    for hidden in [&private, &direct] {
+        let r = report(hidden).await;
+        assert_eq!(r.status, absent.status, "{hidden}: {:?}", r.body);
+        assert_eq!(r.body, absent.body, "{hidden}");
+    }
+    assert!(
+        pod.get("/api/v1/reports", &a)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The author sees them: not every 404 here is a hidden status.
+    assert_eq!(
+        pod.get(&format!("/api/v1/statuses/{private}"), &b)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = report(&public).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status_ids"], json!([public]));
+}
+
 both_engines!(
+    reports_answer_alike_for_hidden_and_missing_statuses,
+    urls_come_from_the_issuer_not_from_request_headers,
+    the_router_is_the_one_the_binary_serves,
     input_postgres_refuses_is_a_4xx_on_both_engines,
     verify_credentials_accepts_profile_read_and_read_accounts_only,
     update_credentials_by_patch_form_and_legacy_put_json,

@@ -299,7 +299,9 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    let App { router, limiter } = crate::app::<P>(db, &settings);
+    let App {
+        router, limiter, ..
+    } = crate::app::<P>(db, &settings);
     let routes = <P::Api as RouteTable>::ROUTES.len();
     println!("{} {} listening on {issuer}", P::NAME, P::VERSION);
     println!("address: {addr}");

@@ -74,9 +74,10 @@ pub trait Pod: 'static {
     /// The pod's migrations for `backend`, numbered from 100 (the OAuth
     /// server's tables share the database).
     fn migrator(backend: Backend) -> sqlx::migrate::Migrator;
-    /// The handlers' state over the pool of the pod's tables; `anonymous`
-    /// is the switch the enforcer follows for `token = setting` routes.
-    fn state(db: AnyPool, anonymous: AnonymousAccess) -> Self::State;
+    /// The handlers' state over the pool of the pod's tables, with what
+    /// [`app`] knows of the pod: the anonymous-access switch and the issuer
+    /// (see [`StateContext`]).
+    fn state(db: AnyPool, ctx: &StateContext) -> Self::State;
     /// Idempotent demo data owned by `user_id`.
     fn seed_demo(
         db: &AnyPool,
@@ -178,6 +179,32 @@ impl Settings {
     }
 }
 
+/// What [`Pod::state`] gets besides the database.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StateContext {
+    /// The switch the enforcer follows for `token = setting` routes (the
+    /// one in [`App::anonymous`]): handlers reporting the policy read it.
+    pub anonymous: AnonymousAccess,
+    /// The public base URL, [`Settings::issuer`] without a trailing slash.
+    /// Every absolute URL a pod writes starts with it: a pod never builds
+    /// one from the request's `Host`, `X-Forwarded-Host` or
+    /// `X-Forwarded-Proto`, which any client can set (so there is no
+    /// "trust the proxy" option to get wrong).
+    pub issuer: String,
+}
+
+impl StateContext {
+    /// The context of a pod served at `issuer` whose `token = setting`
+    /// routes follow `anonymous`.
+    pub fn new(issuer: &str, anonymous: AnonymousAccess) -> Self {
+        Self {
+            anonymous,
+            issuer: issuer.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
 /// Why a pod could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -247,6 +274,10 @@ pub struct App {
     pub router: Router,
     /// The rate limiter, if limiting is on.
     pub limiter: Option<RateLimiter>,
+    /// The switch of `token = setting` routes, set from
+    /// [`Settings::api_authentication_required`]; flipping it changes what
+    /// the running router allows (and what the pod reports) at once.
+    pub anonymous: AnonymousAccess,
 }
 
 /// Assembles the pod over `db` (from [`open`]). On PostgreSQL it also
@@ -277,17 +308,23 @@ pub fn app_with<P: Pod, St: Store>(store: St, db: AnyPool, settings: &Settings) 
 /// The token cache of a pod.
 type TokenCache<S, St> = CachedValidator<S, StoreValidator<St>>;
 
+/// The OAuth server's configuration of pod `P` under `settings`.
+pub(crate) fn oauth_config<P: Pod>(settings: &Settings) -> Config {
+    let config = P::oauth_config(
+        Config::new(settings.issuer.clone()).access_token_lifetime(settings.access_token_lifetime),
+    );
+    match &settings.jwt_keys {
+        Some(keys) => config.jwt_access_tokens(keys.clone()),
+        None => config,
+    }
+}
+
 fn assemble<P: Pod, St: Store>(
     store: St,
     db: AnyPool,
     settings: &Settings,
 ) -> (App, TokenCache<P::Scope, St>) {
-    let mut config = P::oauth_config(
-        Config::new(settings.issuer.clone()).access_token_lifetime(settings.access_token_lifetime),
-    );
-    if let Some(keys) = &settings.jwt_keys {
-        config = config.jwt_access_tokens(keys.clone());
-    }
+    let config = oauth_config::<P>(settings);
     let server = AuthServer::<P::Scope, _>::new(store, config);
     let validator = CachedValidator::new(server.validator(), settings.token_cache_ttl, 100_000);
     // A revoked access token leaves the cache at once. A revoked grant
@@ -317,7 +354,8 @@ fn assemble<P: Pod, St: Store>(
     // The OAuth endpoints behind the same enforcer as the API: one token
     // cache, one error style, one rate limiter.
     let oauth = oauth_server::http::router_with(server, &enforcer);
-    let api: Router = P::Api::router(enforcer).with_state(P::state(db, anonymous));
+    let ctx = StateContext::new(&settings.issuer, anonymous.clone());
+    let api: Router = P::Api::router(enforcer).with_state(P::state(db, &ctx));
     let mut router = P::extra_routes(api.merge(oauth));
     if let Some(limiter) = &limiter {
         router = router.layer(Extension(limiter.clone()));
@@ -329,7 +367,14 @@ fn assemble<P: Pod, St: Store>(
             .service(router);
         router = Router::new().fallback_service(trimming);
     }
-    (App { router, limiter }, validator)
+    (
+        App {
+            router,
+            limiter,
+            anonymous,
+        },
+        validator,
+    )
 }
 
 /// The rate limiter: counters in this process, or in the Redis of

@@ -1,6 +1,7 @@
-//! The test harness: a real SQLite file (or a fresh PostgreSQL schema), the
-//! oauth tables, the pod's migrations, two users, tokens in memory, and the
-//! real router.
+//! The test harness: a real SQLite file (or a fresh PostgreSQL schema),
+//! opened and migrated as the binary does, two users, tokens issued by the
+//! pod's OAuth server, and the app the binary serves (`pod_kit::app`,
+//! through `pod_kit::testing::TestClient`).
 //!
 //! [`both_engines!`] runs each test body on SQLite and, when
 //! `TEST_DATABASE_URL_PG` is set, on PostgreSQL (`postgres::<test>`; it
@@ -8,28 +9,31 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use axum::Router;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use funkwhale_pod::{Api, AppState, FunkwhalePod, Scope};
-use oauth_server::primitives::Store;
-use pod_kit::testing::PgSchema;
-use scope_runtime::ScopeSet;
-use scope_runtime::enforce::{AnonymousAccess, Enforcer};
-use scope_runtime::route::RouteTable;
-use scope_runtime::token::{InMemoryValidator, Principal};
+use funkwhale_pod::FunkwhalePod;
+use pod_kit::Settings;
+use pod_kit::testing::{PgSchema, TestClient};
+use scope_runtime::enforce::AnonymousAccess;
 use serde_json::Value;
 use sqlx::AnyPool;
 use tempfile::TempDir;
-use tower::ServiceExt;
+
+/// The issuer the test pods are configured with.
+pub const ISSUER: &str = "https://funkwhale.example";
 
 pub struct Pod {
-    pub app: Router,
+    pub client: TestClient<FunkwhalePod>,
     pub db: AnyPool,
-    pub tokens: InMemoryValidator<Scope>,
+    /// The app's "API authentication required" switch (on at start).
     pub anonymous: AnonymousAccess,
     pub alice: i64,
     pub bob: i64,
+    /// Tokens by the names tests use for them.
+    tokens: Mutex<HashMap<String, String>>,
     _dir: Option<TempDir>,
     // Last: dropped after the pools.
     _schema: Option<PgSchema>,
@@ -61,11 +65,13 @@ pub struct Reply {
     pub status: StatusCode,
     pub json: Value,
     pub content_type: Option<String>,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Pod {
     /// A fresh pod: users `alice` and `bob`; tokens `alice`, `bob` (read
-    /// write), `alice-read` (read), `app` (client credentials, read write).
+    /// write), `alice-read` (read), `app` (client credentials, read write);
+    /// anonymous access off (API authentication required).
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}/pod.db", dir.path().display());
@@ -83,65 +89,59 @@ impl Pod {
         Some(pod)
     }
 
-    /// The pod over the database at `url`, opened as the binary does.
+    /// The pod over the database at `url`, opened and served as the binary
+    /// does.
     pub async fn on(url: &str) -> Self {
         let database = pod_kit::open::<FunkwhalePod>(url).await.expect("open");
-        let store = database.store;
-        let hash = oauth_server::secret::hash_password("pw-123456").expect("hash");
-        let alice = store
-            .create_user("alice", &hash, false)
-            .await
-            .expect("alice")
-            .id;
-        let bob = store
-            .create_user("bob", &hash, false)
-            .await
-            .expect("bob")
-            .id;
-        let tokens = InMemoryValidator::new();
-        let scopes = |s: &str| ScopeSet::parse(s).expect("scopes");
-        tokens.insert(
-            "alice",
-            Principal::user(alice.to_string(), "app", scopes("read write")),
-        );
-        tokens.insert(
-            "bob",
-            Principal::user(bob.to_string(), "app", scopes("read write")),
-        );
-        tokens.insert(
-            "alice-read",
-            Principal::user(alice.to_string(), "app", scopes("read")),
-        );
-        tokens.insert("app", Principal::app("app", scopes("read write")));
-        let anonymous = AnonymousAccess::new(false);
-        let db = database.pool;
-        let state = AppState::new(db.clone()).with_anonymous_access(anonymous.clone());
-        let enforcer = Enforcer::new(tokens.clone()).anonymous_access(anonymous.clone());
-        let app = Api::router(enforcer).with_state(state);
-        Self {
-            app,
-            db,
-            tokens,
-            anonymous,
+        let mut settings = Settings::new(ISSUER);
+        settings.api_authentication_required = true;
+        let client = TestClient::<FunkwhalePod>::new(database.clone(), &settings);
+        let alice = client.create_user("alice").await;
+        let bob = client.create_user("bob").await;
+        let pod = Self {
+            db: database.pool,
+            anonymous: client.app.anonymous.clone(),
+            client,
             alice,
             bob,
+            tokens: Mutex::default(),
             _dir: None,
             _schema: None,
-        }
+        };
+        pod.token("alice", alice, "read write").await;
+        pod.token("bob", bob, "read write").await;
+        pod.token("alice-read", alice, "read").await;
+        let app = pod.client.app_token("read write").await;
+        pod.name("app", app);
+        pod
     }
 
-    /// Adds a token for `user` with `scopes`.
-    pub fn token(&self, token: &str, user: i64, scopes: &str) {
-        self.tokens.insert(
-            token,
-            Principal::user(
-                user.to_string(),
-                "app",
-                ScopeSet::parse(scopes).expect("scopes"),
-            ),
-        );
+    /// Mints a token for `user` with `scopes`, used as `name`.
+    pub async fn token(&self, name: &str, user: i64, scopes: &str) {
+        let token = self.client.user_token(user, scopes).await;
+        self.name(name, token);
     }
 
+    /// Names `token`.
+    pub fn name(&self, name: &str, token: String) {
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .insert(name.to_owned(), token);
+    }
+
+    /// The token named `name`; any other string is sent as it is.
+    pub fn secret(&self, name: &str) -> String {
+        self.tokens
+            .lock()
+            .expect("tokens")
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    /// Sends a request; `token` is a name given to [`Pod::token`] (or a
+    /// string sent as it is).
     pub async fn raw(
         &self,
         method: &str,
@@ -152,20 +152,24 @@ impl Pod {
     ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            request = request.header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.secret(token)),
+            );
         }
         if let Some(ct) = content_type {
             request = request.header(header::CONTENT_TYPE, ct);
         }
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(body.into()).expect("request"))
+        self.request(request.body(body.into()).expect("request"))
             .await
-            .expect("infallible");
+    }
+
+    /// Sends `request` as it is.
+    pub async fn request(&self, request: Request<Body>) -> Reply {
+        let response = self.client.oneshot(request).await;
         let status = response.status();
-        let content_type = response
-            .headers()
+        let headers = response.headers().clone();
+        let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
@@ -182,6 +186,7 @@ impl Pod {
             status,
             json,
             content_type,
+            headers,
         }
     }
 
