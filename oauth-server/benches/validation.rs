@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use oauth_server::policy::ScopePolicy;
 use oauth_server::primitives::Store;
 use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{PgStore, SqliteStore};
@@ -125,7 +126,7 @@ async fn sqlite(iterations: usize, all: &[String]) {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = SqliteStore::connect(&url).await.expect("sqlite");
     insert_all!(sqlx::Sqlite, store.pool(), all[..SMALL], 0);
-    let validator = StoreValidator::new(Arc::new(store.clone()));
+    let validator = StoreValidator::new(Arc::new(store.clone()), ScopePolicy::default());
     let small = measure(&validator, &all[..SMALL], iterations).await;
     insert_all!(sqlx::Sqlite, store.pool(), all[SMALL..], SMALL);
     sqlx::query("ANALYZE")
@@ -156,7 +157,7 @@ async fn postgres(iterations: usize, all: &[String]) {
         .execute(store.pool())
         .await
         .expect("analyze");
-    let validator = StoreValidator::new(Arc::new(store.clone()));
+    let validator = StoreValidator::new(Arc::new(store.clone()), ScopePolicy::default());
     let small = measure(&validator, &all[..SMALL], iterations).await;
     insert_all!(sqlx::Postgres, store.pool(), all[SMALL..], SMALL);
     sqlx::query("ANALYZE tokens")

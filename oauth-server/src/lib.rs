@@ -11,6 +11,8 @@
 //! - [`http`]: the axum routes, the login and consent page;
 //! - [`secret`]: random secrets (time-ordered selector + 256 random bits),
 //!   SHA-256 at rest, argon2id passwords;
+//! - [`policy`]: which scopes a grant may carry (token ∩ app ∩ what the
+//!   user may have);
 //! - [`validator`]: the store-backed `TokenValidator` of the enforcement layer;
 //! - [`jwt`]: JWT access tokens (RFC 9068, ES256): signing keys, rotation,
 //!   the JWKS.
@@ -24,13 +26,19 @@
 //! let server = AuthServer::<MastodonScope, _>::new(store, Config::new("https://pod.example"));
 //! let app: axum::Router = oauth_server::http::router(server);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! // The peer address keys the per-address limits (logins, registration,
+//! // tokens): serve with it.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
 //!
-//! Sessions of the consent page and the login rate limit live in memory, per
-//! [`http::router`] instance: run one instance per database, or put the
-//! page behind sticky sessions.
+//! Sessions of the consent page and the failed-login counts live in the
+//! store, so several instances on one database share them; the argon2
+//! queue and the attempts in flight are per [`http::router`] (serve one
+//! per process). Behind a reverse proxy, name it in a
+//! `scope_runtime::client_ip::TrustedProxies` (the binary's
+//! `--trusted-proxies`), or every client shares the proxy's limits.
 
 pub mod config;
 pub mod flows;

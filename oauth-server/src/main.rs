@@ -98,12 +98,19 @@ enum Command {
         jwt_audience: Option<String>,
         /// Rate-limit the endpoints per client address (Funkwhale's
         /// endpoint-specific scopes: `oauth-app` 10/hour, `oauth-token`,
-        /// `oauth-authorize`, `oauth-revoke` 100/hour).
+        /// `oauth-authorize`, `oauth-revoke` 100/hour, `oauth-introspect`
+        /// 100,000/hour).
         #[arg(long, env = "THROTTLING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
         throttling_enabled: bool,
         /// Rate overrides in Funkwhale's syntax, e.g. `oauth-token=1000/hour`.
         #[arg(long, env = "THROTTLING_RATES")]
         throttling_rates: Option<String>,
+        /// The reverse proxies in front of the server, as addresses or CIDR
+        /// networks (`127.0.0.1,10.0.0.0/8`): requests from them count
+        /// against the client their `X-Forwarded-For` names. Default:
+        /// none, the header is ignored.
+        #[arg(long, env = "TRUSTED_PROXIES")]
+        trusted_proxies: Option<scope_runtime::client_ip::TrustedProxies>,
     },
     /// Write a new ES256 signing key for `--jwt-key` to PATH (PKCS#8 PEM,
     /// readable by the owner only); an existing file is never overwritten.
@@ -256,6 +263,7 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
             jwt_audience,
             throttling_enabled,
             throttling_rates,
+            trusted_proxies,
         } => {
             let issuer = issuer.unwrap_or_else(|| format!("http://{listen}"));
             let mut config = Config::new(issuer.clone())
@@ -302,7 +310,10 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
                 };
                 enforcer = enforcer.guard(RateLimiter::new(rates));
             }
-            let app: axum::Router = oauth_server::http::router_with(server, &enforcer);
+            let mut app: axum::Router = oauth_server::http::router_with(server, &enforcer);
+            if let Some(proxies) = trusted_proxies.filter(|p| !p.is_empty()) {
+                app = app.layer(axum::Extension(proxies));
+            }
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };

@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use scope_runtime::{Scope, ScopeSet};
 
+use crate::primitives::{Store, StoreError, TokenRecord, UserRecord};
+
 /// The scopes reserved to administrators, by name prefix (Mastodon's
 /// `admin:`, Funkwhale's `read:instance:` and `write:instance:`). Cheap to
 /// clone.
@@ -38,6 +40,15 @@ impl ScopePolicy {
         }
     }
 
+    /// The prefixes that name no scope of `S`.
+    pub fn unmatched_prefixes<S: Scope>(&self) -> Vec<&str> {
+        self.admin_prefixes
+            .iter()
+            .map(String::as_str)
+            .filter(|p| !S::ALL.iter().any(|s| s.name().starts_with(p)))
+            .collect()
+    }
+
     /// The scopes reserved to administrators.
     pub fn reserved<S: Scope>(&self) -> ScopeSet<S> {
         S::ALL
@@ -56,6 +67,37 @@ impl ScopePolicy {
     /// through a parent or an alias: only then does the user's role matter.
     pub fn reaches_reserved<S: Scope>(&self, scopes: ScopeSet<S>) -> bool {
         !scopes.closure().is_disjoint(&self.reserved())
+    }
+
+    /// What the stored token `record` may do now, for every path that
+    /// answers it (validation, introspection): its scopes as the hierarchy
+    /// knows them (names it no longer knows are dropped, never fatal), less
+    /// the reserved ones unless its user is an administrator now. The user
+    /// is read from `store` only when the token reaches a reserved scope
+    /// and `user` (the caller's copy, if it read it) is `None`.
+    ///
+    /// # Errors
+    /// The store's, reading the user.
+    pub async fn current<S: Scope, St: Store>(
+        &self,
+        store: &St,
+        record: &TokenRecord,
+        user: Option<&UserRecord>,
+    ) -> Result<ScopeSet<S>, StoreError> {
+        let scopes: ScopeSet<S> = record
+            .scopes
+            .split_ascii_whitespace()
+            .filter_map(S::from_name)
+            .collect();
+        if !self.reaches_reserved(scopes) {
+            return Ok(scopes);
+        }
+        let admin = match (user, record.user_id) {
+            (Some(user), _) => user.admin,
+            (None, Some(id)) => store.user(id).await?.is_some_and(|u| u.admin),
+            (None, None) => false,
+        };
+        Ok(self.effective(scopes, None, admin))
     }
 
     /// What a grant of `token` may do, for an app registered with `app`

@@ -40,20 +40,12 @@ impl<St> std::fmt::Debug for StoreValidator<St> {
 }
 
 impl<St: Store> StoreValidator<St> {
-    /// A validator reading `store`, with the default policy (Mastodon's:
-    /// `admin:` scopes for administrators only).
-    pub fn new(store: std::sync::Arc<St>) -> Self {
-        Self {
-            store,
-            policy: ScopePolicy::default(),
-        }
-    }
-
-    /// Applies `policy` instead of the default.
-    #[must_use]
-    pub fn policy(mut self, policy: ScopePolicy) -> Self {
-        self.policy = policy;
-        self
+    /// A validator reading `store`, answering with what `policy` lets
+    /// each token do now. Usually [`AuthServer::validator`](crate::flows::AuthServer::validator),
+    /// which passes the server's own policy: a validator with another
+    /// policy than the server's would grant what the server refuses.
+    pub fn new(store: std::sync::Arc<St>, policy: ScopePolicy) -> Self {
+        Self { store, policy }
     }
 }
 
@@ -68,27 +60,12 @@ impl<S: Scope, St: Store> TokenValidator<S> for StoreValidator<St> {
         if record.revoked || record.expires_at.is_some_and(|e| e <= now()) {
             return Err(TokenError::Invalid);
         }
-        // Scopes the hierarchy no longer knows are dropped, not fatal.
-        let scopes: ScopeSet<S> = record
-            .scopes
-            .split_ascii_whitespace()
-            .filter_map(S::from_name)
-            .collect();
         // A demoted administrator's token loses the reserved scopes now.
-        let scopes = if self.policy.reaches_reserved(scopes) {
-            let admin = match record.user_id {
-                Some(user) => self
-                    .store
-                    .user(user)
-                    .await
-                    .map_err(|e| TokenError::Unavailable(e.to_string()))?
-                    .is_some_and(|u| u.admin),
-                None => false,
-            };
-            self.policy.effective(scopes, None, admin)
-        } else {
-            scopes
-        };
+        let scopes: ScopeSet<S> = self
+            .policy
+            .current(&*self.store, &record, None)
+            .await
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         let principal = match record.user_id {
             Some(user) => Principal::user(user.to_string(), record.client_id, scopes),
             None => Principal::app(record.client_id, scopes),

@@ -59,6 +59,7 @@
 
 pub mod bits;
 pub mod cache;
+pub mod client_ip;
 pub mod docgen;
 pub mod enforce;
 pub mod error;

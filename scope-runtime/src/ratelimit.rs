@@ -30,9 +30,11 @@
 //! around a window's end, and costs one counter instead of a timestamp per
 //! request). Only requests that passed authorization are counted.
 //!
-//! Anonymous clients are told apart by the peer address of the
-//! connection: behind a reverse proxy every anonymous client shares the
-//! proxy's bucket, and without `ConnectInfo` they all share `unknown`.
+//! Anonymous clients are told apart by their address
+//! ([`client_ip`](crate::client_ip)): the connection's peer, or behind
+//! the reverse proxies named in a [`TrustedProxies`](crate::client_ip::TrustedProxies)
+//! the address they forwarded; IPv6 per /64. Without `ConnectInfo` they
+//! all share `unknown`.
 //!
 //! ```
 //! use scope_runtime::ratelimit::{Rates, RateLimiter};
@@ -133,17 +135,17 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 
 #[cfg(feature = "redis")]
 #[doc(inline)]
 pub use self::redis_store::RedisStore;
+pub use crate::client_ip::peer_ip;
+use crate::client_ip::{client_ip, limit_address};
 use crate::guard::{Guard, GuardFuture, Verdict};
 use crate::route::{Method, Route};
 use crate::scope::Scope;
@@ -216,8 +218,8 @@ impl Rates {
     /// documentation ("Standard endpoints"), and the endpoint-specific
     /// scopes of its OAuth endpoints, which routes name with
     /// `#[requires_scope(.., throttle = "oauth-app")]` (registering apps
-    /// 10/hour, authorizing, tokens and revocation 100/hour each, logins
-    /// 30/hour; per address when anonymous).
+    /// 10/hour, authorizing, tokens and revocation 100/hour each,
+    /// introspection 100,000/hour; per address when anonymous).
     pub fn funkwhale() -> Self {
         const H: u64 = 3600;
         const D: u64 = 86_400;
@@ -226,7 +228,10 @@ impl Rates {
             ("oauth-authorize", 100, H),
             ("oauth-token", 100, H),
             ("oauth-revoke", 100, H),
-            ("login", 30, H),
+            // Resource servers introspect every token they see once per
+            // cache TTL: generous, but not unlimited (each failed client
+            // authentication costs a hash).
+            ("oauth-introspect", 100_000, H),
             ("anonymous-wildcard", 1000, H),
             ("authenticated-wildcard", 2000, H),
             ("anonymous-create", 1000, D),
@@ -678,7 +683,8 @@ impl RateLimiter {
 }
 
 /// Who a request counts against: `authenticated` and the user (or client)
-/// id, or `anonymous` and the peer's IP address.
+/// id, or `anonymous` and the client's address ([`client_ip`], IPv6 per
+/// /64).
 pub fn ident<S: Scope>(
     principal: Option<&Principal<S>>,
     request: &Request<Body>,
@@ -689,21 +695,11 @@ pub fn ident<S: Scope>(
             None => ("authenticated", format!("client:{}", p.client_id())),
         },
         None => {
-            let ip = peer_ip(request.extensions())
-                .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+            let ip = client_ip(request.headers(), request.extensions())
+                .map_or_else(|| "unknown".to_owned(), |ip| limit_address(ip).to_string());
             ("anonymous", ip)
         }
     }
-}
-
-/// The address of the connection's peer, from axum's
-/// `ConnectInfo<SocketAddr>` (serve with `into_make_service_with_connect_info`):
-/// who an anonymous request counts against, here and in the OAuth server's
-/// login limits. `None` without `ConnectInfo`.
-pub fn peer_ip(extensions: &http::Extensions) -> Option<std::net::IpAddr> {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
 }
 
 /// The action of a request to `route`, as the table in the

@@ -18,7 +18,6 @@ use oauth_server::flows::{AuthServer, AuthorizeRequest, RegisteredApp};
 use oauth_server::jwt::{KeySet, SigningKey};
 use oauth_server::primitives::Store;
 use oauth_server::store::MemoryStore;
-use oauth_server::validator::StoreValidator;
 use scope_runtime::enforce::Enforcer;
 use scope_runtime::introspect::IntrospectionValidator;
 // The reqwest 0.12 the validators use (it has `form`).
@@ -451,10 +450,7 @@ async fn every_validator_enforces_the_same() {
         (reqwest::Method::GET, SUGGESTIONS, "not-a-token", 401, None),
     ];
     let apis = [
-        (
-            "store",
-            api(StoreValidator::new(auth.server.store_arc())).await,
-        ),
+        ("store", api(auth.server.validator()).await),
         (
             "introspection",
             api(IntrospectionValidator::<TestScope>::new(
@@ -484,7 +480,7 @@ async fn every_validator_enforces_the_same() {
 #[tokio::test]
 async fn a_revoked_jwt_is_refused_by_the_store_and_introspection_only() {
     let auth = Auth::start().await;
-    let store = StoreValidator::new(auth.server.store_arc());
+    let store = auth.server.validator();
     let introspection = IntrospectionValidator::<TestScope>::new(
         format!("{}/oauth/introspect", auth.issuer())
             .parse()

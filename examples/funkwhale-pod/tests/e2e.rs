@@ -331,3 +331,114 @@ async fn jwt_access_tokens_work_and_revoke_at_once() {
         .await;
     assert_eq!(r.status, 401, "revoked: {}", r.text);
 }
+
+/// Behind the reverse proxies the operator names (`--trusted-proxies`),
+/// the per-address limits count the client their `X-Forwarded-For` names,
+/// so that clients behind one proxy do not share one bucket and a stranger
+/// cannot lock the owner out through it; anyone else's `X-Forwarded-For`
+/// is ignored.
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_count_the_forwarded_client() {
+    use pod_kit::testing::{PASSWORD, REDIRECT, USER, hidden_fields};
+    let pod = TestPod::start::<FunkwhalePod>(|mut s| {
+        s.trusted_proxies = "127.0.0.1".parse().expect("proxies");
+        s
+    })
+    .await;
+    let from = |ip: &str| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+            .build()
+            .expect("client")
+    };
+    let register = |http: reqwest::Client, forwarded: &'static str| {
+        let url = pod.url("/api/v1/apps");
+        async move {
+            http.post(url)
+                .header("x-forwarded-for", forwarded)
+                .form(&[
+                    ("client_name", "c"),
+                    ("redirect_uris", REDIRECT),
+                    ("scopes", "read"),
+                ])
+                .send()
+                .await
+                .expect("register")
+        }
+    };
+    let proxy = from("127.0.0.1");
+    // Funkwhale's oauth-app rate: 10 an hour per client.
+    for _ in 0..10 {
+        assert_eq!(register(proxy.clone(), "203.0.113.1").await.status(), 200);
+    }
+    assert_eq!(register(proxy.clone(), "203.0.113.1").await.status(), 429);
+    // A forged entry left of the proxy's changes nothing.
+    assert_eq!(
+        register(proxy.clone(), "198.51.100.7, 203.0.113.1")
+            .await
+            .status(),
+        429
+    );
+    let r = register(proxy.clone(), "203.0.113.2").await;
+    assert_eq!(r.status(), 200, "another client behind the proxy");
+    let app: serde_json::Value = r.json().await.expect("json");
+    // An untrusted peer's header is ignored: it counts under its own address.
+    let direct = from("127.0.0.2");
+    for i in 0..10 {
+        let forged: &'static str = ["192.0.2.1", "192.0.2.2"][i % 2];
+        assert_eq!(register(direct.clone(), forged).await.status(), 200);
+    }
+    assert_eq!(register(direct.clone(), "192.0.2.3").await.status(), 429);
+
+    // Logins: a stranger's failures through the proxy do not lock the owner
+    // out through it.
+    let login = |forwarded: &'static str, password: &'static str| {
+        let proxy = proxy.clone();
+        let client_id = app["client_id"].as_str().expect("id").to_owned();
+        let authorize = pod.url(&format!(
+            "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=read",
+            REDIRECT
+        ));
+        let post = pod.url("/oauth/authorize");
+        async move {
+            let page = proxy
+                .get(authorize)
+                .header("x-forwarded-for", forwarded)
+                .send()
+                .await
+                .expect("page");
+            let cookie = page.headers()["set-cookie"]
+                .to_str()
+                .expect("cookie")
+                .split(';')
+                .next()
+                .expect("cookie")
+                .to_owned();
+            let mut fields = hidden_fields(&page.text().await.expect("html"));
+            fields.insert("username".into(), USER.into());
+            fields.insert("password".into(), password.into());
+            fields.insert("decision".into(), "approve".into());
+            proxy
+                .post(post)
+                .header("x-forwarded-for", forwarded)
+                .header("cookie", cookie)
+                .form(&fields)
+                .send()
+                .await
+                .expect("login")
+                .status()
+                .as_u16()
+        }
+    };
+    let mut stranger = Vec::new();
+    for _ in 0..6 {
+        stranger.push(login("203.0.113.66", "wrong").await);
+    }
+    assert_eq!(stranger, [401, 401, 401, 401, 401, 429]);
+    assert_eq!(
+        login("203.0.113.2", PASSWORD).await,
+        303,
+        "the owner logs in"
+    );
+}

@@ -66,6 +66,12 @@ struct Serve {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "ACCESS_TOKEN_EXPIRE_SECONDS", default_value_t = 36_000)]
     access_token_lifetime: u64,
+    /// The reverse proxies in front of the pod, as addresses or CIDR
+    /// networks (`127.0.0.1,10.0.0.0/8`): requests from them count
+    /// against the client their `X-Forwarded-For` names. Default: none,
+    /// the header is ignored.
+    #[arg(long, env = "TRUSTED_PROXIES")]
+    trusted_proxies: Option<scope_runtime::client_ip::TrustedProxies>,
     /// Rate limiting on or off.
     #[arg(long, env = "THROTTLING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
     throttling_enabled: bool,
@@ -273,6 +279,7 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
     settings.access_token_lifetime = Duration::from_secs(serve.access_token_lifetime);
     settings.api_authentication_required = serve.api_authentication_required;
     settings.token_cache_ttl = Duration::from_secs(serve.token_cache_ttl);
+    settings.trusted_proxies = serve.trusted_proxies.unwrap_or_default();
     if let Some(url) = serve.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
         settings = match settings.shared_rate_limits(url) {
             Ok(s) => s,

@@ -43,6 +43,7 @@ use oauth_server::primitives::Store;
 use oauth_server::validator::StoreValidator;
 use scope_runtime::Scope;
 use scope_runtime::cache::CachedValidator;
+use scope_runtime::client_ip::TrustedProxies;
 use scope_runtime::docgen::OpenApiInfo;
 use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
 use scope_runtime::ratelimit::{RateError, RateLimiter, Rates, RedisStore};
@@ -130,6 +131,10 @@ pub struct Settings {
     /// store (they are stored hashed like opaque tokens), so revocation
     /// stays immediate here.
     pub jwt_keys: Option<oauth_server::jwt::KeySet>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client for
+    /// the per-address limits (see `scope_runtime::client_ip`); empty by
+    /// default: the connection's peer is the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -145,6 +150,7 @@ impl Settings {
             rate_limit_redis: None,
             rate_limit_redis_prefix: None,
             jwt_keys: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -359,6 +365,11 @@ fn assemble<P: Pod, St: Store>(
     let mut router = P::extra_routes(api.merge(oauth));
     if let Some(limiter) = &limiter {
         router = router.layer(Extension(limiter.clone()));
+    }
+    if !settings.trusted_proxies.is_empty() {
+        // Read by every per-address limit: the rate limiter's and the
+        // logins'.
+        router = router.layer(Extension(settings.trusted_proxies.clone()));
     }
     if P::TRAILING_SLASH_OPTIONAL {
         // Rewrite before routing: the inner router sees `/path`.

@@ -1,7 +1,8 @@
 -- Whether the authorization request carried redirect_uri: then the token
--- request must repeat it (RFC 6749 §4.1.3). Codes stored before this
--- migration are treated as if it was sent (the stricter rule).
-ALTER TABLE codes ADD COLUMN redirect_uri_given BOOLEAN NOT NULL DEFAULT TRUE;
+-- request must repeat it (RFC 6749 §4.1.3). Codes written without the
+-- column (before this migration, or by an instance not yet upgraded during
+-- a rolling upgrade; they live 5 minutes) keep the old rule: not required.
+ALTER TABLE codes ADD COLUMN redirect_uri_given BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- Consent-page sessions, created only at a successful login (anonymous
 -- visitors have no row: their CSRF token is derived from their cookie).

@@ -112,11 +112,20 @@ pub(crate) fn now() -> Timestamp {
 }
 
 impl<S: Scope, St: Store> AuthServer<S, St> {
-    /// A server over `store` with `config`.
+    /// A server over `store` with `config`. An admin-scope prefix of the
+    /// configuration that names no scope of `S` (a typo would reserve
+    /// nothing) is logged as a warning.
     pub fn new(store: St, config: Config) -> Self {
+        let policy = config.scope_policy();
+        for prefix in policy.unmatched_prefixes::<S>() {
+            tracing::warn!(
+                prefix,
+                "admin-scope prefix matches no scope of the hierarchy"
+            );
+        }
         Self {
             store: Arc::new(store),
-            policy: config.scope_policy(),
+            policy,
             config: Arc::new(config),
             clients: Arc::default(),
             on_revoke: None,
@@ -226,7 +235,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     /// A [`StoreValidator`] over this server's store and scope policy: what
     /// an enforcer in the same process validates tokens with.
     pub fn validator(&self) -> StoreValidator<St> {
-        StoreValidator::new(self.store_arc()).policy(self.policy.clone())
+        StoreValidator::new(self.store_arc(), self.policy.clone())
     }
 
     /// Makes `user_id` an administrator or not, and drops the cached

@@ -317,19 +317,19 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             return Err(OAuthError::invalid_grant());
         }
         let granted = ScopeSet::<S>::parse(&old.scopes).map_err(|_| OAuthError::invalid_grant())?;
-        let scopes = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+        let asked = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
             None => granted,
-            Some(asked) => {
-                let asked = ScopeSet::<S>::parse(asked).map_err(|_| OAuthError::invalid_scope())?;
-                // A refresh can narrow the grant, never widen it.
-                if !granted.grants_all(&asked) {
-                    return Err(OAuthError::invalid_scope());
-                }
-                asked
-            }
+            Some(asked) => ScopeSet::<S>::parse(asked).map_err(|_| OAuthError::invalid_scope())?,
         };
-        // A user demoted since the grant loses what they may no longer have.
-        let scopes = self.grantable(client, old.user_id, scopes).await?;
+        // What the user may have now, of what is asked: a user demoted
+        // since the grant loses the reserved scopes, and a non-admin's
+        // `read` means what it meant at the grant (the `read:*` scopes but
+        // the reserved ones).
+        let scopes = self.grantable(client, old.user_id, asked).await?;
+        // A refresh can narrow the grant, never widen it.
+        if !granted.grants_all(&scopes) || (scopes.is_empty() && !asked.is_empty()) {
+            return Err(OAuthError::invalid_scope());
+        }
         let (record, issued) = self.mint(
             client,
             old.user_id,
@@ -476,14 +476,12 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             None => None,
         };
         // What the token may do now (a demoted administrator's loses the
-        // reserved scopes), as the in-process validator answers.
-        let scope = match ScopeSet::<S>::parse(&record.scopes) {
-            Ok(scopes) => self
-                .policy
-                .effective(scopes, None, user.as_ref().is_some_and(|u| u.admin))
-                .to_string(),
-            Err(_) => record.scopes,
-        };
+        // reserved scopes): the one function the validator answers with.
+        let scope = self
+            .policy
+            .current::<S, St>(&self.store, &record, user.as_ref())
+            .await?
+            .to_string();
         let username = user.map(|u| u.username);
         Ok(Introspection {
             active: true,

@@ -10,20 +10,30 @@
 //!   Only hashes are kept (32 bytes a key, whatever the username's size),
 //!   in the [`Store`], so the limits hold across instances; rows of ended
 //!   windows are dropped as new failures come.
-//! - **Only finished checks count.** A failure is counted once argon2 has
-//!   said the password is wrong. An attempt abandoned before (the
-//!   connection closed) counts nothing, and frees its place at once.
-//!   Attempts in flight count towards the limits, so concurrent guesses
-//!   cannot slip past them (per process: with N instances, at most N times
-//!   the limit run at once).
+//! - **Every check counts, against its own keys only.** A failure is
+//!   counted once argon2 has said the password is wrong; a check that
+//!   started runs to its end and is counted even if the client closed the
+//!   connection (it cost argon2 time all the same), so abandoning attempts
+//!   neither dodges the limits nor costs the owner anything: it counts
+//!   under the abandoner's (account, address). An attempt dropped while it
+//!   waits for argon2 counts nothing and frees its place at once. Attempts
+//!   in flight count towards the limits, so concurrent guesses cannot slip
+//!   past them (per process: with N instances, at most N times the limit
+//!   run at once).
 //! - **argon2's cost is bounded.** At most [`CHECKS_AT_ONCE`] passwords are
 //!   checked at once (argon2id takes ~19 MiB and a core each), the permit
 //!   travels with the check so an abandoned request cannot add to them,
 //!   and at most [`MAX_WAITING`] wait: the rest are told to come back
-//!   (503) rather than queue without end.
+//!   (503) rather than queue without end. One address has at most
+//!   [`PER_ADDRESS_AT_ONCE`] attempts in flight (the rest get 429), so
+//!   filling the queue takes many addresses, not a few.
 //!
-//! Behind a reverse proxy every client has the proxy's address: they then
-//! share the per-address limit, as they share the rate limiter's buckets.
+//! The address is [`client_ip`](scope_runtime::client_ip::client_ip)'s:
+//! behind a reverse proxy, name it in a
+//! [`TrustedProxies`](scope_runtime::client_ip::TrustedProxies), or every
+//! client shares the proxy's address and its limits. Without any address
+//! failures count per account only. The argon2 bound and the in-flight
+//! counts are per router ([`router_with`](super::router_with)): serve one.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -45,6 +55,9 @@ pub(crate) const WINDOW: i64 = 300;
 pub(crate) const PER_ACCOUNT: u32 = 5;
 /// Failures per address per window, all usernames together.
 pub(crate) const PER_ADDRESS: u32 = 30;
+/// Attempts one address may have in flight at once (waiting or running):
+/// a few addresses cannot fill the argon2 queue for everyone.
+pub(crate) const PER_ADDRESS_AT_ONCE: u32 = 2;
 /// Password checks running at once.
 pub(crate) const CHECKS_AT_ONCE: usize = 2;
 /// Password checks waiting for a place at most.
@@ -92,12 +105,12 @@ fn key(parts: &[&[u8]]) -> [u8; 32] {
 }
 
 /// Marks keys as having an attempt in flight until dropped.
-struct InFlight<'a> {
-    logins: &'a Logins,
-    keys: [[u8; 32]; 2],
+struct InFlight {
+    logins: Arc<Logins>,
+    keys: Vec<[u8; 32]>,
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         let mut map = self.logins.lock();
         for key in &self.keys {
@@ -120,6 +133,18 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// Logs once per process that logins arrive without a client address.
+fn warn_no_address() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "logins arrive without a client address (serve with \
+             into_make_service_with_connect_info::<SocketAddr>()): \
+             failures count per account only"
+        );
+    });
+}
+
 impl Logins {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], u32>> {
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
@@ -127,45 +152,74 @@ impl Logins {
 
     /// Checks `username` and `password` from `addr` within the limits.
     ///
+    /// Without an address (no `ConnectInfo`) failures count per account
+    /// only: one shared per-address counter would let anyone lock out
+    /// everyone.
+    ///
     /// # Errors
     /// 503 if the store fails or too many checks are waiting already.
     pub(crate) async fn attempt<S: Scope, St: Store>(
-        &self,
+        self: &Arc<Self>,
         server: &AuthServer<S, St>,
         addr: Option<IpAddr>,
         username: &str,
         password: &str,
     ) -> Result<Outcome, OAuthError> {
-        let addr = addr.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-        let account = key(&[
-            b"login-account",
-            username.to_lowercase().as_bytes(),
-            addr.as_bytes(),
-        ]);
-        let address = key(&[b"login-address", addr.as_bytes()]);
+        let (account, address) = match addr {
+            Some(a) => {
+                let a = a.to_string();
+                let account = key(&[
+                    b"login-account",
+                    username.to_lowercase().as_bytes(),
+                    a.as_bytes(),
+                ]);
+                (account, Some(key(&[b"login-address", a.as_bytes()])))
+            }
+            None => {
+                warn_no_address();
+                let account = key(&[b"login-account", username.to_lowercase().as_bytes()]);
+                (account, None)
+            }
+        };
+        let keys: Vec<[u8; 32]> = std::iter::once(account).chain(address).collect();
+        // Take a place in flight before reading the counts: of two
+        // concurrent attempts, the later one sees the earlier either in
+        // flight or in the store, never in neither.
+        let (in_flight, running) = {
+            let mut map = self.lock();
+            if map.len() + keys.len() > MAX_IN_FLIGHT_KEYS {
+                return Err(OAuthError::unavailable());
+            }
+            if address.is_some_and(|a| map.get(&a).is_some_and(|n| *n >= PER_ADDRESS_AT_ONCE)) {
+                return Ok(Outcome::TooMany);
+            }
+            let running: Vec<u32> = keys
+                .iter()
+                .map(|k| {
+                    let n = map.entry(*k).or_insert(0);
+                    let before = *n;
+                    *n += 1;
+                    before
+                })
+                .collect();
+            let guard = InFlight {
+                logins: Arc::clone(self),
+                keys: keys.clone(),
+            };
+            (guard, running)
+        };
         let store = server.store();
         let since = now().saturating_sub(WINDOW);
-        let failed_account = store.login_failures(account, since).await?;
-        let failed_address = store.login_failures(address, since).await?;
-        let _in_flight = {
-            let mut map = self.lock();
-            let running = |k: &[u8; 32]| map.get(k).copied().unwrap_or(0);
-            if failed_account.saturating_add(running(&account)) >= PER_ACCOUNT
-                || failed_address.saturating_add(running(&address)) >= PER_ADDRESS
+        for ((k, before), limit) in keys.iter().zip(&running).zip([PER_ACCOUNT, PER_ADDRESS]) {
+            if store
+                .login_failures(*k, since)
+                .await?
+                .saturating_add(*before)
+                >= limit
             {
                 return Ok(Outcome::TooMany);
             }
-            if map.len() + 2 > MAX_IN_FLIGHT_KEYS {
-                return Err(OAuthError::unavailable());
-            }
-            for k in [account, address] {
-                *map.entry(k).or_insert(0) += 1;
-            }
-            InFlight {
-                logins: self,
-                keys: [account, address],
-            }
-        };
+        }
         let user = store.user_by_name(username).await?;
         // Verify against a fixed hash for unknown users too: same cost, no
         // username oracle.
@@ -188,26 +242,38 @@ impl Logins {
                 .await
                 .map_err(|_| OAuthError::unavailable())?
         };
-        // The permit goes with the check: if this request is dropped now,
-        // the check still holds its place until argon2 is done.
-        let ok = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            secret::verify_password(&password, &hash)
-        })
-        .await
-        .unwrap_or(false);
-        match user.filter(|_| ok) {
-            Some(user) => {
-                store.clear_login_failures(account).await?;
-                Ok(Outcome::Success(user.id))
+        // From here the check runs to its end in a task of its own, and its
+        // outcome is recorded, even if this request is dropped: an
+        // abandoned attempt costs argon2 time, so it counts as any other
+        // (against its own account and address only). Abandoned while
+        // waiting above, it cost nothing and counted nothing.
+        let server = server.clone();
+        let check = tokio::spawn(async move {
+            let _in_flight = in_flight;
+            let ok = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                secret::verify_password(&password, &hash)
+            })
+            .await
+            .unwrap_or(false);
+            let store = server.store();
+            match user.filter(|_| ok) {
+                Some(user) => {
+                    store.clear_login_failures(account).await?;
+                    Ok(Outcome::Success(user.id))
+                }
+                None => {
+                    let now = now();
+                    for k in &keys {
+                        store.record_login_failure(*k, now, WINDOW).await?;
+                    }
+                    tracing::info!("failed login");
+                    Ok(Outcome::Wrong)
+                }
             }
-            None => {
-                let now = now();
-                store.record_login_failure(account, now, WINDOW).await?;
-                store.record_login_failure(address, now, WINDOW).await?;
-                tracing::info!("failed login");
-                Ok(Outcome::Wrong)
-            }
-        }
+        });
+        check
+            .await
+            .unwrap_or_else(|_| Err(OAuthError::unavailable()))
     }
 }

@@ -54,9 +54,9 @@ impl<S: Scope, St: Store> Clone for HttpState<S, St> {
     }
 }
 
-/// The address of the client's connection (see
-/// [`peer_ip`](scope_runtime::ratelimit::peer_ip)), `None` without
-/// `ConnectInfo`.
+/// The address the client's limits count under (see
+/// [`client_ip`](scope_runtime::client_ip::client_ip): the peer, or what a
+/// trusted proxy forwarded; IPv6 per /64), `None` without `ConnectInfo`.
 pub(crate) struct ClientAddr(pub(crate) Option<std::net::IpAddr>);
 
 impl<St: Send + Sync> axum::extract::FromRequestParts<St> for ClientAddr {
@@ -66,7 +66,10 @@ impl<St: Send + Sync> axum::extract::FromRequestParts<St> for ClientAddr {
         parts: &mut http::request::Parts,
         _state: &St,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(scope_runtime::ratelimit::peer_ip(&parts.extensions)))
+        use scope_runtime::client_ip::{client_ip, limit_address};
+        Ok(Self(
+            client_ip(&parts.headers, &parts.extensions).map(limit_address),
+        ))
     }
 }
 

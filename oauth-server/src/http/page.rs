@@ -217,13 +217,9 @@ pub(crate) fn form_expired() -> Response {
 }
 
 /// `response` with the visitor's cookie if it is new.
-pub(crate) fn with_cookie<S: Scope, St: Store>(
-    state: &HttpState<S, St>,
-    visitor: &Visitor,
-    response: impl IntoResponse,
-) -> Response {
+pub(crate) fn with_cookie(visitor: &Visitor, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
-    visitor.set_cookie(&mut response, state.secure_cookies());
+    visitor.set_cookie(&mut response);
     response
 }
 
@@ -245,13 +241,13 @@ pub(crate) async fn show<S: Scope, St: Store>(
         Ok(auth) => auth,
         Err(e) => return refused(&e),
     };
-    let visitor = match Visitor::of(state.server.store(), &headers).await {
+    let visitor = match Visitor::of(state.server.store(), &headers, state.secure_cookies()).await {
         Ok(v) => v,
         Err(e) => return Page::error(&e).into_response(),
     };
     let logged_in = visitor.user.is_some() && !req.force_login();
     let page = consent_page(&auth, &req, &visitor.csrf(), !logged_in, None);
-    with_cookie(&state, &visitor, page)
+    with_cookie(&visitor, page)
 }
 
 /// `POST /oauth/authorize`: login and/or decision.
@@ -262,10 +258,11 @@ pub(crate) async fn decide<S: Scope, St: Store>(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let mut visitor = match Visitor::of(state.server.store(), &headers).await {
-        Ok(v) => v,
-        Err(e) => return Page::error(&e).into_response(),
-    };
+    let mut visitor =
+        match Visitor::of(state.server.store(), &headers, state.secure_cookies()).await {
+            Ok(v) => v,
+            Err(e) => return Page::error(&e).into_response(),
+        };
     if !visitor.has_cookie() || !visitor.csrf_matches(params.get("csrf_token")) {
         return form_expired();
     }
@@ -357,5 +354,5 @@ pub(crate) async fn decide<S: Scope, St: Store>(
         // 303: the browser follows with a GET.
         Redirect::to(&auth.redirect_with(&[("code", &code)])).into_response()
     };
-    with_cookie(&state, &visitor, response)
+    with_cookie(&visitor, response)
 }

@@ -62,10 +62,10 @@ pub(crate) async fn show<S: Scope, St: Store>(
     State(state): State<HttpState<S, St>>,
     headers: HeaderMap,
 ) -> Response {
-    match Visitor::of(state.server.store(), &headers).await {
+    match Visitor::of(state.server.store(), &headers, state.secure_cookies()).await {
         Ok(visitor) => {
             let page = form(&visitor.csrf(), visitor.user.is_none(), None);
-            with_cookie(&state, &visitor, page)
+            with_cookie(&visitor, page)
         }
         Err(e) => Page::error(&e).into_response(),
     }
@@ -79,7 +79,7 @@ pub(crate) async fn create<S: Scope, St: Store>(
     headers: HeaderMap,
     params: Params,
 ) -> Response {
-    let visitor = match Visitor::of(state.server.store(), &headers).await {
+    let visitor = match Visitor::of(state.server.store(), &headers, state.secure_cookies()).await {
         Ok(v) => v,
         Err(e) => return Page::error(&e).into_response(),
     };

@@ -24,7 +24,12 @@ use crate::flows::{OAuthError, now};
 use crate::primitives::Store;
 use crate::secret::{self, SecretHash};
 
+/// The cookie's name under an `http://` issuer (development).
 const COOKIE_NAME: &str = "oauth_session";
+/// Its name under an `https://` issuer: the `__Host-` prefix makes
+/// browsers refuse it unless it is `Secure`, host-only and `Path=/`, so a
+/// sibling subdomain cannot plant one (cookie fixation, login CSRF).
+const SECURE_COOKIE_NAME: &str = "__Host-oauth_session";
 /// How long a logged-in session lives.
 const SESSION_LIFETIME: i64 = 24 * 3600;
 /// Live sessions kept per user (browsers, devices); the oldest go first.
@@ -41,28 +46,43 @@ pub(crate) struct Visitor {
     fresh: bool,
     /// The logged-in user, if the cookie is a live session.
     pub(crate) user: Option<i64>,
+    /// Whether the issuer is `https://`: the cookie is then `Secure` and
+    /// `__Host-` prefixed.
+    secure: bool,
 }
 
 impl Visitor {
     /// The visitor of `headers`: a live session, an anonymous visitor with
-    /// a cookie, or a new anonymous visitor (`fresh`).
+    /// a cookie, or a new anonymous visitor (`fresh`); `secure` for an
+    /// `https://` issuer.
     ///
     /// # Errors
     /// 503 if the store fails.
-    pub(crate) async fn of<St: Store>(store: &St, headers: &HeaderMap) -> Result<Self, OAuthError> {
-        match cookie(headers) {
+    pub(crate) async fn of<St: Store>(
+        store: &St,
+        headers: &HeaderMap,
+        secure: bool,
+    ) -> Result<Self, OAuthError> {
+        let name = if secure {
+            SECURE_COOKIE_NAME
+        } else {
+            COOKIE_NAME
+        };
+        match cookie(headers, name) {
             Some(cookie) => {
                 let user = store.session(SecretHash::of(&cookie), now()).await?;
                 Ok(Self {
                     cookie,
                     fresh: false,
                     user,
+                    secure,
                 })
             }
             None => Ok(Self {
                 cookie: secret::generate()?,
                 fresh: true,
                 user: None,
+                secure,
             }),
         }
     }
@@ -121,15 +141,26 @@ impl Visitor {
         Ok(())
     }
 
-    /// Adds `Set-Cookie` to `response` when the cookie is new.
-    pub(crate) fn set_cookie(&self, response: &mut Response, secure: bool) {
+    /// Adds `Set-Cookie` to `response` when the cookie is new: a browser
+    /// session cookie for an anonymous visitor, one that lives as long as
+    /// the session once logged in.
+    pub(crate) fn set_cookie(&self, response: &mut Response) {
         if !self.fresh {
             return;
         }
-        let secure = if secure { "; Secure" } else { "" };
+        let (name, secure) = if self.secure {
+            (SECURE_COOKIE_NAME, "; Secure")
+        } else {
+            (COOKIE_NAME, "")
+        };
+        let max_age = if self.user.is_some() {
+            format!("; Max-Age={SESSION_LIFETIME}")
+        } else {
+            String::new()
+        };
         // The value is base64url and hex: always a valid header value.
         if let Ok(value) = HeaderValue::from_str(&format!(
-            "{COOKIE_NAME}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            "{name}={}; Path=/; HttpOnly; SameSite=Lax{secure}{max_age}",
             self.cookie
         )) {
             response
@@ -139,21 +170,92 @@ impl Visitor {
     }
 }
 
-/// Our cookie's value, if the request carries a plausible one.
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
+/// The value of cookie `name`, if the request carries exactly one
+/// plausible one: two (one planted beside ours) are ambiguous, and count as
+/// none.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut values = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE_NAME)
-        .map(|(_, v)| v)
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= MAX_COOKIE
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        .map(str::to_owned)
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v);
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let plausible = !value.is_empty()
+        && value.len() <= MAX_COOKIE
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plausible.then(|| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn headers(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(COOKIE, HeaderValue::from_str(cookie).expect("header"));
+        h
+    }
+
+    fn set_cookie(visitor: &Visitor) -> String {
+        let mut response = Response::default();
+        visitor.set_cookie(&mut response);
+        response.headers()[http::header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn under_https_the_cookie_is_host_prefixed_and_secure() {
+        let store = MemoryStore::new();
+        let mut visitor = Visitor::of(&store, &HeaderMap::new(), true)
+            .await
+            .expect("visitor");
+        let anonymous = set_cookie(&visitor);
+        assert!(
+            anonymous.starts_with("__Host-oauth_session="),
+            "{anonymous}"
+        );
+        assert!(anonymous.contains("; Path=/") && anonymous.contains("; Secure"));
+        assert!(!anonymous.contains("Max-Age"), "a browser-session cookie");
+        let user = store.create_user("u", "x", false).await.expect("user").id;
+        visitor.log_in(&store, user).await.expect("login");
+        assert!(set_cookie(&visitor).contains("; Max-Age=86400"));
+        // The unprefixed name (settable by a sibling subdomain) is not read.
+        let planted = Visitor::of(&store, &headers("oauth_session=abc"), true)
+            .await
+            .expect("visitor");
+        assert!(!planted.has_cookie());
+        let http = Visitor::of(&store, &HeaderMap::new(), false)
+            .await
+            .expect("visitor");
+        let plain = set_cookie(&http);
+        assert!(plain.starts_with("oauth_session=") && !plain.contains("Secure"));
+    }
+
+    #[tokio::test]
+    async fn two_cookies_of_our_name_count_as_none() {
+        let store = MemoryStore::new();
+        let one = Visitor::of(&store, &headers("oauth_session=abc"), false)
+            .await
+            .expect("visitor");
+        assert!(one.has_cookie());
+        let two = Visitor::of(
+            &store,
+            &headers("oauth_session=planted; oauth_session=abc"),
+            false,
+        )
+        .await
+        .expect("visitor");
+        assert!(!two.has_cookie(), "ambiguous: a planted cookie beside ours");
+    }
 }

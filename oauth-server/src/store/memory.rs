@@ -257,8 +257,8 @@ impl Store for MemoryStore {
             .map(|(k, (_, created, _))| (*created, *k))
             .collect();
         if mine.len() > max_per_user as usize {
-            // The newest stay; the new one is the newest.
-            mine.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| (b.1 == key).cmp(&(a.1 == key))));
+            // The new one stays (whatever the clocks say), then the newest.
+            mine.sort_by(|a, b| (b.1 == key).cmp(&(a.1 == key)).then_with(|| b.0.cmp(&a.0)));
             for (_, old) in mine.into_iter().skip(max_per_user as usize) {
                 inner.sessions.remove(&old);
             }

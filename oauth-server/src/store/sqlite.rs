@@ -835,7 +835,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "DELETE FROM sessions WHERE user_id = ?1 AND key_hash NOT IN \
              (SELECT key_hash FROM sessions WHERE user_id = ?1 \
-              ORDER BY created_at DESC, key_hash = ?2 DESC LIMIT ?3)",
+              ORDER BY key_hash = ?2 DESC, created_at DESC LIMIT ?3)",
         )
         .bind(user_id)
         .bind(key.as_bytes().as_slice())

@@ -975,12 +975,14 @@ impl Store for PgStore {
         expires_at: Timestamp,
         max_per_user: u32,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        // Expired rows go first, in a statement of their own: concurrent
+        // logins do not queue on each other's purges.
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await
             .map_err(backend)?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query(
             "INSERT INTO sessions (key_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -994,7 +996,7 @@ impl Store for PgStore {
         sqlx::query(
             "DELETE FROM sessions WHERE user_id = $1 AND key_hash NOT IN \
              (SELECT key_hash FROM sessions WHERE user_id = $1 \
-              ORDER BY created_at DESC, key_hash = $2 DESC LIMIT $3)",
+              ORDER BY key_hash = $2 DESC, created_at DESC LIMIT $3)",
         )
         .bind(user_id)
         .bind(key.as_bytes().as_slice())
@@ -1042,12 +1044,12 @@ impl Store for PgStore {
         window: i64,
     ) -> Result<u32, StoreError> {
         let ended = now.saturating_sub(window);
-        let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
             .bind(ended)
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await
             .map_err(backend)?;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
         let n: i32 = sqlx::query_scalar(
             "INSERT INTO login_failures (key, failures, window_start) VALUES ($1, 1, $2) \
              ON CONFLICT (key) DO UPDATE SET failures = LEAST(login_failures.failures, 1000000) + 1 \
