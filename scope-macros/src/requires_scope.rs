@@ -158,24 +158,36 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         match arg {
             Arg::Rule(r) => {
                 if let Some(first) = &rule {
-                    let message =
-                        if matches!(first, Rule::Public(_)) || matches!(r, Rule::Public(_)) {
-                            "a `public` route takes no scope; for a public route whose scopes are \
-                         checked when a token is sent, write the scope and `token = optional`"
-                                .to_owned()
-                        } else if matches!(first, Rule::Authenticated(_))
-                            || matches!(r, Rule::Authenticated(_))
-                        {
-                            "`authenticated` takes no scope: a route with a scope already needs a \
-                             valid token carrying it; drop `authenticated`"
-                                .to_owned()
+                    let keyword = |rule: &Rule| match rule {
+                        Rule::Public(_) => Some("public"),
+                        Rule::Authenticated(_) => Some("authenticated"),
+                        _ => None,
+                    };
+                    let message = if let (Some(a), Some(b)) = (keyword(first), keyword(&r)) {
+                        if a == b {
+                            format!("`{a}` is given twice; write it once")
                         } else {
-                            format!(
-                                "a handler has one scope requirement, and this one already has {}; \
+                            "`public` and `authenticated` contradict each other: a public route \
+                             needs no token, an authenticated one a valid token; keep one"
+                                .to_owned()
+                        }
+                    } else if matches!(first, Rule::Public(_)) || matches!(r, Rule::Public(_)) {
+                        "a `public` route takes no scope; for a public route whose scopes are \
+                         checked when a token is sent, write the scope and `token = optional`"
+                            .to_owned()
+                    } else if matches!(first, Rule::Authenticated(_))
+                        || matches!(r, Rule::Authenticated(_))
+                    {
+                        "`authenticated` takes no scope: a route with a scope already needs a \
+                             valid token carrying it; drop `authenticated`"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "a handler has one scope requirement, and this one already has {}; \
                              combine scopes with `any(..)` or `all(..)`",
-                                describe(first)
-                            )
-                        };
+                            describe(first)
+                        )
+                    };
                     cx.syn_error(syn::Error::new(rule_span(&r), message));
                 } else {
                     rule = Some(r);
