@@ -1136,7 +1136,8 @@ async fn funkwhale_parents_do_not_reach_instance_scopes_for_users() {
 }
 
 /// The authorization code and the refresh grant follow the policy too: a
-/// non-admin asking for an instance scope gets a code without it; their
+/// non-admin asking for an instance scope gets a code without it (no code
+/// if nothing else was asked); their
 /// refresh may repeat the `read` they consented to (it means what it meant
 /// at the grant); an admin's grant carries the instance scopes until the
 /// admin is demoted, and the next refresh drops them.
@@ -1225,6 +1226,20 @@ async fn code_grants_and_refreshes_follow_the_policy() {
     // Widening is still refused.
     let wider = refresh(&again, Some("write")).await;
     assert_eq!(wider.map(|_| ()).map_err(|e| e.code), Err("invalid_scope"));
+    // Only what the user may not have: no code at all.
+    let request = AuthorizeRequest {
+        response_type: Some("code".into()),
+        client_id: Some(app.record.client_id.clone()),
+        redirect_uri: Some(REDIRECT.into()),
+        scope: Some("read:instance:settings".into()),
+        ..AuthorizeRequest::default()
+    };
+    let valid = server.check_authorize(&request).await.expect("valid");
+    let refused = server.issue_code(&valid, fan).await;
+    assert_eq!(
+        refused.map(|_| ()).map_err(|e| e.code),
+        Err("invalid_scope")
+    );
 
     let staff = server
         .store()

@@ -188,6 +188,14 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         let scopes = self
             .grantable(&auth.client, Some(user_id), auth.scopes)
             .await?;
+        if scopes.is_empty() && !auth.scopes.is_empty() {
+            // Only reserved scopes asked by a user who may not have them:
+            // refused, as the client-credentials grant refuses them.
+            return Err(OAuthError {
+                description: "none of the requested scopes is available to this account".into(),
+                ..OAuthError::invalid_scope()
+            });
+        }
         self.store
             .insert_code(CodeRecord {
                 code_hash: SecretHash::of(&code),
