@@ -11,10 +11,14 @@ held; the exit status is 1 if one did not.
    session, and a new visitor then logs in.
 2. Huge usernames: failed logins with 60 KB usernames keep 32-byte keys
    only, and the address is refused after 30 failures.
-3. Lockout: a stranger's wrong guesses and abandoned attempts (from
-   127.0.0.2) do not keep the owner (127.0.0.1) from logging in.
+3. Lockout: a stranger's wrong guesses (from 127.0.0.3) and attempts
+   abandoned right after sending (from 127.0.0.1, the owner's address) do
+   not keep the owner from logging in.
 4. Registrations: 32 KB registrations from one address are refused after
    Funkwhale's oauth-app rate (10/hour); another address still registers.
+5. argon2 queue: two addresses keep 30 connections each sending wrong
+   logins (hanging up after 0.3 s) for 20 s, rate limits off; the owner,
+   logging in meanwhile from 127.0.0.1, is never refused.
 
 Standard library only; needs Linux (127.0.0.0/8 on loopback, /proc).
 """
@@ -153,6 +157,52 @@ def flood(pod, paths, total, threads=4):
     return statuses, time.time() - start
 
 
+def queue(pod, client_id, seconds=20, addresses=2, connections=30, hold=0.3):
+    forms = {}
+    for a in range(addresses):
+        source = f"127.0.9.{a + 1}"
+        requests = []
+        for u in range(6):
+            fields, cookie = pod.consent_form(client_id, f"victim{u}", "wrong", source)
+            body = urllib.parse.urlencode(fields).encode()
+            requests.append((f"POST /oauth/authorize HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n"
+                             "Content-Type: application/x-www-form-urlencoded\r\n"
+                             f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+        forms[source] = requests
+    stop = threading.Event()
+    seen = {}
+    lock = threading.Lock()
+
+    def attacker(source, j):
+        while not stop.is_set():
+            with socket.create_connection(("127.0.0.1", pod.port), source_address=(source, 0)) as s:
+                s.sendall(forms[source][j % len(forms[source])])
+                s.settimeout(hold)
+                try:
+                    got = s.recv(12)[9:12].decode() or "eof"
+                except socket.timeout:
+                    got = "abandoned"
+            with lock:
+                seen[got] = seen.get(got, 0) + 1
+
+    threads = [threading.Thread(target=attacker, args=(src, j))
+               for src in forms for j in range(connections)]
+    for t in threads:
+        t.start()
+    owner, slowest, end = [], 0.0, time.time() + seconds
+    while time.time() < end:
+        start = time.time()
+        owner.append(pod.login(client_id, "demo", "demo-password", source="127.0.0.1"))
+        slowest = max(slowest, time.time() - start)
+    stop.set()
+    for t in threads:
+        t.join()
+    check("argon2 queue", owner and all(s in SIGNED_IN for s in owner),
+          f"{addresses} addresses x {connections} connections of wrong logins for {seconds} s: "
+          f"{dict(sorted(seen.items()))}; the owner's {len(owner)} logins meanwhile: "
+          f"{sorted(set(owner))}, slowest {slowest:.2f} s")
+
+
 def main():
     work = tempfile.mkdtemp()
     # 1 and 2 and 3 with rate limits off: only the login limits apply.
@@ -193,6 +243,8 @@ def main():
         check("lockout", owner in SIGNED_IN,
               f"stranger's guesses {statuses}, {abandoned} abandoned attempts from the "
               f"owner's address; the owner's login: {owner}")
+
+        queue(pod, app["client_id"])
     finally:
         pod.stop()
 

@@ -98,8 +98,8 @@ enum Command {
         jwt_audience: Option<String>,
         /// Rate-limit the endpoints per client address (Funkwhale's
         /// endpoint-specific scopes: `oauth-app` 10/hour, `oauth-token`,
-        /// `oauth-authorize`, `oauth-revoke` 100/hour, `oauth-introspect`
-        /// 100,000/hour).
+        /// `oauth-authorize`, `oauth-revoke` 100/hour; `oauth-introspect`
+        /// unlimited unless overridden).
         #[arg(long, env = "THROTTLING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
         throttling_enabled: bool,
         /// Rate overrides in Funkwhale's syntax, e.g. `oauth-token=1000/hour`.

@@ -1509,6 +1509,13 @@ async fn a_stranger_cannot_lock_out_an_account() {
         // debug build): a client that closes at once is dropped before the
         // check, which then costs and counts nothing.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // No answer yet: the check is still running (else this test would
+        // not test hanging up).
+        let mut byte = [0u8; 1];
+        assert!(
+            matches!(conn.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "argon2 answered within 300 ms: the hang-up comes too late to test"
+        );
         drop(conn);
     }
     // Both checks run to their end and count: 127.0.0.3's account and

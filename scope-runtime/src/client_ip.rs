@@ -9,9 +9,11 @@
 //! put in the request's extensions (`Router::layer(Extension(proxies))`),
 //! and a request whose peer is one of them counts against the right-most
 //! address of its `X-Forwarded-For` that is not a trusted proxy: the last
-//! hop a trusted proxy saw, which a client cannot forge (anything left of
-//! it was written by the client). Without a `TrustedProxies`,
-//! `X-Forwarded-For` is never read.
+//! hop a trusted proxy saw, which a client cannot forge as long as every
+//! trusted proxy appends the address it received from (anything left of
+//! it was written by the client). Name only the proxies, never networks
+//! clients live in: any host of a trusted network can claim any address.
+//! Without a `TrustedProxies`, `X-Forwarded-For` is never read.
 //!
 //! Limits count IPv6 clients per /64 ([`limit_address`]): a single host
 //! usually holds a whole /64, so counting per /128 would give it 2^64
@@ -102,15 +104,19 @@ pub fn client_ip(headers: &HeaderMap, extensions: &Extensions) -> Option<IpAddr>
     if !proxies.contains(client) {
         return Some(client);
     }
-    let hops: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
-    for hop in hops.into_iter().rev() {
-        match parse_hop(hop) {
+    // From the right; a line that is not text ends the walk like an entry
+    // that is not an address (skipping it would let a client's earlier
+    // line stand for the proxy's).
+    let lines: Vec<_> = headers.get_all("x-forwarded-for").iter().collect();
+    let hops = lines
+        .into_iter()
+        .rev()
+        .flat_map(|line| match line.to_str() {
+            Ok(text) => text.rsplit(',').map(|h| Some(h.trim())).collect::<Vec<_>>(),
+            Err(_) => vec![None],
+        });
+    for hop in hops {
+        match hop.and_then(parse_hop) {
             Some(ip) => {
                 client = ip;
                 if !proxies.contains(ip) {
@@ -214,6 +220,20 @@ mod tests {
             request("127.0.0.1:1", &["203.0.113.5, bogus, 10.0.0.7"], proxies),
             ip("10.0.0.7")
         );
+        // So does a line that is not text, rather than letting an earlier
+        // (client-written) line speak.
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(
+            "10.0.0.1:1".parse::<SocketAddr>().expect("peer"),
+        ));
+        extensions.insert("10.0.0.0/8".parse::<TrustedProxies>().expect("proxies"));
+        let mut headers = HeaderMap::new();
+        headers.append("x-forwarded-for", "1.2.3.4".parse().expect("header"));
+        headers.append(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"\x80, 203.0.113.9").expect("header"),
+        );
+        assert_eq!(client_ip(&headers, &extensions), ip("10.0.0.1"));
         // No header: the proxy itself.
         assert_eq!(request("10.0.0.1:1", &[], proxies), ip("10.0.0.1"));
     }

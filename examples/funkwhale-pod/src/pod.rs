@@ -1,7 +1,7 @@
 //! The pod as `pod-kit` runs it: hierarchy, table, schema, demo data, and
 //! Funkwhale's `GET /api/v1/rate-limit/`.
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::routing::get;
 use axum::{Json, Router};
 use oauth_server::config::Config;
@@ -57,10 +57,9 @@ async fn rate_limit(request: Request) -> Json<Value> {
     let Some(limiter) = request.extensions().get::<RateLimiter>() else {
         return Json(json!({ "enabled": false, "ident": null, "scopes": [] }));
     };
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |p| p.0.ip().to_string());
+    // The key the limiter counts anonymous requests under (the client's
+    // address, behind trusted proxies too; IPv6 per /64): the one function.
+    let (_, ip) = scope_runtime::ratelimit::ident::<crate::Scope>(None, &request);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -177,7 +177,8 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     /// lives [`Config::code_lifetime`](crate::config::Config::code_lifetime).
     ///
     /// # Errors
-    /// 503 if the store fails.
+    /// `invalid_scope` if none of the requested scopes is available to
+    /// the user; 503 if the store fails.
     pub async fn issue_code(
         &self,
         auth: &ValidAuthorization<S>,

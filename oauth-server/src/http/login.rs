@@ -65,6 +65,11 @@ pub(crate) const MAX_WAITING: usize = 32;
 /// Keys with attempts in flight tracked at most (each is 40 bytes).
 const MAX_IN_FLIGHT_KEYS: usize = 10_000;
 
+/// The refusal after too many failures.
+const FAILURES: &str = "Too many failed logins; wait a few minutes.";
+/// The refusal of a third attempt at once from one address.
+const AT_ONCE: &str = "Too many logins at once from your address; try again in a moment.";
+
 /// How a login attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -72,8 +77,9 @@ pub(crate) enum Outcome {
     Success(i64),
     /// Wrong username or password (counted).
     Wrong,
-    /// Too many failures for this account or address: try later (429).
-    TooMany,
+    /// Refused (429) with this message: too many failures for this
+    /// account or address, or too many attempts at once from the address.
+    TooMany(&'static str),
 }
 
 /// The limits of one process: attempts in flight and the argon2 queue.
@@ -191,7 +197,7 @@ impl Logins {
                 return Err(OAuthError::unavailable());
             }
             if address.is_some_and(|a| map.get(&a).is_some_and(|n| *n >= PER_ADDRESS_AT_ONCE)) {
-                return Ok(Outcome::TooMany);
+                return Ok(Outcome::TooMany(AT_ONCE));
             }
             let running: Vec<u32> = keys
                 .iter()
@@ -217,7 +223,7 @@ impl Logins {
                 .saturating_add(*before)
                 >= limit
             {
-                return Ok(Outcome::TooMany);
+                return Ok(Outcome::TooMany(FAILURES));
             }
         }
         let user = store.user_by_name(username).await?;

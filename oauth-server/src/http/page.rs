@@ -312,11 +312,8 @@ pub(crate) async fn decide<S: Scope, St: Store>(
                 Ok(Outcome::Wrong) => {
                     return again("Wrong username or password.", StatusCode::UNAUTHORIZED);
                 }
-                Ok(Outcome::TooMany) => {
-                    return again(
-                        "Too many failed logins; wait a few minutes.",
-                        StatusCode::TOO_MANY_REQUESTS,
-                    );
+                Ok(Outcome::TooMany(message)) => {
+                    return again(message, StatusCode::TOO_MANY_REQUESTS);
                 }
                 Err(e) => return Page::error(&e).into_response(),
             }
@@ -337,7 +334,8 @@ pub(crate) async fn decide<S: Scope, St: Store>(
 
     let code = match state.server.issue_code(&auth, user_id).await {
         Ok(code) => code,
-        Err(e) => return Page::error(&e).into_response(),
+        // The session a login just made still reaches the browser.
+        Err(e) => return with_cookie(&visitor, Page::error(&e)),
     };
     let response = if auth.is_oob() {
         Page::new(

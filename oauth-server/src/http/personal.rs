@@ -101,12 +101,8 @@ pub(crate) async fn create<S: Scope, St: Store>(
                     page.status = StatusCode::UNAUTHORIZED;
                     return page.into_response();
                 }
-                Ok(Outcome::TooMany) => {
-                    let mut page = form(
-                        &csrf,
-                        true,
-                        Some("Too many failed logins; wait a few minutes."),
-                    );
+                Ok(Outcome::TooMany(message)) => {
+                    let mut page = form(&csrf, true, Some(message));
                     page.status = StatusCode::TOO_MANY_REQUESTS;
                     return page.into_response();
                 }
@@ -167,10 +163,10 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
     {
         Ok(Outcome::Success(id)) => id,
         Ok(Outcome::Wrong) => return unauthorized(),
-        Ok(Outcome::TooMany) => {
+        Ok(Outcome::TooMany(message)) => {
             return Rejection(OAuthError {
                 status: StatusCode::TOO_MANY_REQUESTS,
-                ..OAuthError::invalid_request("too many failed logins; wait a few minutes")
+                ..OAuthError::invalid_request(message)
             })
             .into_response();
         }
