@@ -156,7 +156,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         &self.store
     }
 
-    /// The store, shared (for a [`StoreValidator`](crate::validator::StoreValidator)).
+    /// The store, shared (for a [`StoreValidator`]).
     pub fn store_arc(&self) -> Arc<St> {
         Arc::clone(&self.store)
     }
@@ -210,7 +210,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
 
     /// What a grant of `scopes` to `client` (for `user_id`, or the app
     /// itself) may carry: token ∩ app ∩ what the user may have (see
-    /// [`ScopePolicy`](crate::policy::ScopePolicy)). The user is looked up
+    /// [`ScopePolicy`]). The user is looked up
     /// only when the grant reaches a reserved scope.
     ///
     /// # Errors
