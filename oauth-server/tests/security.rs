@@ -1480,12 +1480,17 @@ async fn a_stranger_cannot_lock_out_an_account() {
     }
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
     // Two whole login requests from 127.0.0.3, their connections closed
-    // while argon2 runs.
+    // while argon2 runs (on an account whose hash takes long to check).
+    pod.server
+        .store()
+        .create_user("slow", &common::slow_hash(PASSWORD), false)
+        .await
+        .expect("slow user");
     let impatient = common::client_from("127.0.0.3");
     let r = impatient.get(&url).send().await.expect("page");
     let cookie = common::set_cookie(&r).expect("cookie");
     let mut fields = common::hidden_fields(&r.text().await.expect("html"));
-    fields.insert("username".into(), USER.into());
+    fields.insert("username".into(), "slow".into());
     fields.insert("password".into(), "wrong".into());
     fields.insert("decision".into(), "approve".into());
     let body = form_urlencoded::Serializer::new(String::new())
@@ -1505,16 +1510,16 @@ async fn a_stranger_cannot_lock_out_an_account() {
         );
         conn.write_all(request.as_bytes()).await.expect("send");
         // Hung up once the check has started (the store's reads take
-        // milliseconds) and before argon2 answers (about a second in a
-        // debug build): a client that closes at once is dropped before the
-        // check, which then costs and counts nothing.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // milliseconds) and before argon2 answers (the slow hash takes
+        // half a second or more): a client that closes at once is dropped
+        // before the check, which then costs and counts nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         // No answer yet: the check is still running (else this test would
         // not test hanging up).
         let mut byte = [0u8; 1];
         assert!(
             matches!(conn.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
-            "argon2 answered within 300 ms: the hang-up comes too late to test"
+            "argon2 answered within 100 ms: the hang-up comes too late to test"
         );
         drop(conn);
     }
@@ -1549,6 +1554,15 @@ async fn one_address_cannot_fill_the_argon2_queue() {
     let app = pod.register("read", REDIRECT).await;
     let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
     let stranger = common::client_from("127.0.0.2");
+    // Accounts whose checks take long, so that the six overlap.
+    let slow = common::slow_hash(PASSWORD);
+    for name in ["a", "b", "c", "d", "e", "f"] {
+        pod.server
+            .store()
+            .create_user(name, &slow, false)
+            .await
+            .expect("user");
+    }
     let login = |user: &'static str| pod.login_from(&stranger, &url, user, "wrong");
     // Six at once, under six usernames (the per-account limit is not it).
     let statuses = tokio::join!(
@@ -1563,8 +1577,8 @@ async fn one_address_cannot_fill_the_argon2_queue() {
         statuses.0, statuses.1, statuses.2, statuses.3, statuses.4, statuses.5,
     ];
     let refused = statuses.iter().filter(|s| **s == 429).count();
-    // Two run (a check takes about a second in a debug build); the others
-    // arrive while they do. Without the bound all six would be checked.
+    // Two run (half a second or more each); the others arrive while they
+    // do. Without the bound all six would be checked.
     assert!(refused >= 3, "{statuses:?}");
     assert!(
         statuses.iter().all(|s| [401, 429].contains(s)),

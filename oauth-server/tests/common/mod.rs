@@ -223,6 +223,20 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 
 /// An HTTP client whose connections come from `ip` (any of 127.0.0.0/8 on
 /// Linux): another address than the default client's 127.0.0.1.
+/// A PHC hash of `password` whose check takes about twenty times the
+/// default's (argon2id, t = 40): for tests that must act while a check
+/// runs, however fast the build's argon2 is.
+pub fn slow_hash(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let params = argon2::Params::new(19_456, 40, 1, None).expect("params");
+    let salt = SaltString::encode_b64(b"a slow test salt").expect("salt");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(password.as_bytes(), &salt)
+        .expect("hash")
+        .to_string()
+}
+
+/// A client whose connections come from `ip` (a loopback address).
 pub fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
