@@ -148,38 +148,57 @@ impl<St: Send + Sync> FromRequest<St> for Params {
     }
 }
 
+/// The user and password of an `Authorization: Basic` header: `None` when
+/// there is no such header (none, or another scheme), `Some(Err(()))` when
+/// it cannot be read. The one Basic reader of the server (bearer tokens are
+/// the enforcement layer's).
+pub(crate) fn basic_auth(headers: &http::HeaderMap) -> Option<Result<(String, String), ()>> {
+    use base64::Engine as _;
+    let value = headers.get(http::header::AUTHORIZATION)?;
+    let Ok(value) = value.to_str() else {
+        return Some(Err(()));
+    };
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok());
+    Some(
+        decoded
+            .as_deref()
+            .and_then(|d| d.split_once(':'))
+            .map(|(user, password)| (user.to_owned(), password.to_owned()))
+            .ok_or(()),
+    )
+}
+
 /// Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-encoded id and
 /// secret) or, failing that, from the body.
 pub(crate) fn client_credentials(
     headers: &http::HeaderMap,
     params: &Params,
 ) -> Result<(String, Option<String>), OAuthError> {
-    use base64::Engine as _;
-    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| OAuthError::invalid_client())?;
-        if let Some((scheme, encoded)) = value.split_once(' ')
-            && scheme.eq_ignore_ascii_case("basic")
-        {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(encoded.trim())
-                .map_err(|_| OAuthError::invalid_client())?;
-            let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
-            let (id, secret) = decoded
-                .split_once(':')
-                .ok_or_else(OAuthError::invalid_client)?;
+    match basic_auth(headers) {
+        Some(Ok((id, secret))) => {
             let unescape = |s: &str| -> String {
                 form_urlencoded::parse(format!("x={s}").as_bytes())
                     .next()
                     .map(|(_, v)| v.into_owned())
                     .unwrap_or_default()
             };
-            return Ok((unescape(id), Some(unescape(secret))));
+            Ok((unescape(&id), Some(unescape(&secret))))
+        }
+        Some(Err(())) => Err(OAuthError::invalid_client()),
+        None => {
+            let id = params
+                .owned("client_id")
+                .ok_or_else(OAuthError::invalid_client)?;
+            Ok((id, params.owned("client_secret")))
         }
     }
-    let id = params
-        .owned("client_id")
-        .ok_or_else(OAuthError::invalid_client)?;
-    Ok((id, params.owned("client_secret")))
 }
 
 #[cfg(test)]

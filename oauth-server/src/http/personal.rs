@@ -153,7 +153,7 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
         )
             .into_response()
     };
-    let Some((username, password)) = basic_credentials(&headers) else {
+    let Some(Ok((username, password))) = super::params::basic_auth(&headers) else {
         return unauthorized();
     };
     let user_id = match state
@@ -193,19 +193,4 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
         .into_response(),
         Err(e) => Rejection(e).into_response(),
     }
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    use base64::Engine as _;
-    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (user, password) = decoded.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
 }
