@@ -17,7 +17,7 @@ use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{PgStore, SqliteStore};
 use oauth_server::validator::StoreValidator;
 use scope_hierarchies::MastodonScope;
-use scope_runtime::token::TokenValidator;
+use scope_runtime::token::{BearerToken, TokenValidator};
 use sqlx::{Connection, QueryBuilder};
 
 const SMALL: usize = 1_000;
@@ -82,7 +82,7 @@ async fn measure<St: Store>(
     };
     for _ in 0..iterations / 10 {
         let token = &tokens[next()];
-        TokenValidator::<MastodonScope>::validate(validator, token)
+        TokenValidator::<MastodonScope>::validate(validator, &BearerToken::new(token))
             .await
             .expect("valid");
     }
@@ -91,7 +91,7 @@ async fn measure<St: Store>(
     for _ in 0..iterations {
         let token = &tokens[next()];
         let t = Instant::now();
-        TokenValidator::<MastodonScope>::validate(validator, token)
+        TokenValidator::<MastodonScope>::validate(validator, &BearerToken::new(token))
             .await
             .expect("valid");
         samples.push(t.elapsed());

@@ -131,11 +131,19 @@ impl SecretHash {
 
     /// The hash of `secret`.
     pub fn of(secret: &str) -> Self {
+        Self::with_digest(secret, &Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// The hash of `secret` whose SHA-256 is already known (a bearer
+    /// token's, [`BearerToken::digest`](scope_runtime::token::BearerToken::digest),
+    /// computed once per request): the same value as [`of`](Self::of)
+    /// when `digest` is that of `secret`.
+    pub fn with_digest(secret: &str, digest: &[u8; 32]) -> Self {
         let mut out = [0u8; Self::LEN];
         let bytes = secret.as_bytes();
         let selector = &bytes[..bytes.len().min(SELECTOR_LEN)];
         out[..selector.len()].copy_from_slice(selector);
-        out[SELECTOR_LEN..].copy_from_slice(&Sha256::digest(bytes));
+        out[SELECTOR_LEN..].copy_from_slice(digest);
         Self(out)
     }
 
@@ -317,6 +325,16 @@ mod tests {
             assert!(h.as_bytes()[n..SELECTOR_LEN].iter().all(|&b| b == 0));
         }
         assert_ne!(SecretHash::of(""), SecretHash::of("\0"));
+    }
+
+    #[test]
+    fn a_known_digest_gives_the_same_hash() {
+        let s = generate().expect("random");
+        let token = scope_runtime::token::BearerToken::new(s.as_str());
+        assert_eq!(
+            SecretHash::with_digest(&s, token.digest()),
+            SecretHash::of(&s)
+        );
     }
 
     #[test]

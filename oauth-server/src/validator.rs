@@ -5,7 +5,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use scope_runtime::token::{Principal, TokenError, TokenValidator};
+use scope_runtime::token::{BearerToken, Principal, TokenError, TokenValidator};
 use scope_runtime::{Scope, ScopeSet};
 
 use crate::flows::now;
@@ -50,10 +50,12 @@ impl<St: Store> StoreValidator<St> {
 }
 
 impl<S: Scope, St: Store> TokenValidator<S> for StoreValidator<St> {
-    async fn validate(&self, token: &str) -> Result<Principal<S>, TokenError> {
+    async fn validate(&self, token: &BearerToken<'_>) -> Result<Principal<S>, TokenError> {
+        // The digest the cache in front already computed: hashed once.
+        let hash = SecretHash::with_digest(token.as_str(), token.digest());
         let record = self
             .store
-            .token_by_access(SecretHash::of(token))
+            .token_by_access(hash)
             .await
             .map_err(|e| TokenError::Unavailable(e.to_string()))?
             .ok_or(TokenError::Invalid)?;

@@ -6,6 +6,7 @@ mod common;
 
 use oauth_server::primitives::Store;
 use scope_runtime::Scope as _;
+use scope_runtime::token::BearerToken;
 
 use common::{PASSWORD, REDIRECT, USER, query_param};
 use serde_json::Value;
@@ -1034,8 +1035,10 @@ async fn admin_scopes_reach_admins_only_on_every_path() {
         100,
     );
     use scope_runtime::token::TokenValidator;
-    let principal: scope_runtime::Principal<scope_hierarchies::MastodonScope> =
-        cache.validate(&issued.access_token).await.expect("valid");
+    let principal: scope_runtime::Principal<scope_hierarchies::MastodonScope> = cache
+        .validate(&BearerToken::new(&issued.access_token))
+        .await
+        .expect("valid");
     assert!(principal.scopes().grants(admin_read));
 
     // The pods empty their caches on the server's hook; wire it the same.
@@ -1046,7 +1049,7 @@ async fn admin_scopes_reach_admins_only_on_every_path() {
         .on_revoke(std::sync::Arc::new(move |_| evict.clear()));
     assert!(server.set_admin(boss, false).await.expect("demote"));
     let principal: scope_runtime::Principal<scope_hierarchies::MastodonScope> = cache
-        .validate(&issued.access_token)
+        .validate(&BearerToken::new(&issued.access_token))
         .await
         .expect("still valid");
     assert!(
@@ -1107,7 +1110,7 @@ async fn funkwhale_parents_do_not_reach_instance_scopes_for_users() {
     assert!(!issued.scope.contains("instance"), "{}", issued.scope);
     let principal: scope_runtime::Principal<FunkwhaleScope> = server
         .validator()
-        .validate(&issued.access_token)
+        .validate(&BearerToken::new(&issued.access_token))
         .await
         .expect("valid");
     let settings = fw_scope("read:instance:settings");
@@ -1364,8 +1367,10 @@ async fn a_rotated_access_token_leaves_the_cache_at_once() {
     )
     .await;
     let old = first["access_token"].as_str().expect("access").to_owned();
-    let _: scope_runtime::Principal<scope_hierarchies::MastodonScope> =
-        cache.validate(&old).await.expect("valid, now cached");
+    let _: scope_runtime::Principal<scope_hierarchies::MastodonScope> = cache
+        .validate(&BearerToken::new(&old))
+        .await
+        .expect("valid, now cached");
     let (status, _) = token_form(
         &pod,
         &[
@@ -1381,15 +1386,18 @@ async fn a_rotated_access_token_leaves_the_cache_at_once() {
     .await;
     assert_eq!(status, 200);
     let answer: Option<Result<scope_runtime::Principal<scope_hierarchies::MastodonScope>, _>> =
-        cache.validate_now(&old);
+        cache.validate_now(&BearerToken::new(&old));
     assert!(
         answer.is_none(),
         "the cache still answers for the replaced token"
     );
     assert!(
-        TokenValidator::<scope_hierarchies::MastodonScope>::validate(&cache, &old)
-            .await
-            .is_err()
+        TokenValidator::<scope_hierarchies::MastodonScope>::validate(
+            &cache,
+            &BearerToken::new(&old)
+        )
+        .await
+        .is_err()
     );
 }
 

@@ -10,16 +10,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use sha2::{Digest, Sha256};
-
 use crate::scope::Scope;
-use crate::token::{Principal, TokenError, TokenValidator};
+use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
+/// The SHA-256 of a token ([`BearerToken::digest`], computed once per
+/// request and shared with the validator behind the cache).
 type Key = [u8; 32];
-
-fn key(token: &str) -> Key {
-    Sha256::digest(token.as_bytes()).into()
-}
 
 struct Entry<S: Scope> {
     principal: Principal<S>,
@@ -91,7 +87,7 @@ impl<S: Scope, V> CachedValidator<S, V> {
 
     /// Forgets `token`; returns whether it was cached.
     pub fn evict(&self, token: &str) -> bool {
-        self.evict_digest(&key(token))
+        self.evict_digest(BearerToken::new(token).digest())
     }
 
     /// Forgets the token whose SHA-256 is `digest` (what a store that keeps
@@ -111,10 +107,6 @@ impl<S: Scope, V> CachedValidator<S, V> {
         inner.order.clear();
     }
 
-    fn generation(&self) -> u64 {
-        self.lock().generation
-    }
-
     /// The number of cached tokens.
     pub fn len(&self) -> usize {
         self.lock().entries.len()
@@ -130,15 +122,17 @@ impl<S: Scope, V> CachedValidator<S, V> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lookup(&self, key: &Key, now: Instant) -> Option<Principal<S>> {
+    /// The cached principal of `key`, or the generation to store the
+    /// answer of the inner validator with: one lock either way.
+    fn lookup(&self, key: &Key, now: Instant) -> Result<Principal<S>, u64> {
         let mut inner = self.lock();
         match inner.entries.get(key) {
-            Some(e) if e.until > now => Some(e.principal.clone()),
+            Some(e) if e.until > now => Ok(e.principal.clone()),
             Some(_) => {
                 inner.entries.remove(key);
-                None
+                Err(inner.generation)
             }
-            None => None,
+            None => Err(inner.generation),
         }
     }
 
@@ -190,35 +184,37 @@ impl<S: Scope, V> CachedValidator<S, V> {
     }
 }
 
+/// On a miss, the enforcement layer asks [`validate_now`](TokenValidator::validate_now)
+/// (one lock) and then, if the inner validator has to wait,
+/// [`validate`](TokenValidator::validate) (one lock to look again, one to
+/// store): the token is hashed once, by its [`BearerToken`].
 impl<S: Scope, V: TokenValidator<S>> TokenValidator<S> for CachedValidator<S, V> {
     fn validate(
         &self,
-        token: &str,
+        token: &BearerToken<'_>,
     ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
-        let k = key(token);
         let now = Instant::now();
-        let hit = self.lookup(&k, now);
-        let generation = self.generation();
+        let looked_up = self.lookup(token.digest(), now);
         async move {
-            if let Some(principal) = hit {
-                return Ok(principal);
-            }
+            let generation = match looked_up {
+                Ok(principal) => return Ok(principal),
+                Err(generation) => generation,
+            };
             let principal = self.inner.validate(token).await?;
-            self.store(k, &principal, now, generation);
+            self.store(*token.digest(), &principal, now, generation);
             Ok(principal)
         }
     }
 
-    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>> {
-        let k = key(token);
+    fn validate_now(&self, token: &BearerToken<'_>) -> Option<Result<Principal<S>, TokenError>> {
         let now = Instant::now();
-        if let Some(hit) = self.lookup(&k, now) {
-            return Some(Ok(hit));
-        }
-        let generation = self.generation();
+        let generation = match self.lookup(token.digest(), now) {
+            Ok(hit) => return Some(Ok(hit)),
+            Err(generation) => generation,
+        };
         let answer = self.inner.validate_now(token)?;
         if let Ok(principal) = &answer {
-            self.store(k, principal, now, generation);
+            self.store(*token.digest(), principal, now, generation);
         }
         Some(answer)
     }
@@ -248,12 +244,15 @@ mod tests {
         store.insert("t", principal());
         let cached = CachedValidator::new(store.clone(), Duration::from_secs(60), 10);
         block_on(async {
-            assert!(cached.validate("t").await.is_ok());
+            assert!(cached.validate(&BearerToken::new("t")).await.is_ok());
             store.revoke("t");
             // Still cached: the store is not asked again.
-            assert!(cached.validate("t").await.is_ok());
+            assert!(cached.validate(&BearerToken::new("t")).await.is_ok());
             assert!(cached.evict("t"));
-            assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
+            assert_eq!(
+                cached.validate(&BearerToken::new("t")).await,
+                Err(TokenError::Invalid)
+            );
         });
     }
 
@@ -263,9 +262,12 @@ mod tests {
         store.insert("t", principal());
         let cached = CachedValidator::new(store.clone(), Duration::ZERO, 10);
         block_on(async {
-            assert!(cached.validate("t").await.is_ok());
+            assert!(cached.validate(&BearerToken::new("t")).await.is_ok());
             store.revoke("t");
-            assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
+            assert_eq!(
+                cached.validate(&BearerToken::new("t")).await,
+                Err(TokenError::Invalid)
+            );
         });
     }
 
@@ -276,9 +278,12 @@ mod tests {
         store.insert("t", principal().expires_at(soon));
         let cached = CachedValidator::new(store, Duration::from_secs(3600), 10);
         block_on(async {
-            assert!(cached.validate("t").await.is_ok());
+            assert!(cached.validate(&BearerToken::new("t")).await.is_ok());
             std::thread::sleep(Duration::from_millis(80));
-            assert_eq!(cached.validate("t").await, Err(TokenError::Invalid));
+            assert_eq!(
+                cached.validate(&BearerToken::new("t")).await,
+                Err(TokenError::Invalid)
+            );
         });
     }
 
@@ -298,7 +303,8 @@ mod tests {
             .build()
             .expect("runtime");
         rt.block_on(async {
-            let validation = cached.validate("t");
+            let token = BearerToken::new("t");
+            let validation = cached.validate(&token);
             let eviction = async {
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 cached.evict("t");
@@ -314,7 +320,7 @@ mod tests {
         let store = InMemoryValidator::new();
         store.insert("t", principal());
         let cached = CachedValidator::new(store, Duration::MAX, 10);
-        block_on(async { assert!(cached.validate("t").await.is_ok()) });
+        block_on(async { assert!(cached.validate(&BearerToken::new("t")).await.is_ok()) });
     }
 
     #[test]
@@ -326,7 +332,12 @@ mod tests {
         let cached = CachedValidator::new(store, Duration::from_secs(60), 8);
         block_on(async {
             for i in 0..100 {
-                assert!(cached.validate(&format!("t{i}")).await.is_ok());
+                assert!(
+                    cached
+                        .validate(&BearerToken::new(format!("t{i}")))
+                        .await
+                        .is_ok()
+                );
                 assert!(cached.len() <= 8);
             }
         });

@@ -19,25 +19,30 @@
 //! ```
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::enforce::AuthError;
+use crate::enforce::{Answering, AuthError};
 use crate::scope::Scope;
 use crate::token::Principal;
 
 /// The enforcement layer put the principal of a valid token in the request
 /// extensions; a handler of a route that let the request through without a
-/// token (`optional`, `public`) gets a 401 from this extractor, which is why
-/// such handlers take `Option<Principal<_>>`.
+/// token (`optional`, `public`) gets a 401 from this extractor, in the
+/// style of the enforcer that let it through, which is why such handlers
+/// take `Option<Principal<_>>`.
 impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Principal<S> {
-    type Rejection = AuthError<S>;
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &St) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or(AuthError::MissingToken)
+        if let Some(principal) = parts.extensions.get::<Self>() {
+            return Ok(principal.clone());
+        }
+        let error = AuthError::<S>::MissingToken;
+        Err(match parts.extensions.get::<Answering<S>>() {
+            Some(Answering(enforcer)) => enforcer.reject(&error),
+            None => error.into_response(),
+        })
     }
 }
 

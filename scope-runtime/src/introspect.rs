@@ -90,7 +90,7 @@ use serde_json::Value;
 
 use crate::scope::Scope;
 use crate::set::ScopeSet;
-use crate::token::{Principal, TokenError, TokenValidator};
+use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
 /// The `reqwest` this module uses, for [`reqwest::Url`] and
 /// [`reqwest::Client`] without a dependency of your own.
@@ -408,9 +408,9 @@ fn principal_from<S: Scope>(
 impl<S: Scope> TokenValidator<S> for IntrospectionValidator<S> {
     fn validate(
         &self,
-        token: &str,
+        token: &BearerToken<'_>,
     ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
-        self.introspect(token)
+        self.introspect(token.as_str())
     }
 }
 

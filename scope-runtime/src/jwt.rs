@@ -39,7 +39,7 @@
 //!
 //! ```
 //! use scope_runtime::jwt::{Jwks, JwtValidator};
-//! use scope_runtime::token::{TokenError, TokenValidator};
+//! use scope_runtime::token::{BearerToken, TokenError, TokenValidator};
 //! use scope_runtime::scope_hierarchy;
 //!
 //! scope_hierarchy! { pub Api { read { statuses } } }
@@ -47,7 +47,7 @@
 //! let jwks = Jwks::from_json(br#"{"keys": []}"#)?;
 //! let validator = JwtValidator::<Api>::with_jwks(jwks, "https://auth.example");
 //! // Decided at once: the enforcement layer does not even await a future.
-//! assert_eq!(validator.validate_now("not.a.jwt"), Some(Err(TokenError::Invalid)));
+//! assert_eq!(validator.validate_now(&BearerToken::new("not.a.jwt")), Some(Err(TokenError::Invalid)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -127,7 +127,7 @@ use serde_json::{Map, Value};
 
 use crate::scope::Scope;
 use crate::set::ScopeSet;
-use crate::token::{Principal, TokenError, TokenValidator};
+use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
 /// The `reqwest` this module uses, for [`reqwest::Url`] and
 /// [`reqwest::Client`] without a dependency of your own.
@@ -793,15 +793,15 @@ fn unavailable(endpoint: &str, e: &reqwest::Error) -> TokenError {
 impl<S: Scope> TokenValidator<S> for JwtValidator<S> {
     fn validate(
         &self,
-        token: &str,
+        token: &BearerToken<'_>,
     ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
-        self.check(token)
+        self.check(token.as_str())
     }
 
     /// Answers at once unless the key set must be fetched: a malformed
     /// token, or a token whose key is at hand (fresh), needs no network.
-    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>> {
-        let jws = match Jws::parse(token) {
+    fn validate_now(&self, token: &BearerToken<'_>) -> Option<Result<Principal<S>, TokenError>> {
+        let jws = match Jws::parse(token.as_str()) {
             Ok(jws) => jws,
             Err(e) => return Some(Err(e)),
         };
@@ -875,12 +875,12 @@ mod tests {
 
     fn check(token: &str) -> Result<Principal<Api>, TokenError> {
         let answer = validator()
-            .validate_now(token)
+            .validate_now(&BearerToken::new(token))
             .expect("static keys answer at once");
         let again = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
-            .block_on(validator().validate(token));
+            .block_on(validator().validate(&BearerToken::new(token)));
         assert_eq!(answer, again, "validate_now and validate agree");
         answer
     }
@@ -1048,15 +1048,15 @@ mod tests {
             .expect("jwks");
         let v = JwtValidator::<Api>::with_jwks(two, ISSUER);
         assert_eq!(
-            v.validate_now(&sign(&key(1), &h, &claims())),
+            v.validate_now(&BearerToken::new(sign(&key(1), &h, &claims()))),
             Some(Err(TokenError::Invalid))
         );
         assert!(matches!(
-            v.validate_now(&sign(
+            v.validate_now(&BearerToken::new(sign(
                 &key(2),
                 &json!({ "alg": "ES256", "typ": "at+jwt", "kid": "k2" }),
                 &claims()
-            )),
+            ))),
             Some(Ok(_))
         ));
     }
@@ -1098,18 +1098,29 @@ mod tests {
             ISSUER,
         );
         let token = sign(&key(1), &header(), &claims());
-        assert_eq!(v.validate_now(&token), None, "the keys must be fetched");
-        let Err(TokenError::Unavailable(message)) = v.validate(&token).await else {
+        assert_eq!(
+            v.validate_now(&BearerToken::new(&token)),
+            None,
+            "the keys must be fetched"
+        );
+        let Err(TokenError::Unavailable(message)) = v.validate(&BearerToken::new(&token)).await
+        else {
             panic!("a connection error is Unavailable");
         };
         assert!(message.contains(&addr.to_string()), "{message}");
         assert!(!message.contains(&token), "{message}");
         // Within the refetch interval: the same answer, no new attempt.
         assert!(matches!(
-            v.validate(&token).await,
+            v.validate(&BearerToken::new(&token)).await,
             Err(TokenError::Unavailable(_))
         ));
-        assert_eq!(v.validate_now("garbage"), Some(Err(TokenError::Invalid)));
-        assert_eq!(v.validate("garbage").await, Err(TokenError::Invalid));
+        assert_eq!(
+            v.validate_now(&BearerToken::new("garbage")),
+            Some(Err(TokenError::Invalid))
+        );
+        assert_eq!(
+            v.validate(&BearerToken::new("garbage")).await,
+            Err(TokenError::Invalid)
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! [`cache`](crate::cache).
 //!
 //! ```
-//! use scope_runtime::token::{InMemoryValidator, Principal, TokenValidator};
+//! use scope_runtime::token::{BearerToken, InMemoryValidator, Principal, TokenValidator};
 //! use scope_runtime::{scope_hierarchy, ScopeSet};
 //!
 //! scope_hierarchy! { pub Api { read { statuses } } }
@@ -12,23 +12,74 @@
 //! # tokio_test_block_on(async {
 //! let validator = InMemoryValidator::<Api>::new();
 //! validator.insert("s3cret", Principal::user("42", "my-app", "read".parse().unwrap()));
-//! let principal = validator.validate("s3cret").await.unwrap();
+//! let token = BearerToken::new("s3cret");
+//! let principal = validator.validate(&token).await.unwrap();
 //! assert_eq!(principal.user_id(), Some("42"));
 //! validator.revoke("s3cret");
-//! assert!(validator.validate("s3cret").await.is_err());
+//! assert!(validator.validate(&token).await.is_err());
 //! # });
 //! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
 //! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 //! # }
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
 
 use crate::scope::Scope;
 use crate::set::ScopeSet;
+
+/// A bearer token as a client presented it, with its SHA-256 computed at
+/// most once however many layers look at it: the enforcement layer builds
+/// one per request, and the [cache](crate::cache::CachedValidator) (keyed
+/// by the digest) and a store that keeps token hashes (the OAuth server's)
+/// share the same digest.
+///
+/// Its `Debug` never shows the token.
+pub struct BearerToken<'a> {
+    token: Cow<'a, str>,
+    digest: OnceLock<[u8; 32]>,
+}
+
+impl<'a> BearerToken<'a> {
+    /// The token `token` (the credentials of `Authorization: Bearer`).
+    pub fn new(token: impl Into<Cow<'a, str>>) -> Self {
+        Self {
+            token: token.into(),
+            digest: OnceLock::new(),
+        }
+    }
+
+    /// The token itself.
+    pub fn as_str(&self) -> &str {
+        &self.token
+    }
+
+    /// The SHA-256 of the token, computed on first use.
+    pub fn digest(&self) -> &[u8; 32] {
+        self.digest
+            .get_or_init(|| Sha256::digest(self.token.as_bytes()).into())
+    }
+
+    /// The same token, owning its text (keeps a digest already computed).
+    pub fn into_owned(self) -> BearerToken<'static> {
+        BearerToken {
+            token: Cow::Owned(self.token.into_owned()),
+            digest: self.digest,
+        }
+    }
+}
+
+impl std::fmt::Debug for BearerToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerToken").finish_non_exhaustive()
+    }
+}
 
 /// Who a valid token speaks for, and what it may do.
 ///
@@ -99,6 +150,13 @@ impl<S: Scope> Principal<S> {
     pub fn expiry(&self) -> Option<SystemTime> {
         self.expires_at
     }
+
+    /// Whether the token has expired: the one definition the validators
+    /// and the enforcement layer (which refuses an expired principal
+    /// whatever its validator answered) share.
+    pub fn is_expired(&self) -> bool {
+        self.expires_at.is_some_and(|at| at <= SystemTime::now())
+    }
 }
 
 /// Why a token was refused.
@@ -127,12 +185,17 @@ pub enum TokenError {
 pub trait TokenValidator<S: Scope>: Send + Sync + 'static {
     /// Validates `token` (the credentials of `Authorization: Bearer`).
     ///
+    /// A validator may leave the token's expiry to its caller: it reports
+    /// it in [`Principal::expiry`], and the enforcement layer refuses an
+    /// expired principal whatever the validator answered (the one place
+    /// the request path checks expiry).
+    ///
     /// # Errors
     /// [`TokenError::Invalid`] for a token that must be refused,
     /// [`TokenError::Unavailable`] when no answer can be given.
     fn validate(
         &self,
-        token: &str,
+        token: &BearerToken<'_>,
     ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send;
 
     /// The answer for `token` if it is at hand without waiting (a cache
@@ -141,7 +204,7 @@ pub trait TokenValidator<S: Scope>: Send + Sync + 'static {
     /// this first, so a cached token costs no allocation and no task switch.
     ///
     /// The default answers `None`.
-    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>> {
+    fn validate_now(&self, token: &BearerToken<'_>) -> Option<Result<Principal<S>, TokenError>> {
         let _ = token;
         None
     }
@@ -155,9 +218,9 @@ where
 {
     fn validate(
         &self,
-        token: &str,
+        token: &BearerToken<'_>,
     ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
-        self(token.to_owned())
+        self(token.as_str().to_owned())
     }
 }
 
@@ -226,7 +289,7 @@ impl<S: Scope> InMemoryValidator<S> {
             .get(token)
             .cloned();
         match found {
-            Some(p) if p.expiry().is_none_or(|at| at > SystemTime::now()) => Ok(p),
+            Some(p) if !p.is_expired() => Ok(p),
             _ => Err(TokenError::Invalid),
         }
     }
@@ -235,12 +298,12 @@ impl<S: Scope> InMemoryValidator<S> {
 impl<S: Scope> TokenValidator<S> for InMemoryValidator<S> {
     fn validate(
         &self,
-        token: &str,
+        token: &BearerToken<'_>,
     ) -> impl Future<Output = Result<Principal<S>, TokenError>> + Send {
-        std::future::ready(self.lookup(token))
+        std::future::ready(self.lookup(token.as_str()))
     }
 
-    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>> {
-        Some(self.lookup(token))
+    fn validate_now(&self, token: &BearerToken<'_>) -> Option<Result<Principal<S>, TokenError>> {
+        Some(self.lookup(token.as_str()))
     }
 }

@@ -420,7 +420,11 @@ fn async_only() -> Enforcer<Scope> {
         let tokens = tokens.clone();
         async move {
             tokio::task::yield_now().await;
-            scope_runtime::TokenValidator::validate(&tokens, &token).await
+            scope_runtime::TokenValidator::validate(
+                &tokens,
+                &scope_runtime::token::BearerToken::new(token),
+            )
+            .await
         }
     })
 }
@@ -482,4 +486,34 @@ async fn expired_tokens_are_refused_whatever_the_validator_says() {
     let r = send(app, "GET", "/api/v2/suggestions", Some("anything"), "").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.challenge.expect("challenge").contains("invalid_token"));
+}
+
+mod extractor_style {
+    //! A handler that takes `Principal<_>` on a route letting anonymous
+    //! requests through is answered in the enforcer's style, not the
+    //! default one.
+    use super::*;
+    use scope_runtime::enforce::AuthError;
+    use scope_runtime::{requires_scope, scope_routes};
+
+    #[requires_scope("read:statuses", token = optional)]
+    async fn needs_principal(principal: Principal<Scope>) -> String {
+        principal.client_id().to_owned()
+    }
+
+    scope_routes! { Optional<Scope> { GET "/optional" => needs_principal } }
+
+    #[tokio::test]
+    async fn a_missing_principal_is_refused_in_the_enforcers_style() {
+        let enforcer = Enforcer::new(tokens()).error_style(ErrorStyle::Mastodon);
+        let expected = reply(enforcer.reject(&AuthError::<Scope>::MissingToken)).await;
+        let default_style =
+            reply(Enforcer::new(tokens()).reject(&AuthError::<Scope>::MissingToken)).await;
+        assert_ne!(expected.body, default_style.body, "the styles differ");
+
+        let answer = send(Optional::router(enforcer), "GET", "/optional", None, "").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.body, expected.body);
+        assert_eq!(answer.challenge, expected.challenge);
+    }
 }

@@ -23,7 +23,7 @@ use scope_runtime::enforce::Enforcer;
 // The reqwest 0.12 the validator uses (it has `form`).
 use scope_runtime::introspect::{IntrospectionValidator, reqwest};
 use scope_runtime::route::RouteTable;
-use scope_runtime::token::{TokenError, TokenValidator};
+use scope_runtime::token::{BearerToken, TokenError, TokenValidator};
 
 type Cached = CachedValidator<TestScope, IntrospectionValidator<TestScope>>;
 
@@ -214,13 +214,16 @@ async fn valid_tokens_pass_and_scopes_are_enforced() {
 async fn the_principal_comes_from_the_answer() {
     let auth = Auth::start().await;
     let validator = auth.validator();
-    let p = validator.validate(&auth.user_token).await.expect("valid");
+    let p = validator
+        .validate(&BearerToken::new(&auth.user_token))
+        .await
+        .expect("valid");
     assert_eq!(p.user_id(), Some(auth.user_id.to_string().as_str()));
     assert_eq!(p.scopes(), "read write".parse().expect("scopes"));
     assert!(p.expiry().is_some(), "exp is read");
 
     let app = validator
-        .validate(&auth.app_token("read").await)
+        .validate(&BearerToken::new(&auth.app_token("read").await))
         .await
         .expect("valid");
     assert!(!app.is_user());
@@ -316,7 +319,9 @@ async fn wrong_resource_server_credentials_are_503_not_401() {
         assert_eq!(get(&api, SUGGESTIONS, &token).await, 503);
         assert_eq!(get(&api, ME, &auth.user_token).await, 503);
 
-        let Err(TokenError::Unavailable(message)) = validator.validate(&token).await else {
+        let Err(TokenError::Unavailable(message)) =
+            validator.validate(&BearerToken::new(&token)).await
+        else {
             panic!("refused credentials must be Unavailable");
         };
         assert!(message.contains("credentials"), "{message}");
@@ -355,7 +360,9 @@ async fn an_unreachable_server_is_503() {
     let api = api(cached(validator.clone(), Duration::from_secs(60))).await;
     assert_eq!(get(&api, SUGGESTIONS, "some-token").await, 503);
 
-    let Err(TokenError::Unavailable(message)) = validator.validate("some-token").await else {
+    let Err(TokenError::Unavailable(message)) =
+        validator.validate(&BearerToken::new("some-token")).await
+    else {
         panic!("a connection error must be Unavailable");
     };
     assert!(message.contains(&addr.to_string()), "{message}");
@@ -422,7 +429,7 @@ async fn the_request_is_rfc_7662() {
     let (script, _endpoint, validator) = script().await;
     script.answer(200, r#"{"active":false}"#);
     assert_eq!(
-        validator.validate("a+b/c=d&e").await,
+        validator.validate(&BearerToken::new("a+b/c=d&e")).await,
         Err(TokenError::Invalid)
     );
     let seen = script.seen.lock().expect("lock");

@@ -23,7 +23,7 @@ use scope_runtime::introspect::IntrospectionValidator;
 // The reqwest 0.12 the validators use (it has `form`).
 use scope_runtime::jwt::{Jwks, JwtValidator, reqwest};
 use scope_runtime::route::RouteTable;
-use scope_runtime::token::{TokenError, TokenValidator};
+use scope_runtime::token::{BearerToken, TokenError, TokenValidator};
 use serde_json::{Value, json};
 
 /// A running `oauth-server` issuing JWT access tokens for the test
@@ -491,23 +491,31 @@ async fn a_revoked_jwt_is_refused_by_the_store_and_introspection_only() {
     let jwt = auth.validator();
     let token = auth.app_token("read").await;
     assert!(
-        TokenValidator::<TestScope>::validate(&store, &token)
+        TokenValidator::<TestScope>::validate(&store, &BearerToken::new(&token))
             .await
             .is_ok()
     );
-    assert!(introspection.validate(&token).await.is_ok());
-    assert!(jwt.validate(&token).await.is_ok());
+    assert!(
+        introspection
+            .validate(&BearerToken::new(&token))
+            .await
+            .is_ok()
+    );
+    assert!(jwt.validate(&BearerToken::new(&token)).await.is_ok());
 
     auth.revoke(&token).await;
     assert_eq!(
-        TokenValidator::<TestScope>::validate(&store, &token).await,
+        TokenValidator::<TestScope>::validate(&store, &BearerToken::new(&token)).await,
         Err(TokenError::Invalid)
     );
     assert_eq!(
-        introspection.validate(&token).await,
+        introspection.validate(&BearerToken::new(&token)).await,
         Err(TokenError::Invalid)
     );
-    assert!(jwt.validate(&token).await.is_ok(), "valid until exp");
+    assert!(
+        jwt.validate(&BearerToken::new(&token)).await.is_ok(),
+        "valid until exp"
+    );
 }
 
 #[tokio::test]
@@ -672,7 +680,8 @@ async fn key_rotation() {
     let new = auth.app_token("read").await;
     assert_ne!(open(&new).0["kid"], open(&old).0["kid"]);
     // Many requests with the new key at once: one refetch.
-    let results = futures_join(16, || validator.validate(&new)).await;
+    let presented = BearerToken::new(&new);
+    let results = futures_join(16, || validator.validate(&presented)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(auth.jwks_requests(), 2, "concurrent refetches coalesced");
     assert_eq!(get(&enforced, SUGGESTIONS, &new).await, 200);
@@ -769,7 +778,9 @@ async fn validation_stays_local_when_the_server_goes_down() {
         "an unknown key cannot be fetched"
     );
     assert_eq!(get(&enforced, SUGGESTIONS, "garbage").await, 401);
-    let Err(TokenError::Unavailable(message)) = validator.validate(&stranger).await else {
+    let Err(TokenError::Unavailable(message)) =
+        validator.validate(&BearerToken::new(&stranger)).await
+    else {
         panic!("a JWKS outage is Unavailable");
     };
     assert!(message.contains("JWKS"), "{message}");
@@ -846,7 +857,7 @@ async fn a_static_key_set_needs_no_http() {
     let validator = JwtValidator::<TestScope>::with_jwks(jwks, auth.issuer());
     let (user, _) = auth.user_tokens("read").await;
     let principal = validator
-        .validate_now(&user)
+        .validate_now(&BearerToken::new(&user))
         .expect("answered at once")
         .expect("valid");
     assert_eq!(principal.user_id(), Some(auth.user_id.to_string().as_str()));
@@ -855,6 +866,9 @@ async fn a_static_key_set_needs_no_http() {
 
     auth.keys.rotate(SigningKey::generate().expect("key"));
     let new = auth.app_token("read").await;
-    assert_eq!(validator.validate(&new).await, Err(TokenError::Invalid));
+    assert_eq!(
+        validator.validate(&BearerToken::new(&new)).await,
+        Err(TokenError::Invalid)
+    );
     assert_eq!(auth.jwks_requests(), 0);
 }

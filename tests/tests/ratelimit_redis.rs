@@ -144,7 +144,13 @@ fn app_with_async_validator(limiter: &RateLimiter) -> Router {
     let tokens = tokens();
     let validator = move |token: String| {
         let tokens = tokens.clone();
-        async move { TokenValidator::<Scope>::validate(&tokens, &token).await }
+        async move {
+            TokenValidator::<Scope>::validate(
+                &tokens,
+                &scope_runtime::token::BearerToken::new(token),
+            )
+            .await
+        }
     };
     Api::router(Enforcer::new(validator).guard(limiter.clone()))
 }

@@ -11,8 +11,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{BoxFuture, Enforcer, Step};
-use crate::guard::Verdict;
+use super::{Authorized, BoxFuture, Check, Enforcer, finish_response};
 use crate::route::Route;
 use crate::scope::Scope;
 
@@ -116,75 +115,27 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        let kind = match self.enforcer.precheck(&self.route, request.headers()) {
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let kind = match self.enforcer.check(&self.route, request) {
             // The hot path: no token needed, or the validator answered at
             // once (cache hit), and the guard (if any) decided from memory.
-            // No allocation beyond the extension.
-            Step::Proceed(principal) => {
-                let guard = self
-                    .enforcer
-                    .run_guard(&self.route, principal.as_ref(), &request);
-                let headers = match guard {
-                    None => None,
-                    Some(guard) => match guard.into_ready() {
-                        Ok(Verdict::Pass(headers)) => Some(headers),
-                        Ok(Verdict::Reject(response)) => return Kind::ready(response).into(),
-                        Err(guard) => {
-                            // The guard waits for something (a shared
-                            // counter): the rest of the request waits with it.
-                            let mut inner = self.take_ready_inner();
-                            return Kind::Boxed {
-                                future: Box::pin(async move {
-                                    let headers = match guard.await {
-                                        Verdict::Pass(headers) => headers,
-                                        Verdict::Reject(response) => return Ok(response),
-                                    };
-                                    if let Some(principal) = principal {
-                                        request.extensions_mut().insert(principal);
-                                    }
-                                    let mut response = inner.call(request).await?;
-                                    response.headers_mut().extend(headers);
-                                    Ok(response)
-                                }),
-                            }
-                            .into();
-                        }
-                    },
-                };
-                if let Some(principal) = principal {
-                    request.extensions_mut().insert(principal);
-                }
-                Kind::Inner {
-                    future: self.inner.call(request),
-                    headers,
-                }
-            }
-            Step::Reject(error) => Kind::ready(self.enforcer.reject(&error)),
-            Step::Validate(token, access) => {
+            Check::Ready(Ok(Authorized { request, headers })) => Kind::Inner {
+                future: self.inner.call(request),
+                headers,
+            },
+            Check::Ready(Err(response)) => Kind::ready(response),
+            Check::Pending(check) => {
+                // The validator or the guard waits for another process:
+                // the rest of the request waits with it.
                 let mut inner = self.take_ready_inner();
-                let enforcer = self.enforcer.clone();
-                let route = self.route;
                 Kind::Boxed {
                     future: Box::pin(async move {
-                        let answer = enforcer.validate(&token).await;
-                        let principal = match enforcer.finish(&route, access, answer) {
-                            Ok(principal) => principal,
-                            Err(error) => return Ok(enforcer.reject(&error)),
-                        };
-                        let headers = match enforcer.run_guard(&route, Some(&principal), &request) {
-                            None => None,
-                            Some(guard) => match guard.await {
-                                Verdict::Pass(headers) => Some(headers),
-                                Verdict::Reject(response) => return Ok(response),
-                            },
-                        };
-                        request.extensions_mut().insert(principal);
-                        let mut response = inner.call(request).await?;
-                        if let Some(headers) = headers {
-                            response.headers_mut().extend(headers);
+                        match check.await {
+                            Ok(Authorized { request, headers }) => {
+                                Ok(finish_response(inner.call(request).await?, headers))
+                            }
+                            Err(response) => Ok(response),
                         }
-                        Ok(response)
                     }),
                 }
             }
@@ -246,11 +197,8 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { future, headers } => {
-                let mut response = std::task::ready!(future.poll(cx))?;
-                if let Some(headers) = headers.take() {
-                    response.headers_mut().extend(headers);
-                }
-                Poll::Ready(Ok(response))
+                let response = std::task::ready!(future.poll(cx))?;
+                Poll::Ready(Ok(finish_response(response, headers.take())))
             }
             KindProj::Ready { response } => {
                 Poll::Ready(Ok(response.take().expect("future polled after completion")))

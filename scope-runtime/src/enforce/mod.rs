@@ -56,18 +56,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
 
-use http::request::Parts;
+use axum::body::Body;
+use axum::response::Response;
+use http::{HeaderMap, Request};
 
 #[doc(inline)]
 pub use self::error::{AuthError, ErrorStyle};
 #[doc(inline)]
 pub use self::layer::{Enforce, EnforceLayer, ResponseFuture};
-use crate::guard::{Guard, GuardFuture};
+use crate::guard::{Guard, Verdict};
 use crate::route::{Access, Route};
 use crate::scope::Scope;
-use crate::token::{Principal, TokenError, TokenValidator};
+use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -76,33 +77,78 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 trait DynValidator<S: Scope>: Send + Sync + 'static {
     fn validate_boxed<'a>(
         &'a self,
-        token: &'a str,
+        token: &'a BearerToken<'a>,
     ) -> BoxFuture<'a, Result<Principal<S>, TokenError>>;
-    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>>;
+    fn validate_now(&self, token: &BearerToken<'_>) -> Option<Result<Principal<S>, TokenError>>;
 }
 
 impl<S: Scope, V: TokenValidator<S>> DynValidator<S> for V {
     fn validate_boxed<'a>(
         &'a self,
-        token: &'a str,
+        token: &'a BearerToken<'a>,
     ) -> BoxFuture<'a, Result<Principal<S>, TokenError>> {
         Box::pin(self.validate(token))
     }
 
-    fn validate_now(&self, token: &str) -> Option<Result<Principal<S>, TokenError>> {
+    fn validate_now(&self, token: &BearerToken<'_>) -> Option<Result<Principal<S>, TokenError>> {
         TokenValidator::validate_now(self, token)
     }
 }
 
 /// The outcome of the synchronous part of a check.
-pub(crate) enum Step<S: Scope> {
+enum Step<'a, S: Scope> {
     /// Let the request through, with the principal of its token if any.
     Proceed(Option<Principal<S>>),
     /// Answer with this error.
     Reject(AuthError<S>),
     /// The validator must be awaited for this token; then `Enforcer::finish`.
-    Validate(String, Access),
+    Validate(BearerToken<'a>, Access),
 }
+
+/// A request that may reach its handler: the principal of its token (if
+/// any) is in its extensions, and `headers` (the guard's) go on the
+/// handler's response ([`finish_response`]).
+pub(crate) struct Authorized {
+    pub(crate) request: Request<Body>,
+    pub(crate) headers: Option<HeaderMap>,
+}
+
+/// The answer for a request that may not proceed.
+type Outcome = Result<Authorized, Response>;
+
+/// The one enforcement decision of a request: known now (the hot path: no
+/// allocation beyond the principal's extension), or to be awaited (the
+/// validator or the guard has to ask another process).
+// `Ready` holds the request by value: it is the hot path, and boxing it
+// would cost an allocation per request to save a move.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Check {
+    Ready(Outcome),
+    Pending(BoxFuture<'static, Outcome>),
+}
+
+impl Check {
+    async fn resolve(self) -> Outcome {
+        match self {
+            Check::Ready(outcome) => outcome,
+            Check::Pending(future) => future.await,
+        }
+    }
+}
+
+/// Adds the guard's headers to the handler's response: the one place a
+/// response is finished, ready or awaited.
+pub(crate) fn finish_response(mut response: Response, headers: Option<HeaderMap>) -> Response {
+    if let Some(headers) = headers {
+        response.headers_mut().extend(headers);
+    }
+    response
+}
+
+/// Put in the extensions of a request that proceeds without a principal,
+/// so that a `Principal` extractor refuses it in the enforcer's style.
+#[derive(Clone)]
+pub(crate) struct Answering<S: Scope>(pub(crate) Enforcer<S>);
 
 /// Whether anonymous requests may reach routes declared `token = setting`
 /// (Funkwhale's `api_authentication_required`, inverted). A shared switch:
@@ -242,20 +288,6 @@ impl<S: Scope> Enforcer<S> {
         self
     }
 
-    /// The guard's verdict on an authorized request (ready, or to be
-    /// awaited); `None` without a guard.
-    pub(crate) fn run_guard(
-        &self,
-        route: &Route<S>,
-        principal: Option<&Principal<S>>,
-        request: &http::Request<axum::body::Body>,
-    ) -> Option<GuardFuture> {
-        self.config
-            .guard
-            .as_ref()
-            .map(|guard| guard.check(route, principal, request))
-    }
-
     /// The layer enforcing `route` (a copy of the row: tables generic over
     /// the hierarchy, as the OAuth server's, have no `'static` rows).
     pub fn layer(&self, route: &Route<S>) -> EnforceLayer<S> {
@@ -267,31 +299,36 @@ impl<S: Scope> Enforcer<S> {
         error.response(self.config.style, self.config.realm.as_deref())
     }
 
-    /// Decides whether the request may proceed to the handler of `route`;
-    /// on success, the [`Principal`] (if a token was sent) is in the
-    /// request extensions. The [guard](Self::guard), which needs the whole
-    /// request, is not run here: only [`EnforceLayer`] runs it.
-    ///
-    /// # Errors
-    /// The [`AuthError`] to answer with.
-    pub async fn authorize(&self, route: &Route<S>, parts: &mut Parts) -> Result<(), AuthError<S>> {
-        let principal = match self.precheck(route, &parts.headers) {
-            Step::Proceed(principal) => principal,
-            Step::Reject(error) => return Err(error),
+    /// The one decision for a request to `route`: the token kind, the
+    /// bearer header, the validator (at once if it can answer from memory),
+    /// the route's requirement, then the [guard](Self::guard).
+    pub(crate) fn check(&self, route: &Route<S>, request: Request<Body>) -> Check {
+        match self.precheck(route, request.headers()) {
+            Step::Proceed(principal) => self.guarded(route, principal, request),
+            Step::Reject(error) => Check::Ready(Err(self.reject(&error))),
             Step::Validate(token, access) => {
-                let answer = self.config.validator.validate_boxed(&token).await;
-                Some(self.finish(route, access, answer)?)
+                let token = token.into_owned();
+                let enforcer = self.clone();
+                let route = *route;
+                Check::Pending(Box::pin(async move {
+                    let answer = enforcer.config.validator.validate_boxed(&token).await;
+                    match enforcer.finish(&route, access, answer) {
+                        Ok(principal) => {
+                            enforcer
+                                .guarded(&route, Some(principal), request)
+                                .resolve()
+                                .await
+                        }
+                        Err(error) => Err(enforcer.reject(&error)),
+                    }
+                }))
             }
-        };
-        if let Some(principal) = principal {
-            parts.extensions.insert(principal);
         }
-        Ok(())
     }
 
     /// Everything that can be decided without waiting: the token kind, the
     /// header, and the validator's immediate answer (a cache hit).
-    pub(crate) fn precheck(&self, route: &Route<S>, headers: &http::HeaderMap) -> Step<S> {
+    fn precheck<'h>(&self, route: &Route<S>, headers: &'h HeaderMap) -> Step<'h, S> {
         let access = match route.access() {
             Access::Public => return Step::Proceed(None),
             Access::Setting if self.config.anonymous.allowed() => Access::Optional,
@@ -299,22 +336,22 @@ impl<S: Scope> Enforcer<S> {
             other => other,
         };
         let token = match bearer::token(headers) {
-            Ok(Some(token)) => token,
+            Ok(Some(token)) => BearerToken::new(token),
             Ok(None) if access == Access::Optional => return Step::Proceed(None),
             Ok(None) => return Step::Reject(AuthError::MissingToken),
             Err(malformed) => return Step::Reject(AuthError::malformed(malformed)),
         };
-        match self.config.validator.validate_now(token) {
+        match self.config.validator.validate_now(&token) {
             Some(answer) => match self.finish(route, access, answer) {
                 Ok(principal) => Step::Proceed(Some(principal)),
                 Err(error) => Step::Reject(error),
             },
-            None => Step::Validate(token.to_owned(), access),
+            None => Step::Validate(token, access),
         }
     }
 
     /// Checks a validated token against the route.
-    pub(crate) fn finish(
+    fn finish(
         &self,
         route: &Route<S>,
         access: Access,
@@ -325,7 +362,7 @@ impl<S: Scope> Enforcer<S> {
             TokenError::Unavailable(_) => AuthError::Unavailable,
         })?;
         // Whatever the validator did, an expired token is refused here.
-        if principal.expiry().is_some_and(|at| at <= SystemTime::now()) {
+        if principal.is_expired() {
             return Err(AuthError::InvalidToken);
         }
         match access {
@@ -339,10 +376,53 @@ impl<S: Scope> Enforcer<S> {
         }
         Ok(principal)
     }
-}
 
-impl<S: Scope> Enforcer<S> {
-    pub(crate) async fn validate(&self, token: &str) -> Result<Principal<S>, TokenError> {
-        self.config.validator.validate_boxed(token).await
+    /// Runs the guard (if any) on a request that passed authorization.
+    fn guarded(
+        &self,
+        route: &Route<S>,
+        principal: Option<Principal<S>>,
+        request: Request<Body>,
+    ) -> Check {
+        let Some(guard) = &self.config.guard else {
+            return Check::Ready(Ok(self.admit(request, principal, None)));
+        };
+        match guard
+            .check(route, principal.as_ref(), &request)
+            .into_ready()
+        {
+            Ok(Verdict::Pass(headers)) => {
+                Check::Ready(Ok(self.admit(request, principal, Some(headers))))
+            }
+            Ok(Verdict::Reject(response)) => Check::Ready(Err(response)),
+            Err(pending) => {
+                let enforcer = self.clone();
+                Check::Pending(Box::pin(async move {
+                    match pending.await {
+                        Verdict::Pass(headers) => {
+                            Ok(enforcer.admit(request, principal, Some(headers)))
+                        }
+                        Verdict::Reject(response) => Err(response),
+                    }
+                }))
+            }
+        }
+    }
+
+    /// Lets `request` through: the principal goes in its extensions (the
+    /// one place it is put there), or, without one, this enforcer, so that
+    /// a `Principal` extractor refuses in its style.
+    fn admit(
+        &self,
+        mut request: Request<Body>,
+        principal: Option<Principal<S>>,
+        headers: Option<HeaderMap>,
+    ) -> Authorized {
+        if let Some(principal) = principal {
+            request.extensions_mut().insert(principal);
+        } else {
+            request.extensions_mut().insert(Answering(self.clone()));
+        }
+        Authorized { request, headers }
     }
 }
