@@ -104,7 +104,32 @@ impl Parse for Args {
     }
 }
 
-const TOKEN_KINDS: &str = "`any`, `user`, `app`, `optional` or `setting`";
+/// Every `token = ...` keyword (the one list the macro knows them from):
+/// the variant of `scope_runtime::route::Access` it stands for, and whether
+/// a request must carry a token.
+const TOKEN_KINDS: &[(&str, &str, bool)] = &[
+    ("required", "Required", true),
+    ("user", "User", true),
+    ("app", "App", true),
+    ("optional", "Optional", false),
+    ("setting", "Setting", false),
+];
+
+/// The entry of [`TOKEN_KINDS`] for `kind`.
+fn token_kind(kind: &Ident) -> Option<&'static (&'static str, &'static str, bool)> {
+    let kind = kind.to_string();
+    TOKEN_KINDS.iter().find(|(name, ..)| *name == kind)
+}
+
+/// "`required`, `user`, ... or `setting`", for error messages.
+fn token_kind_list(names: impl Iterator<Item = &'static str>) -> String {
+    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
 
 pub(crate) fn expand(args: Args, item: TokenStream) -> TokenStream {
     let function: ItemFn = match syn::parse2(item.clone()) {
@@ -199,12 +224,17 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                         &kind,
                         format_args!("conflicting token kinds: `token = {first}` is already given"),
                     );
-                } else if !["any", "user", "app", "optional", "setting"]
-                    .contains(&kind.to_string().as_str())
-                {
+                } else if kind == "any" {
                     cx.error_spanned_by(
                         &kind,
-                        format_args!("unknown token kind `{kind}`; expected {TOKEN_KINDS}"),
+                        "`token = any` is now `token = required` (any valid token, user or app; \
+                         it is the default); `any(..)` is the scope combinator",
+                    );
+                } else if token_kind(&kind).is_none() {
+                    let expected = token_kind_list(TOKEN_KINDS.iter().map(|(name, ..)| *name));
+                    cx.error_spanned_by(
+                        &kind,
+                        format_args!("unknown token kind `{kind}`; expected {expected}"),
                     );
                 } else {
                     token = Some((key, kind));
@@ -266,13 +296,19 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         );
     }
     if let (Rule::Authenticated(_), Some((_, kind))) = (&rule, &token)
-        && !["any", "user", "app"].contains(&kind.to_string().as_str())
+        && token_kind(kind).is_some_and(|(_, _, needs_token)| !needs_token)
     {
+        let needing = token_kind_list(
+            TOKEN_KINDS
+                .iter()
+                .filter(|(_, _, needs_token)| *needs_token)
+                .map(|(name, ..)| *name),
+        );
         cx.error_spanned_by(
             kind,
             format_args!(
                 "conflicting token kinds: `authenticated` needs a valid token, and \
-                 `token = {kind}` lets requests without one through; use `any`, `user` or `app`, \
+                 `token = {kind}` lets requests without one through; use {needing}, \
                  or `#[requires_scope(public)]` for a route that needs no token"
             ),
         );
@@ -305,18 +341,12 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
 
     let access = match &token {
         Some((_, kind)) => {
-            let variant = match kind.to_string().as_str() {
-                "user" => "User",
-                "app" => "App",
-                "optional" => "Optional",
-                "setting" => "Setting",
-                _ => "Token",
-            };
+            let variant = token_kind(kind).map_or("Required", |(_, variant, _)| variant);
             let variant = Ident::new(variant, kind.span());
             quote!(#runtime::Access::#variant)
         }
         None if matches!(rule, Rule::Public(_)) => quote!(#runtime::Access::Public),
-        None => quote!(#runtime::Access::Token),
+        None => quote!(#runtime::Access::Required),
     };
 
     // Scope-free rules hold for every hierarchy.

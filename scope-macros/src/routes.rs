@@ -1,4 +1,4 @@
-//! `scope_routes!`: the route→scope table as a `static`, and the router
+//! `scope_routes!`: the route→scope table as a `const`, and the router
 //! built from the same rows.
 //!
 //! ```text

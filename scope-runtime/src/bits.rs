@@ -14,7 +14,11 @@ mod sealed {
 
 /// Storage of a scope set: an array of 64-bit words, one bit per scope.
 ///
+/// Public in a private module: it bounds [`Scope::Bits`](crate::Scope::Bits)
+/// but no user names it (sealed: the hierarchy macro picks `[u64; N]`).
+///
 /// Implemented for `[u64; N]` only; the hierarchy macro chooses `N`.
+#[allow(unreachable_pub)]
 pub trait Bits: sealed::Sealed + Copy + Eq + Hash + Debug + Send + Sync + 'static {
     /// The set with no bit set.
     const EMPTY: Self;

@@ -1,4 +1,20 @@
-//! Typed OAuth scope hierarchies.
+//! Typed OAuth scope hierarchies, and their enforcement on axum routes.
+//!
+//! - **Scopes**: [`scope_hierarchy!`] declares a tree; [`Scope`],
+//!   [`ScopeSet`] (module [`set`]) and [`scope!`] use it.
+//! - **Routes**: [`requires_scope`] declares a handler's requirement,
+//!   [`scope_routes!`] builds the route table ([`RouteTable`], module
+//!   [`route`]) and its router.
+//! - **Tokens**: [`TokenValidator`] turns a [`token::BearerToken`] into a
+//!   [`Principal`]; [`cache::CachedValidator`] remembers answers; the
+//!   `introspection` and `jwt` features add remote validators.
+//! - **Enforcement**: [`Enforcer`] (module [`enforce`]) checks every
+//!   request of the table before its handler, answers RFC 6750 errors, and
+//!   runs a [`guard::Guard`] (a rate limiter, for instance) after
+//!   authorization.
+//! - **Docs**: [`docgen`] renders the table as a scope matrix and OpenAPI.
+//!
+//! A handler file needs [`prelude`]: `use scope_runtime::prelude::*;`.
 //!
 //! Declare a scope tree once with [`scope_hierarchy!`]; get a scope enum, a
 //! fixed-size [`ScopeSet`], RFC 6749 scope-string parsing, per-scope
@@ -56,13 +72,15 @@
 //!   introspection endpoint over HTTP (adds `reqwest`). Wrap it in
 //!   [`cache::CachedValidator`]: a revoked token then works for at most the
 //!   cache's TTL.
+//! - `jwt` (off by default): `jwt::JwtValidator`, local validation of
+//!   RFC 9068 JWT access tokens (ES256) against the authorization server's
+//!   JWKS, fetched over HTTP and cached (adds `reqwest`, `p256`, `base64`).
 
-pub mod bits;
+mod bits;
 pub mod cache;
 pub mod client_ip;
 pub mod docgen;
 pub mod enforce;
-pub mod error;
 pub mod extract;
 #[cfg(any(feature = "introspection", feature = "jwt"))]
 mod fetch;
@@ -78,9 +96,13 @@ pub mod set;
 pub mod token;
 
 #[doc(inline)]
-pub use crate::error::ParseScopeError;
+pub use crate::enforce::Enforcer;
+#[doc(inline)]
+pub use crate::route::RouteTable;
 #[doc(inline)]
 pub use crate::scope::{Deprecation, Scope, ScopeInfo};
+#[doc(inline)]
+pub use crate::set::ParseScopeError;
 #[doc(inline)]
 pub use crate::set::ScopeSet;
 #[doc(inline)]
@@ -131,6 +153,20 @@ macro_rules! scope {
     };
     (:: $($hierarchy:ident)::+ , $name:literal $(,)?) => {
         :: $($hierarchy)::+ ! { @resolve [:: $($hierarchy)::+] $name }
+    };
+}
+
+/// What a file of handlers needs: `use scope_runtime::prelude::*;`.
+///
+/// The macros ([`requires_scope`], [`scope_routes!`], [`scope!`],
+/// [`scope_hierarchy!`]), the [`Principal`] handlers take, the
+/// [`Scope`] and [`ScopeSet`] they reason with, and the [`Enforcer`] and
+/// [`RouteTable`] that serve them.
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use crate::{
+        Enforcer, Principal, RouteTable, Scope, ScopeSet, requires_scope, scope, scope_hierarchy,
+        scope_routes,
     };
 }
 

@@ -1,5 +1,5 @@
 //! The route→scope table: what `#[requires_scope]` declares on a handler,
-//! and what `scope_routes!` collects into a `static` table and a router.
+//! and what `scope_routes!` collects into a `const` table and a router.
 //!
 //! ```
 //! use axum::http::StatusCode;
@@ -34,7 +34,7 @@
 //!     }
 //! }
 //!
-//! // The table is a `static`: readable without starting a server.
+//! // The table is a `const`: readable without starting a server.
 //! let routes = Api::ROUTES;
 //! assert_eq!(routes.len(), 3);
 //! assert_eq!(routes[1].method(), Method::Post);
@@ -130,7 +130,7 @@ impl fmt::Display for Method {
 ///
 /// | `token = ...` | Mastodon | Funkwhale `anonymous_policy` |
 /// |---|---|---|
-/// | `any` (default) | "user or app token" | `False` (deny) |
+/// | `required` (default) | "user or app token" | `False` (deny) |
 /// | `user` | "user token" | |
 /// | `app` | "app token" (client credentials) | |
 /// | `optional` | "public, scope checked if a token is sent" | `True` (allow) |
@@ -139,8 +139,9 @@ impl fmt::Display for Method {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Access {
-    /// Any valid token carrying the required scopes.
-    Token,
+    /// Any valid token (a user's or an app's) carrying the required
+    /// scopes: `token = required`, the default.
+    Required,
     /// A token issued to a user (authorization code), not to an app alone.
     User,
     /// An app token (client credentials grant), not a user's.
@@ -149,7 +150,7 @@ pub enum Access {
     /// carry the required scopes.
     Optional,
     /// [`Access::Optional`] while the pod allows anonymous access
-    /// ([`AnonymousAccess`](crate::enforce::AnonymousAccess)), [`Access::Token`]
+    /// ([`AnonymousAccess`](crate::enforce::AnonymousAccess)), [`Access::Required`]
     /// otherwise.
     Setting,
     /// No token needed, and none is looked at.
@@ -160,7 +161,7 @@ impl Access {
     /// The keyword of `#[requires_scope(token = ...)]`.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Self::Token => "any",
+            Self::Required => "required",
             Self::User => "user",
             Self::App => "app",
             Self::Optional => "optional",
@@ -172,7 +173,7 @@ impl Access {
     /// A human description, used in generated documentation.
     pub const fn describe(self) -> &'static str {
         match self {
-            Self::Token => "user or app token",
+            Self::Required => "user or app token",
             Self::User => "user token",
             Self::App => "app token",
             Self::Optional => "public; scopes checked if a token is sent",
@@ -405,7 +406,7 @@ impl<S: Copy> Route<S> {
     }
 }
 
-/// A route table written by `scope_routes!`: the `static` rows and the
+/// A route table written by `scope_routes!`: the `const` rows and the
 /// router that serves exactly those rows, each behind its enforcement.
 pub trait RouteTable {
     /// The hierarchy of every handler in the table.

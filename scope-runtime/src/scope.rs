@@ -31,8 +31,7 @@ use core::hash::Hash;
 use core::str::FromStr;
 
 use crate::bits::Bits;
-use crate::error::ParseScopeError;
-use crate::set::ScopeSet;
+use crate::set::{ParseScopeError, ScopeSet};
 
 /// A scope of one hierarchy: a field-less enum written by `scope_hierarchy!`.
 ///

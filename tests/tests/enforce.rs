@@ -99,7 +99,7 @@ const MATRIX: &[(&str, &str, Option<&str>, u16)] = &[
     ("DELETE", "/api/v1/playlists/7/", Some("write"), 200),
     ("DELETE", "/api/v1/playlists/7/", Some("read"), 403),
     ("HEAD", "/api/v1/playlists/", Some("read-playlists"), 200),
-    // token = any, with the principal extracted.
+    // token = required (the default), with the principal extracted.
     (
         "GET",
         "/api/v1/accounts/verify_credentials",

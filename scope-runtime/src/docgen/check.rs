@@ -196,7 +196,7 @@ fn published_access(kind: &str) -> Option<Access> {
     } else if kind.starts_with("app (") || kind == "app" {
         Some(Access::App)
     } else if kind.starts_with("token (") || kind == "token" {
-        Some(Access::Token)
+        Some(Access::Required)
     } else {
         None
     }

@@ -332,7 +332,7 @@ impl<S: Scope> Enforcer<S> {
         let access = match route.access() {
             Access::Public => return Step::Proceed(None),
             Access::Setting if self.config.anonymous.allowed() => Access::Optional,
-            Access::Setting => Access::Token,
+            Access::Setting => Access::Required,
             other => other,
         };
         let token = match bearer::token(headers) {

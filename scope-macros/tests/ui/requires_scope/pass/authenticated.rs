@@ -36,11 +36,11 @@ scope_routes! {
 
 fn main() {
     assert_eq!(Api::ROUTES[0].requirement(), Requirement::None);
-    assert_eq!(Api::ROUTES[0].access(), Access::Token);
+    assert_eq!(Api::ROUTES[0].access(), Access::Required);
     assert_eq!(Api::ROUTES[0].throttle(), None);
     assert_eq!(Api::ROUTES[1].access(), Access::User);
     assert_eq!(Api::ROUTES[1].throttle(), Some("oauth-token"));
     assert_eq!(Api::ROUTES[2].access(), Access::Public);
     assert_eq!(Api::ROUTES[2].throttle(), Some("oauth-app"));
-    assert_eq!(OtherApi::ROUTES[0].access(), Access::Token);
+    assert_eq!(OtherApi::ROUTES[0].access(), Access::Required);
 }
