@@ -1,7 +1,7 @@
 //! Extractors: the authenticated [`Principal`] in a handler.
 //!
 //! ```
-//! use scope_runtime::token::Principal;
+//! use scope_runtime::Principal;
 //! use scope_runtime::{requires_scope, scope_hierarchy};
 //!
 //! scope_hierarchy! { pub Scope { #[default] read { accounts } } }

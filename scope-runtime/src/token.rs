@@ -4,7 +4,8 @@
 //! [`cache`](crate::cache).
 //!
 //! ```
-//! use scope_runtime::token::{BearerToken, InMemoryValidator, Principal, TokenValidator};
+//! use scope_runtime::token::{BearerToken, InMemoryValidator, TokenValidator};
+//! use scope_runtime::Principal;
 //! use scope_runtime::{scope_hierarchy, ScopeSet};
 //!
 //! scope_hierarchy! { pub Api { read { statuses } } }

@@ -9,10 +9,8 @@
 //! ```
 //! use axum::body::Body;
 //! use axum::http::{Request, StatusCode};
-//! use scope_runtime::enforce::Enforcer;
-//! use scope_runtime::route::RouteTable;
-//! use scope_runtime::token::{InMemoryValidator, Principal};
-//! use scope_runtime::{requires_scope, scope_hierarchy, scope_routes};
+//! use scope_runtime::prelude::*;
+//! use scope_runtime::token::InMemoryValidator;
 //! use tower::ServiceExt;
 //!
 //! scope_hierarchy! { pub Scope { #[default] read { statuses }, write { statuses } } }
