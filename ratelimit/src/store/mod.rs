@@ -43,7 +43,8 @@ pub trait CounterStore: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
-    /// Counts one request of `ident` in `bucket` at `now`.
+    /// Counts one request of `ident` in `bucket` at `now`. A store that
+    /// answers at once may count when called, before the future is polled.
     ///
     /// # Errors
     /// [`StoreError`] if the store failed, timed out or is in its backoff.
