@@ -27,9 +27,9 @@ use oauth_server::primitives::Store;
 use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{PgStore, SqliteStore, redact_url};
 use scope_hierarchies::{FunkwhaleScope, MastodonScope};
+use scope_ratelimit::{RateLimiter, Rates};
 use scope_runtime::Scope;
 use scope_runtime::enforce::Enforcer;
-use scope_runtime::ratelimit::{RateLimiter, Rates};
 
 #[derive(Parser)]
 #[command(

@@ -1602,8 +1602,8 @@ async fn one_address_cannot_fill_the_argon2_queue() {
 /// address has buckets of its own.
 #[tokio::test]
 async fn registration_and_tokens_are_rate_limited_per_address() {
+    use scope_ratelimit::{RateLimiter, Rates};
     use scope_runtime::enforce::Enforcer;
-    use scope_runtime::ratelimit::{RateLimiter, Rates};
     let hash = oauth_server::secret::hash_password(PASSWORD).expect("hash");
     let store = oauth_server::store::MemoryStore::new();
     store.create_user(USER, &hash, false).await.expect("user");

@@ -67,7 +67,7 @@
 //!
 //! # Why `check` returns a [`GuardFuture`]
 //!
-//! A guard may need a round trip (the [`RateLimiter`](crate::ratelimit::RateLimiter)
+//! A guard may need a round trip (the `RateLimiter` of `scope-ratelimit`
 //! over Redis), but most answer from memory on the request path of every
 //! route. `GuardFuture` serves both without making the trait generic: it
 //! is either a ready [`Verdict`] (no allocation; the enforcement layer

@@ -89,7 +89,6 @@ pub mod guard;
 pub mod introspect;
 #[cfg(feature = "jwt")]
 pub mod jwt;
-pub mod ratelimit;
 pub mod route;
 pub mod scope;
 pub mod set;

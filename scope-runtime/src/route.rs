@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use axum::http::StatusCode;
-//! use scope_runtime::route::{Access, Method, RouteTable};
+//! use scope_runtime::route::{Access, Method, RouteShape, RouteTable};
 //! use scope_runtime::{requires_scope, scope_hierarchy, scope_routes};
 //!
 //! scope_hierarchy! {
@@ -41,6 +41,9 @@
 //! assert_eq!(routes[1].requirement().to_string(), "write:playlists");
 //! assert_eq!(routes[1].access(), Access::User);
 //! assert_eq!(routes[0].summary(), "List playlists.");
+//! // The shape of each path is computed when the table is built.
+//! const SHAPE: RouteShape = Api::ROUTES[0].shape();
+//! assert_eq!(SHAPE, RouteShape::Collection);
 //! ```
 
 use core::fmt;
@@ -122,6 +125,61 @@ impl Method {
 impl fmt::Display for Method {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+/// The shape of a route's path, as Funkwhale's viewsets tell their actions
+/// apart (a rate limiter picks a throttling bucket from it and the
+/// method). Computed from the path once, in the `const` route table, never
+/// per request.
+///
+/// ```
+/// use scope_runtime::route::RouteShape;
+///
+/// const DETAIL: RouteShape = RouteShape::of_path("/api/v1/tracks/{id}/");
+/// assert_eq!(DETAIL, RouteShape::Detail);
+/// assert_eq!(RouteShape::of_path("/api/v1/tracks/"), RouteShape::Collection);
+/// assert_eq!(RouteShape::of_path("/api/v1/albums/{id}/tracks/"), RouteShape::Action);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteShape {
+    /// No `{param}` in the path: a collection (`/api/v1/tracks/`).
+    Collection,
+    /// The last segment is a `{param}`: one item (`/api/v1/tracks/{id}`).
+    Detail,
+    /// A `{param}` followed by fixed segments: a custom action on an item
+    /// (`/api/v1/albums/{id}/tracks/`).
+    Action,
+}
+
+impl RouteShape {
+    /// The shape of `path` (axum syntax; trailing slashes ignored).
+    pub const fn of_path(path: &str) -> Self {
+        let bytes = path.as_bytes();
+        let mut end = bytes.len();
+        while end > 0 && bytes[end - 1] == b'/' {
+            end -= 1;
+        }
+        // The start of the last segment, and whether any segment is a
+        // parameter.
+        let mut last = 0;
+        let mut has_param = false;
+        let mut i = 0;
+        while i < end {
+            match bytes[i] {
+                b'/' => last = i + 1,
+                b'{' => has_param = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        if !has_param {
+            Self::Collection
+        } else if last < end && bytes[last] == b'{' {
+            Self::Detail
+        } else {
+            Self::Action
+        }
     }
 }
 
@@ -304,7 +362,8 @@ impl<S: Copy> HandlerScope<S> {
         }
     }
 
-    /// The declared throttling scope (`throttle = ".."`), if any.
+    /// The declared throttling bucket (`throttle = ".."`; Funkwhale calls
+    /// it a scope), if any.
     pub const fn throttle(&self) -> Option<&'static str> {
         self.throttle
     }
@@ -342,6 +401,7 @@ pub trait ScopedHandler<S: Scope> {
 pub struct Route<S: 'static> {
     method: Method,
     path: &'static str,
+    shape: RouteShape,
     handler: &'static str,
     requirement: Requirement<S>,
     access: Access,
@@ -360,6 +420,7 @@ impl<S: Copy> Route<S> {
         Self {
             method,
             path,
+            shape: RouteShape::of_path(path),
             handler,
             requirement: declaration.rule.for_method(method),
             access: declaration.access,
@@ -368,9 +429,9 @@ impl<S: Copy> Route<S> {
         }
     }
 
-    /// The throttling scope the handler declared (`throttle = "oauth-app"`):
-    /// a rate limiter counts the route in that bucket instead of one derived
-    /// from its method and path.
+    /// The throttling bucket the handler declared (`throttle = "oauth-app"`;
+    /// Funkwhale calls it a scope): a rate limiter counts the route in that
+    /// bucket instead of one derived from its method and [shape](Self::shape).
     pub const fn throttle(&self) -> Option<&'static str> {
         self.throttle
     }
@@ -383,6 +444,11 @@ impl<S: Copy> Route<S> {
     /// The path, in axum syntax (`/api/v1/statuses/{id}`).
     pub const fn path(&self) -> &'static str {
         self.path
+    }
+
+    /// The shape of the path, computed when the table was built.
+    pub const fn shape(&self) -> RouteShape {
+        self.shape
     }
 
     /// The handler, as written in `scope_routes!` (`statuses::show`).

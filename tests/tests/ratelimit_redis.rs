@@ -27,9 +27,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use common::{Api, Scope, tokens};
+use scope_ratelimit::store::{RedisStore, StoreErrorKind};
+use scope_ratelimit::{Decision, RateLimiter, Rates};
 use scope_runtime::TokenValidator;
 use scope_runtime::enforce::Enforcer;
-use scope_runtime::ratelimit::{Decision, RateLimiter, Rates, RedisStore, StoreErrorKind};
 use scope_runtime::route::RouteTable;
 use tower::ServiceExt;
 
@@ -60,7 +61,7 @@ async fn redis_url(test: &str) -> Option<String> {
             .prefix(prefix("probe"))
             .timeout(Duration::from_secs(5)),
     );
-    if let Err(e) = probe.fetch_status("probe", now()).await {
+    if let Err(e) = probe.status("probe", now()).await {
         let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
         assert!(
             !redis_required(),
@@ -227,12 +228,16 @@ async fn two_limiters_share_a_bucket_and_answer_as_in_process() {
             .await
             .expect("redis answers")
             .expect("s is limited");
-        let expected = local.hit("s", "user:1", at).expect("s is limited");
+        let expected = local
+            .count("s", "user:1", at)
+            .await
+            .expect("in process")
+            .expect("s is limited");
         assert_eq!(shared, expected, "step {step}");
         assert_eq!(shared.allowed, allowed, "step {step}");
         assert_eq!(shared.headers(at), expected.headers(at), "step {step}");
     }
-    // Another client, another bucket; an unlimited scope, no bucket.
+    // Another client, another bucket; an unlimited bucket name, no bucket.
     let other = b.count("s", "user:2", t + 61).await.expect("redis answers");
     assert_eq!(other.map(|d| d.remaining), Some(2));
     assert_eq!(a.count("free", "user:1", t).await.expect("no rate"), None);
@@ -252,34 +257,39 @@ async fn status_reads_the_shared_buckets() {
     let b = shared(&url, &prefix, rates.clone());
     let local = RateLimiter::new(rates);
     let t = now();
-    for (limiter, scope, after) in [
+    for (limiter, bucket, after) in [
         (&a, "anonymous-list", 0),
         (&b, "anonymous-list", 3),
         (&a, "anonymous-create", 5),
         (&b, "anonymous-create", 6),
     ] {
         limiter
-            .count(scope, "10.0.0.1", t + after)
+            .count(bucket, "10.0.0.1", t + after)
             .await
             .expect("redis answers");
-        local.hit(scope, "10.0.0.1", t + after);
+        local
+            .count(bucket, "10.0.0.1", t + after)
+            .await
+            .expect("in process");
     }
     for at in [t + 10, t + 70] {
-        let seen: Vec<Decision> = b.fetch_status("10.0.0.1", at).await.expect("redis answers");
-        assert_eq!(seen, local.status("10.0.0.1", at), "at t + {}", at - t);
+        let seen: Vec<Decision> = b.status("10.0.0.1", at).await.expect("redis answers");
+        let expected = local.status("10.0.0.1", at).await.expect("in process");
+        assert_eq!(seen, expected, "at t + {}", at - t);
     }
-    let seen = a
-        .fetch_status("10.0.0.1", t + 10)
-        .await
-        .expect("redis answers");
+    let seen = a.status("10.0.0.1", t + 10).await.expect("redis answers");
     let list = seen
         .iter()
-        .find(|d| d.scope == "anonymous-list")
+        .find(|d| d.bucket == "anonymous-list")
         .expect("listed");
     assert_eq!((list.remaining, list.reset_seconds), (3, 50));
-    // The in-process view of a shared limiter is empty: nothing is
-    // counted in this process.
-    assert!(a.status("10.0.0.1", t + 10).is_empty());
+    // Nothing is counted in this process: the store has no answer at once.
+    let list_rate = a.rates().get("anonymous-list").expect("limited");
+    assert_eq!(
+        a.store()
+            .count_now("anonymous-list", "10.0.0.1", list_rate, t + 10),
+        None
+    );
     assert_eq!(a.store_failures() + b.store_failures(), 0);
 }
 
@@ -391,7 +401,7 @@ async fn two_routers_share_a_bucket() {
         get(&app_a, path, Some("write")).await.status,
         StatusCode::FORBIDDEN
     );
-    // A scope without a rate is not limited (and not sent to Redis).
+    // A bucket without a rate is not limited (and not sent to Redis).
     let free = get(&app_a, "/api/v1/accounts/verify_credentials", Some("read")).await;
     assert_eq!(free.status, StatusCode::OK);
     assert!(limit_headers(&free.headers).is_empty());

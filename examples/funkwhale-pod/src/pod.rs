@@ -7,8 +7,8 @@ use axum::{Json, Router};
 use oauth_server::config::Config;
 use pod_kit::Backend;
 use pod_kit::StateContext;
+use scope_ratelimit::RateLimiter;
 use scope_runtime::enforce::ErrorStyle;
-use scope_runtime::ratelimit::RateLimiter;
 use serde_json::{Value, json};
 use sqlx::AnyPool;
 
@@ -59,20 +59,20 @@ async fn rate_limit(request: Request) -> Json<Value> {
     };
     // The key the limiter counts anonymous requests under (the client's
     // address, behind trusted proxies too; IPv6 per /64): the one function.
-    let (_, ip) = scope_runtime::ratelimit::ident::<crate::Scope>(None, &request);
+    let (_, ip) = scope_ratelimit::funkwhale::ident::<crate::Scope>(None, &request);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     // Over Redis the buckets are read there; if it cannot be reached the
     // limiter lets requests through, and there is nothing to show.
-    let buckets = limiter.fetch_status(&ip, now).await.unwrap_or_default();
+    let buckets = limiter.status(&ip, now).await.unwrap_or_default();
     let scopes: Vec<Value> = buckets
         .into_iter()
-        .filter(|d| d.scope.starts_with("anonymous-"))
+        .filter(|d| d.bucket.starts_with("anonymous-"))
         .map(|d| {
             let duration = d.rate.duration.as_secs();
             json!({
-                "id": d.scope,
+                "id": d.bucket,
                 "rate": format!("{}/{}", d.rate.limit, period(duration)),
                 "limit": d.rate.limit,
                 "duration": duration,

@@ -41,12 +41,13 @@ use oauth_server::config::Config;
 use oauth_server::flows::{AuthServer, Revocation};
 use oauth_server::primitives::Store;
 use oauth_server::validator::StoreValidator;
+use scope_ratelimit::store::{RedisStore, StoreError};
+use scope_ratelimit::{RateError, RateLimiter, Rates};
 use scope_runtime::Scope;
 use scope_runtime::cache::CachedValidator;
 use scope_runtime::client_ip::TrustedProxies;
 use scope_runtime::docgen::OpenApiInfo;
 use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
-use scope_runtime::ratelimit::{RateError, RateLimiter, Rates, RedisStore};
 use scope_runtime::route::RouteTable;
 use sqlx::AnyPool;
 
@@ -157,14 +158,11 @@ impl Settings {
     /// Keeps the rate-limit counters in the Redis at `url`
     /// (`redis://HOST:PORT/DB`), shared by every instance that uses it.
     /// The connection is made on first use; while Redis cannot be reached
-    /// requests are let through (see `scope_runtime::ratelimit`).
+    /// requests are let through (see `scope_ratelimit`).
     ///
     /// # Errors
     /// A malformed URL (the message does not repeat it).
-    pub fn shared_rate_limits(
-        mut self,
-        url: &str,
-    ) -> Result<Self, scope_runtime::ratelimit::StoreError> {
+    pub fn shared_rate_limits(mut self, url: &str) -> Result<Self, StoreError> {
         RedisStore::new(url)?;
         self.rate_limit_redis = Some(url.to_owned());
         Ok(self)
