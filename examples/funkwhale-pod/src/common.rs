@@ -4,9 +4,11 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pod_kit::body::{self, JsonBodyError};
+use pod_kit::db_error::{self, Cause};
 use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
 use sqlx::AnyPool;
@@ -33,34 +35,30 @@ pub(crate) enum ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
-    /// PostgreSQL refuses some input SQLite stores (a NUL character in
-    /// text, SQLSTATE 22021) or computes on (an integer out of range,
-    /// 22003): every data exception (class 22) is the client's input, a 400
-    /// as DRF answers a value its fields refuse; the handlers check their
-    /// input first, so this is the net under them. A foreign-key or unique
-    /// violation is a race the handlers' checks lost (the row referenced
-    /// was deleted, the same row was inserted meanwhile): a 400 too.
-    /// Anything else (not-null, check violations: the server's bugs) is a
-    /// 500.
+    /// Every data exception (class 22: input PostgreSQL refuses where
+    /// SQLite stores it) is the client's input, a 400 as DRF answers a
+    /// value its fields refuse; the handlers check their input first, so
+    /// this is the net under them. A foreign-key or unique violation is a
+    /// race the handlers' checks lost (the row referenced was deleted, the
+    /// same row was inserted meanwhile): a 400 too. Anything else
+    /// (not-null, check violations: the server's bugs) is a 500. See
+    /// [`pod_kit::db_error`].
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            match db.kind() {
-                sqlx::error::ErrorKind::ForeignKeyViolation => {
-                    tracing::debug!(error = %e, "a referenced row vanished");
-                    return Self::BadRequest("A referenced object does not exist.".into());
-                }
-                sqlx::error::ErrorKind::UniqueViolation => {
-                    tracing::debug!(error = %e, "a duplicate");
-                    return Self::BadRequest("This object already exists.".into());
-                }
-                _ => {}
+        match db_error::cause(&e) {
+            Cause::MissingReference => {
+                tracing::debug!(error = %e, "a referenced row vanished");
+                Self::BadRequest("A referenced object does not exist.".into())
             }
-            if db.code().is_some_and(|code| code.starts_with("22")) {
+            Cause::Duplicate => {
+                tracing::debug!(error = %e, "a duplicate");
+                Self::BadRequest("This object already exists.".into())
+            }
+            Cause::BadValue => {
                 tracing::debug!(error = %e, "input refused by the database");
-                return Self::BadRequest("Invalid input.".into());
+                Self::BadRequest("Invalid input.".into())
             }
+            _ => Self::Db(e),
         }
-        Self::Db(e)
     }
 }
 
@@ -164,45 +162,39 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
+        let form = body::is_form(&body::media_type(req.headers()));
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::Status(e.status(), e.body_text()))?;
         if form {
             let mut map = Map::new();
-            for (k, v) in form_urlencoded::parse(&bytes) {
-                let v = Value::String(v.into_owned());
-                match map.get_mut(k.as_ref()) {
+            for (k, v) in body::form_pairs(&bytes) {
+                let v = Value::String(v);
+                match map.get_mut(&k) {
                     Some(Value::Array(list)) => list.push(v),
                     Some(first) => {
                         let first = first.take();
-                        map.insert(k.into_owned(), Value::Array(vec![first, v]));
+                        map.insert(k, Value::Array(vec![first, v]));
                     }
                     None => {
-                        map.insert(k.into_owned(), v);
+                        map.insert(k, v);
                     }
                 }
             }
             return Ok(Self(map));
         }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if body::is_blank(&bytes) {
             return Ok(Self(Map::new()));
         }
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(invalid(
+        match body::json_object(&bytes) {
+            Ok(map) => Ok(Self(map)),
+            Err(JsonBodyError::Malformed(e)) => {
+                Err(ApiError::BadRequest(format!("JSON parse error - {e}")))
+            }
+            Err(_) => Err(invalid(
                 "non_field_errors",
                 "Invalid data. Expected a dictionary, but got another type.",
             )),
-            Err(e) => Err(ApiError::BadRequest(format!("JSON parse error - {e}"))),
         }
     }
 }
@@ -218,18 +210,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let pairs = parts
-            .uri
-            .query()
-            .map(|q| {
-                form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
         Ok(Self {
             path: parts.uri.path().to_owned(),
-            pairs,
+            pairs: body::query_pairs(parts.uri.query()),
         })
     }
 }
@@ -372,9 +355,7 @@ pub(crate) fn no_content() -> Response {
 
 /// The current time as stored (bound, the same text on both engines):
 /// ISO 8601, UTC, milliseconds.
-pub(crate) fn now() -> String {
-    pod_kit::now()
-}
+pub(crate) use pod_kit::now;
 
 /// A random version-4 UUID.
 pub(crate) fn new_uuid() -> ApiResult<String> {
@@ -388,11 +369,7 @@ pub(crate) fn new_uuid() -> ApiResult<String> {
 }
 
 /// Begins a transaction that writes (`BEGIN IMMEDIATE` on SQLite).
-pub(crate) async fn begin(
-    db: &AnyPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-    pod_kit::begin_write(db).await
-}
+pub(crate) use pod_kit::begin_write as begin;
 
 /// Reads a required or optional string field, checking its length.
 pub(crate) fn string_field(
@@ -521,11 +498,7 @@ pub(crate) fn choice_field(
 pub(crate) const PRIVACY_LEVELS: &[&str] = &["me", "instance", "everyone"];
 
 /// A bind argument of a [`Where`] clause.
-#[derive(Debug, Clone)]
-pub(crate) enum Arg {
-    Int(Option<i64>),
-    Text(String),
-}
+pub(crate) use pod_kit::Arg;
 
 /// The `WHERE` clauses of a list query, with their arguments in order
 /// (clauses use plain `?` placeholders, numbered `$1`, `$2`, ... when the
@@ -590,10 +563,7 @@ impl Where {
         mut query: sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
         for arg in &self.args {
-            query = match arg {
-                Arg::Int(n) => query.bind(*n),
-                Arg::Text(s) => query.bind(s.as_str()),
-            };
+            query = query.bind(arg);
         }
         query
     }
@@ -659,34 +629,20 @@ fn like_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::ApiError;
-    use sqlx::AnyPool;
+    use pod_kit::testing::refusals;
 
     /// How `ApiError` answers constraint violations raised by a real
     /// engine at `url` (through `Any`, as the handlers see them).
     async fn violations_are_mapped(url: &str) {
-        sqlx::any::install_default_drivers();
-        let db = AnyPool::connect(url).await.expect("connect");
-        for ddl in [
-            "CREATE TABLE parents (id BIGINT PRIMARY KEY)",
-            "CREATE TABLE children (id BIGINT PRIMARY KEY, \
-             parent_id BIGINT NOT NULL REFERENCES parents(id), n BIGINT CHECK (n > 0))",
-            "INSERT INTO parents (id) VALUES (1)",
-        ] {
-            sqlx::query(ddl).execute(&db).await.expect(ddl);
-        }
-        let refused = |sql: &'static str| {
-            let db = db.clone();
-            async move { ApiError::from(sqlx::query(sql).execute(&db).await.expect_err("refused")) }
-        };
-        let foreign = refused("INSERT INTO children (id, parent_id) VALUES (1, 99)").await;
+        let r = refusals(url).await;
+        let foreign = ApiError::from(r.foreign_key);
         assert!(matches!(foreign, ApiError::BadRequest(_)), "{foreign:?}");
-        let unique = refused("INSERT INTO parents (id) VALUES (1)").await;
+        let unique = ApiError::from(r.unique);
         assert!(matches!(unique, ApiError::BadRequest(_)), "{unique:?}");
-        let not_null = refused("INSERT INTO children (id) VALUES (2)").await;
+        let not_null = ApiError::from(r.not_null);
         assert!(matches!(not_null, ApiError::Db(_)), "{not_null:?}");
-        let check = refused("INSERT INTO children (id, parent_id, n) VALUES (3, 1, 0)").await;
+        let check = ApiError::from(r.check);
         assert!(matches!(check, ApiError::Db(_)), "{check:?}");
-        db.close().await;
     }
 
     #[tokio::test]

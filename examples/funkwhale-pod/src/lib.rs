@@ -79,20 +79,19 @@ impl AppState {
     }
 }
 
-/// The pod's migrations for `backend` (numbered from 100; the OAuth
-/// server's share the `_sqlx_migrations` table, hence `ignore_missing`).
+/// The pod's migrations for `backend` (numbered from 100, next to the
+/// OAuth server's: see [`pod_kit::pod_migrator`]).
 ///
 /// One schema in two dialects, `migrations/sqlite/` and
 /// `migrations/postgres/`: the same tables and columns; on PostgreSQL ids
 /// are identity columns, integers `BIGINT` and flags `BIGINT` 0/1 (so the
 /// handlers read integers from both engines), times ISO 8601 text.
 pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
-    let mut migrator = match backend {
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        _ => sqlx::migrate!("./migrations/sqlite"),
-    };
-    migrator.set_ignore_missing(true);
-    migrator
+    pod_kit::pod_migrator(
+        backend,
+        sqlx::migrate!("./migrations/sqlite"),
+        sqlx::migrate!("./migrations/postgres"),
+    )
 }
 
 scope_routes! {

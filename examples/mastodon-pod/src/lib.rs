@@ -13,6 +13,7 @@
 mod accounts;
 mod lists;
 mod misc;
+mod notifications;
 mod pod;
 mod render;
 mod social;
@@ -76,9 +77,8 @@ impl AppState {
     }
 }
 
-/// The pod's migrations for `backend` (numbered from 100; the OAuth
-/// server's migrations share the `_sqlx_migrations` table, hence
-/// `ignore_missing`).
+/// The pod's migrations for `backend` (numbered from 100, next to the
+/// OAuth server's: see [`pod_kit::pod_migrator`]).
 ///
 /// One schema in two dialects, `migrations/sqlite/` and
 /// `migrations/postgres/`: the same tables and columns; on PostgreSQL ids
@@ -86,12 +86,11 @@ impl AppState {
 /// handlers bind and read integers on both engines), media `BYTEA`, times
 /// ISO 8601 text (column defaults write the same format).
 pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
-    let mut m = match backend {
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        _ => sqlx::migrate!("./migrations/sqlite"),
-    };
-    m.set_ignore_missing(true);
-    m
+    pod_kit::pod_migrator(
+        backend,
+        sqlx::migrate!("./migrations/sqlite"),
+        sqlx::migrate!("./migrations/postgres"),
+    )
 }
 
 /// The username of the demo account `seed_demo` creates next to the user
@@ -189,7 +188,7 @@ async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
             .execute(db)
             .await?;
             if done.rows_affected() > 0 {
-                support::notify(db, b, a, "follow", None)
+                notifications::notify(db, b, a, "follow", None)
                     .await
                     .map_err(to_sqlx)?;
             }
@@ -215,7 +214,7 @@ async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
                 .bind(status)
                 .execute(db)
                 .await?;
-            support::notify(db, author, who, "favourite", Some(status))
+            notifications::notify(db, author, who, "favourite", Some(status))
                 .await
                 .map_err(to_sqlx)?;
         }
