@@ -23,7 +23,7 @@
 //! <pod> docs [DIR]
 //! ```
 //!
-//! Environment: `POD_LISTEN`, `DATABASE_URL`, `ISSUER`,
+//! Environment: `LISTEN`, `DATABASE_URL`, `ISSUER`,
 //! `ACCESS_TOKEN_EXPIRE_SECONDS`, `THROTTLING_ENABLED`, `THROTTLING_RATES`
 //! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`, `REDIS_URL`,
 //! `REDIS_PREFIX`, `TOKEN_CACHE_TTL`, `JWT_KEY_FILE`.
