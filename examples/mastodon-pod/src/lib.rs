@@ -11,11 +11,15 @@
 //! matrix disagree; each such handler says so in its doc comment.
 
 mod accounts;
+mod filters;
+mod instance;
 mod lists;
-mod misc;
+mod media;
 mod notifications;
 mod pod;
 mod render;
+mod reports;
+mod search;
 mod social;
 mod statuses;
 mod support;
@@ -316,30 +320,30 @@ scope_routes! {
         POST "/api/v1/lists/{id}/accounts" => lists::add_accounts,
         DELETE "/api/v1/lists/{id}/accounts" => lists::remove_accounts,
         // Filters (v1)
-        GET "/api/v1/filters" => misc::filters,
-        POST "/api/v1/filters" => misc::create_filter,
-        GET "/api/v1/filters/{id}" => misc::filter,
-        PUT | PATCH "/api/v1/filters/{id}" => misc::update_filter,
-        DELETE "/api/v1/filters/{id}" => misc::delete_filter,
+        GET "/api/v1/filters" => filters::filters,
+        POST "/api/v1/filters" => filters::create_filter,
+        GET "/api/v1/filters/{id}" => filters::filter,
+        PUT | PATCH "/api/v1/filters/{id}" => filters::update_filter,
+        DELETE "/api/v1/filters/{id}" => filters::delete_filter,
         // Notifications
-        GET "/api/v1/notifications" => misc::notifications,
-        POST "/api/v1/notifications/clear" => misc::clear_notifications,
-        GET "/api/v1/notifications/{id}" => misc::notification,
-        POST "/api/v1/notifications/{id}/dismiss" => misc::dismiss_notification,
+        GET "/api/v1/notifications" => notifications::notifications,
+        POST "/api/v1/notifications/clear" => notifications::clear_notifications,
+        GET "/api/v1/notifications/{id}" => notifications::notification,
+        POST "/api/v1/notifications/{id}/dismiss" => notifications::dismiss_notification,
         // Reports
-        GET "/api/v1/reports" => misc::legacy::reports,
-        POST "/api/v1/reports" => misc::create_report,
+        GET "/api/v1/reports" => reports::legacy::reports,
+        POST "/api/v1/reports" => reports::create_report,
         // Media
-        POST "/api/v1/media" => misc::upload_media,
-        POST "/api/v2/media" => misc::upload_media,
-        GET "/api/v1/media/{id}" => misc::show_media,
-        PUT | PATCH "/api/v1/media/{id}" => misc::update_media,
+        POST "/api/v1/media" => media::upload_media,
+        POST "/api/v2/media" => media::upload_media,
+        GET "/api/v1/media/{id}" => media::show_media,
+        PUT | PATCH "/api/v1/media/{id}" => media::update_media,
         GET "/system/media_attachments/{id}" => statuses::media_file,
         // Search
-        GET "/api/v1/search" => misc::search_v1,
-        GET "/api/v2/search" => misc::search_v2,
+        GET "/api/v1/search" => search::search_v1,
+        GET "/api/v2/search" => search::search_v2,
         // Instance
-        GET "/api/v1/instance" => misc::instance_v1,
-        GET "/api/v2/instance" => misc::instance_v2,
+        GET "/api/v1/instance" => instance::instance_v1,
+        GET "/api/v2/instance" => instance::instance_v2,
     }
 }
