@@ -170,14 +170,11 @@ impl<P: Pod> TestClient<P> {
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .expect("body");
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        Reply {
+        Reply::new(
             status,
             headers,
-            body,
-            text,
-        }
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
     }
 
     /// Sends `method path` with `token` (if any) and a JSON `body` (if any).

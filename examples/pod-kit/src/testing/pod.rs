@@ -59,6 +59,20 @@ pub struct Reply {
     pub text: String,
 }
 
+impl Reply {
+    /// A reply of `status` and `headers` whose body reads `text` (`body`:
+    /// that text as JSON, or null).
+    pub(super) fn new(status: u16, headers: reqwest::header::HeaderMap, text: String) -> Self {
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+}
+
 impl TestPod {
     /// Starts pod `P` over a fresh SQLite file, its settings adjusted by
     /// `settings`.
@@ -280,12 +294,6 @@ impl PodClient {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Reply::new(status, headers, text)
     }
 }
