@@ -22,10 +22,40 @@ mod refusals;
 
 pub use client::{CLIENT_ADDR, Grant, TestClient};
 pub use page::{hidden_fields, query_param};
-pub use pod::{PodClient, Reply, TestApp, TestPod};
+pub use pod::{Engine, PodClient, Reply, TestApp, TestPod};
 pub use postgres::{PgSchema, postgres_required};
 pub use refusals::{Refusals, refusals};
 
 pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const REDIRECT: &str = "https://app.example/callback";
+
+/// For each `async fn name(arg)` of a test file, the tests `sqlite::name`
+/// and `postgres::name`: the first runs `name(SQLITE().await)`, the second
+/// `name(arg)` if `POSTGRES("name").await` is `Some(arg)` (else the test is
+/// skipped: see [`PgSchema::create`]). `SQLITE` and `POSTGRES` are
+/// functions named as from the test file's root, e.g. `Engine::on_sqlite` and
+/// `Engine::on_postgres` for tests taking an [`Engine`].
+#[macro_export]
+macro_rules! both_engines {
+    (sqlite: $sqlite:expr, postgres: $postgres:expr; $($name:ident),* $(,)?) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(($sqlite)().await).await;
+            })*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(arg) = ($postgres)(stringify!($name)).await {
+                    super::$name(arg).await;
+                }
+            })*
+        }
+    };
+}

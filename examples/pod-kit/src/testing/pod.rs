@@ -43,6 +43,29 @@ impl Drop for TestPod {
     }
 }
 
+/// The database a test's pod runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Engine {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL schema, named after the test.
+    Postgres(&'static str),
+}
+
+impl Engine {
+    /// [`Engine::Sqlite`], for [`both_engines!`](crate::both_engines).
+    pub async fn on_sqlite() -> Self {
+        Self::Sqlite
+    }
+
+    /// [`Engine::Postgres`] named after `test`, for
+    /// [`both_engines!`](crate::both_engines) (the pod skips the test if
+    /// there is no PostgreSQL: [`TestPod::start_engine`]).
+    pub async fn on_postgres(test: &'static str) -> Option<Self> {
+        Some(Self::Postgres(test))
+    }
+}
+
 /// A registered application.
 #[derive(Debug, Clone)]
 pub struct TestApp {
@@ -127,6 +150,18 @@ impl TestPod {
             task,
             _dir: None,
             _schema: None,
+        }
+    }
+
+    /// Starts pod `P` on `engine`; `None` (skip the test) as
+    /// [`TestPod::start_pg`].
+    pub async fn start_engine<P: Pod>(
+        engine: Engine,
+        settings: impl FnOnce(Settings) -> Settings,
+    ) -> Option<Self> {
+        match engine {
+            Engine::Sqlite => Some(Self::start::<P>(settings).await),
+            Engine::Postgres(test) => Self::start_pg::<P>(test, settings).await,
         }
     }
 
