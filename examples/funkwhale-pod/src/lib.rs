@@ -17,10 +17,14 @@ use scope_runtime::enforce::AnonymousAccess;
 use scope_runtime::scope_routes;
 use sqlx::AnyPool;
 
+mod activity;
 #[doc(hidden)]
 pub mod baseline;
 mod common;
+mod content_filters;
 mod edits;
+mod follows;
+mod inbox;
 mod library;
 mod music;
 mod playlists;
@@ -29,7 +33,6 @@ mod privacy;
 mod radios;
 mod seed;
 mod serial;
-mod social;
 mod users;
 
 pub use pod::FunkwhalePod;
@@ -79,20 +82,19 @@ impl AppState {
     }
 }
 
-/// The pod's migrations for `backend` (numbered from 100; the OAuth
-/// server's share the `_sqlx_migrations` table, hence `ignore_missing`).
+/// The pod's migrations for `backend` (numbered from 100, next to the
+/// OAuth server's: see [`pod_kit::pod_migrator`]).
 ///
 /// One schema in two dialects, `migrations/sqlite/` and
 /// `migrations/postgres/`: the same tables and columns; on PostgreSQL ids
 /// are identity columns, integers `BIGINT` and flags `BIGINT` 0/1 (so the
 /// handlers read integers from both engines), times ISO 8601 text.
 pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
-    let mut migrator = match backend {
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        _ => sqlx::migrate!("./migrations/sqlite"),
-    };
-    migrator.set_ignore_missing(true);
-    migrator
+    pod_kit::pod_migrator(
+        backend,
+        sqlx::migrate!("./migrations/sqlite"),
+        sqlx::migrate!("./migrations/postgres"),
+    )
 }
 
 scope_routes! {
@@ -133,33 +135,33 @@ scope_routes! {
         POST "/api/v1/mutations/{uuid}/approve/" => edits::approve_mutation,
         POST "/api/v1/mutations/{uuid}/reject/" => edits::reject_mutation,
         // favorites
-        GET "/api/v1/favorites/tracks/" => social::list_favorites,
-        POST "/api/v1/favorites/tracks/" => social::create_favorite,
-        GET "/api/v1/favorites/tracks/all/" => social::all_favorites,
-        POST | DELETE "/api/v1/favorites/tracks/remove/" => social::remove_favorite,
-        DELETE "/api/v1/favorites/tracks/{pk}/" => social::delete_favorite,
+        GET "/api/v1/favorites/tracks/" => activity::list_favorites,
+        POST "/api/v1/favorites/tracks/" => activity::create_favorite,
+        GET "/api/v1/favorites/tracks/all/" => activity::all_favorites,
+        POST | DELETE "/api/v1/favorites/tracks/remove/" => activity::remove_favorite,
+        DELETE "/api/v1/favorites/tracks/{pk}/" => activity::delete_favorite,
         // listenings
-        GET "/api/v1/history/listenings/" => social::list_listenings,
-        POST "/api/v1/history/listenings/" => social::create_listening,
-        GET "/api/v1/history/listenings/{pk}/" => social::get_listening,
+        GET "/api/v1/history/listenings/" => activity::list_listenings,
+        POST "/api/v1/history/listenings/" => activity::create_listening,
+        GET "/api/v1/history/listenings/{pk}/" => activity::get_listening,
         // follows
-        GET "/api/v1/federation/follows/library/" => social::list_follows,
-        POST "/api/v1/federation/follows/library/" => social::create_follow,
-        GET "/api/v1/federation/follows/library/all/" => social::all_follows,
-        GET "/api/v1/federation/follows/library/{uuid}/" => social::get_follow,
-        DELETE "/api/v1/federation/follows/library/{uuid}/" => social::delete_follow,
-        POST "/api/v1/federation/follows/library/{uuid}/accept/" => social::accept_follow,
-        POST "/api/v1/federation/follows/library/{uuid}/reject/" => social::reject_follow,
+        GET "/api/v1/federation/follows/library/" => follows::list_follows,
+        POST "/api/v1/federation/follows/library/" => follows::create_follow,
+        GET "/api/v1/federation/follows/library/all/" => follows::all_follows,
+        GET "/api/v1/federation/follows/library/{uuid}/" => follows::get_follow,
+        DELETE "/api/v1/federation/follows/library/{uuid}/" => follows::delete_follow,
+        POST "/api/v1/federation/follows/library/{uuid}/accept/" => follows::accept_follow,
+        POST "/api/v1/federation/follows/library/{uuid}/reject/" => follows::reject_follow,
         // notifications
-        GET "/api/v1/federation/inbox/" => social::list_inbox,
-        POST "/api/v1/federation/inbox/action/" => social::inbox_action,
-        GET "/api/v1/federation/inbox/{pk}/" => social::get_inbox_item,
-        PUT | PATCH "/api/v1/federation/inbox/{pk}/" => social::update_inbox_item,
+        GET "/api/v1/federation/inbox/" => inbox::list_inbox,
+        POST "/api/v1/federation/inbox/action/" => inbox::inbox_action,
+        GET "/api/v1/federation/inbox/{pk}/" => inbox::get_inbox_item,
+        PUT | PATCH "/api/v1/federation/inbox/{pk}/" => inbox::update_inbox_item,
         // filters
-        GET "/api/v1/moderation/content-filters/" => social::list_filters,
-        POST "/api/v1/moderation/content-filters/" => social::create_filter,
-        GET "/api/v1/moderation/content-filters/{uuid}/" => social::get_filter,
-        DELETE "/api/v1/moderation/content-filters/{uuid}/" => social::delete_filter,
+        GET "/api/v1/moderation/content-filters/" => content_filters::list_filters,
+        POST "/api/v1/moderation/content-filters/" => content_filters::create_filter,
+        GET "/api/v1/moderation/content-filters/{uuid}/" => content_filters::get_filter,
+        DELETE "/api/v1/moderation/content-filters/{uuid}/" => content_filters::delete_filter,
         // playlists
         GET "/api/v1/playlists/" => playlists::list_playlists,
         POST "/api/v1/playlists/" => playlists::create_playlist,

@@ -7,40 +7,11 @@
 
 use funkwhale_pod::FunkwhalePod;
 use pod_kit::Settings;
-use pod_kit::testing::{PgSchema, TestPod};
-
-/// The database a test's pod runs on.
-#[derive(Debug, Clone, Copy)]
-enum Engine {
-    Sqlite,
-    /// A fresh schema, named after the test.
-    Postgres(&'static str),
-}
+use pod_kit::testing::{Engine, PgSchema, TestPod};
 
 /// The pod on `engine`; `None`: skip the test (no PostgreSQL).
 async fn start(engine: Engine, settings: impl FnOnce(Settings) -> Settings) -> Option<TestPod> {
-    match engine {
-        Engine::Sqlite => Some(TestPod::start::<FunkwhalePod>(settings).await),
-        Engine::Postgres(test) => TestPod::start_pg::<FunkwhalePod>(test, settings).await,
-    }
-}
-
-/// `sqlite::name` and `postgres::name` for each `async fn name(engine: Engine)`.
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Engine::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Engine::Postgres(stringify!($name))).await;
-            })*
-        }
-    };
+    TestPod::start_engine::<FunkwhalePod>(engine, settings).await
 }
 
 /// Scope family, a GET endpoint of it.
@@ -237,7 +208,9 @@ async fn rate_limits_answer_429_with_funkwhale_headers(engine: Engine) {
     assert_eq!(r.body["enabled"], true);
 }
 
-both_engines!(
+pod_kit::both_engines!(
+    sqlite: Engine::on_sqlite,
+    postgres: Engine::on_postgres;
     every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none,
     writes_need_the_write_scope_and_persist,
     a_revoked_token_stops_working_at_once,

@@ -6,9 +6,10 @@ use scope_runtime::requires_scope;
 use crate::Scope;
 use serde_json::{Value, json};
 
+use crate::notifications::notify;
 use crate::render::{self, not_hidden, readable};
 use crate::support::{
-    ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, in_seconds, notify, ok, parse_id,
+    ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, in_seconds, ok, parse_id,
 };
 
 /// Maximum display name length (Mastodon's).

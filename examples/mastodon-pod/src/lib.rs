@@ -11,10 +11,15 @@
 //! matrix disagree; each such handler says so in its doc comment.
 
 mod accounts;
+mod filters;
+mod instance;
 mod lists;
-mod misc;
+mod media;
+mod notifications;
 mod pod;
 mod render;
+mod reports;
+mod search;
 mod social;
 mod statuses;
 mod support;
@@ -76,9 +81,8 @@ impl AppState {
     }
 }
 
-/// The pod's migrations for `backend` (numbered from 100; the OAuth
-/// server's migrations share the `_sqlx_migrations` table, hence
-/// `ignore_missing`).
+/// The pod's migrations for `backend` (numbered from 100, next to the
+/// OAuth server's: see [`pod_kit::pod_migrator`]).
 ///
 /// One schema in two dialects, `migrations/sqlite/` and
 /// `migrations/postgres/`: the same tables and columns; on PostgreSQL ids
@@ -86,12 +90,11 @@ impl AppState {
 /// handlers bind and read integers on both engines), media `BYTEA`, times
 /// ISO 8601 text (column defaults write the same format).
 pub fn migrator(backend: Backend) -> sqlx::migrate::Migrator {
-    let mut m = match backend {
-        Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        _ => sqlx::migrate!("./migrations/sqlite"),
-    };
-    m.set_ignore_missing(true);
-    m
+    pod_kit::pod_migrator(
+        backend,
+        sqlx::migrate!("./migrations/sqlite"),
+        sqlx::migrate!("./migrations/postgres"),
+    )
 }
 
 /// The username of the demo account `seed_demo` creates next to the user
@@ -189,7 +192,7 @@ async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
             .execute(db)
             .await?;
             if done.rows_affected() > 0 {
-                support::notify(db, b, a, "follow", None)
+                notifications::notify(db, b, a, "follow", None)
                     .await
                     .map_err(to_sqlx)?;
             }
@@ -215,7 +218,7 @@ async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
                 .bind(status)
                 .execute(db)
                 .await?;
-            support::notify(db, author, who, "favourite", Some(status))
+            notifications::notify(db, author, who, "favourite", Some(status))
                 .await
                 .map_err(to_sqlx)?;
         }
@@ -317,30 +320,30 @@ scope_routes! {
         POST "/api/v1/lists/{id}/accounts" => lists::add_accounts,
         DELETE "/api/v1/lists/{id}/accounts" => lists::remove_accounts,
         // Filters (v1)
-        GET "/api/v1/filters" => misc::filters,
-        POST "/api/v1/filters" => misc::create_filter,
-        GET "/api/v1/filters/{id}" => misc::filter,
-        PUT | PATCH "/api/v1/filters/{id}" => misc::update_filter,
-        DELETE "/api/v1/filters/{id}" => misc::delete_filter,
+        GET "/api/v1/filters" => filters::filters,
+        POST "/api/v1/filters" => filters::create_filter,
+        GET "/api/v1/filters/{id}" => filters::filter,
+        PUT | PATCH "/api/v1/filters/{id}" => filters::update_filter,
+        DELETE "/api/v1/filters/{id}" => filters::delete_filter,
         // Notifications
-        GET "/api/v1/notifications" => misc::notifications,
-        POST "/api/v1/notifications/clear" => misc::clear_notifications,
-        GET "/api/v1/notifications/{id}" => misc::notification,
-        POST "/api/v1/notifications/{id}/dismiss" => misc::dismiss_notification,
+        GET "/api/v1/notifications" => notifications::notifications,
+        POST "/api/v1/notifications/clear" => notifications::clear_notifications,
+        GET "/api/v1/notifications/{id}" => notifications::notification,
+        POST "/api/v1/notifications/{id}/dismiss" => notifications::dismiss_notification,
         // Reports
-        GET "/api/v1/reports" => misc::legacy::reports,
-        POST "/api/v1/reports" => misc::create_report,
+        GET "/api/v1/reports" => reports::legacy::reports,
+        POST "/api/v1/reports" => reports::create_report,
         // Media
-        POST "/api/v1/media" => misc::upload_media,
-        POST "/api/v2/media" => misc::upload_media,
-        GET "/api/v1/media/{id}" => misc::show_media,
-        PUT | PATCH "/api/v1/media/{id}" => misc::update_media,
+        POST "/api/v1/media" => media::upload_media,
+        POST "/api/v2/media" => media::upload_media,
+        GET "/api/v1/media/{id}" => media::show_media,
+        PUT | PATCH "/api/v1/media/{id}" => media::update_media,
         GET "/system/media_attachments/{id}" => statuses::media_file,
         // Search
-        GET "/api/v1/search" => misc::search_v1,
-        GET "/api/v2/search" => misc::search_v2,
+        GET "/api/v1/search" => search::search_v1,
+        GET "/api/v2/search" => search::search_v2,
         // Instance
-        GET "/api/v1/instance" => misc::instance_v1,
-        GET "/api/v2/instance" => misc::instance_v2,
+        GET "/api/v1/instance" => instance::instance_v1,
+        GET "/api/v2/instance" => instance::instance_v2,
     }
 }

@@ -6,8 +6,9 @@ use crate::Scope;
 use serde_json::Value;
 
 use crate::accounts::empty;
+use crate::notifications::notify;
 use crate::render;
-use crate::support::{ApiError, ApiResult, Arg, Body, Ctx, Id, notify, ok};
+use crate::support::{ApiError, ApiResult, Arg, Body, Ctx, Id, ok};
 
 async fn account_page(ctx: &Ctx, sql: &str, key: &str) -> ApiResult {
     let me = ctx.me()?;

@@ -7,8 +7,9 @@ use scope_runtime::requires_scope;
 use crate::Scope;
 use serde_json::json;
 
+use crate::notifications::notify;
 use crate::render::{self, readable};
-use crate::support::{ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, notify, ok, parse_id};
+use crate::support::{ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, ok, parse_id};
 
 /// Maximum characters of a status (Mastodon's default).
 pub(crate) const MAX_CHARS: usize = 500;

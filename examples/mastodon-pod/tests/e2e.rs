@@ -7,7 +7,7 @@
 
 use mastodon_pod::MastodonPod;
 use oauth_server::primitives::Store as _;
-use pod_kit::testing::{TestApp, TestPod};
+use pod_kit::testing::{Engine, TestApp, TestPod};
 
 /// Scope family, a GET endpoint of it that needs a user token.
 const FAMILIES: &[(&str, &str)] = &[
@@ -23,40 +23,11 @@ const FAMILIES: &[(&str, &str)] = &[
     ("statuses", "/api/v1/timelines/home"),
 ];
 
-/// The database a test's pod runs on.
-#[derive(Debug, Clone, Copy)]
-enum Engine {
-    Sqlite,
-    /// A fresh schema, named after the test.
-    Postgres(&'static str),
-}
-
 /// The pod on `engine` and an app; `None`: skip the test (no PostgreSQL).
 async fn pod(engine: Engine) -> Option<(TestPod, TestApp)> {
-    let pod = match engine {
-        Engine::Sqlite => TestPod::start::<MastodonPod>(|s| s).await,
-        Engine::Postgres(test) => TestPod::start_pg::<MastodonPod>(test, |s| s).await?,
-    };
+    let pod = TestPod::start_engine::<MastodonPod>(engine, |s| s).await?;
     let app = pod.register("read write follow profile").await;
     Some((pod, app))
-}
-
-/// `sqlite::name` and `postgres::name` for each `async fn name(engine: Engine)`.
-macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Engine::Sqlite).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Engine::Postgres(stringify!($name))).await;
-            })*
-        }
-    };
 }
 
 async fn every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none(engine: Engine) {
@@ -316,7 +287,9 @@ async fn hostile_input_is_refused_and_the_pod_stays_up(engine: Engine) {
     assert_eq!(r.status, 404);
 }
 
-both_engines!(
+pod_kit::both_engines!(
+    sqlite: Engine::on_sqlite,
+    postgres: Engine::on_postgres;
     every_scope_family_with_its_scope_a_narrower_one_the_parent_and_none,
     verify_credentials_answers_profile_read_and_read_accounts,
     the_legacy_follow_scope_grants_blocks_follows_and_mutes_only,

@@ -58,7 +58,7 @@ enum Command {
 #[derive(Args)]
 struct Serve {
     /// Address to listen on.
-    #[arg(long, env = "POD_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
     /// Public base URL (default `http://LISTEN`).
     #[arg(long, env = "ISSUER")]
@@ -257,7 +257,7 @@ async fn serve_pod<P: Pod>(database: &str, serve: Serve) -> ExitCode {
         Ok(l) => l,
         Err(e) => {
             return fail(format!(
-                "cannot listen on {}: {e} (use --listen or POD_LISTEN)",
+                "cannot listen on {}: {e} (use --listen or LISTEN)",
                 serve.listen
             ));
         }

@@ -334,6 +334,24 @@ impl Database {
     }
 }
 
+/// The migrator of a pod's schema for `backend`, from the pod's two
+/// dialects (`sqlx::migrate!("./migrations/sqlite")` and
+/// `sqlx::migrate!("./migrations/postgres")`). The pod's migrations are
+/// numbered from 100 and share the `_sqlx_migrations` table with the OAuth
+/// server's, hence `ignore_missing`.
+pub fn pod_migrator(
+    backend: Backend,
+    sqlite: sqlx::migrate::Migrator,
+    postgres: sqlx::migrate::Migrator,
+) -> sqlx::migrate::Migrator {
+    let mut migrator = match backend {
+        Backend::Postgres => postgres,
+        Backend::Sqlite => sqlite,
+    };
+    migrator.set_ignore_missing(true);
+    migrator
+}
+
 /// Begins a transaction that writes: `BEGIN IMMEDIATE` on SQLite (the
 /// write lock up front, so two writers wait for each other under the busy
 /// timeout instead of one failing when it upgrades its read lock), a
@@ -356,86 +374,9 @@ pub async fn begin_write(
     }
 }
 
-/// The current time as the pods store it: ISO 8601, UTC, milliseconds,
-/// `Z` (`2024-05-01T12:00:00.000Z`), what SQLite's
-/// `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` wrote. Computed here and bound,
-/// so both engines store the same text.
-pub fn now() -> String {
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    iso8601_millis(i64::try_from(millis).unwrap_or(i64::MAX))
-}
-
-/// `millis` since the Unix epoch as ISO 8601 (UTC, milliseconds, `Z`).
-pub fn iso8601_millis(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let ms = millis.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// A random version-4 UUID (lower-case hex), from the system's random
-/// source.
-///
-/// # Errors
-/// The system's random source failed.
-pub fn uuid_v4() -> Result<String, getrandom::Error> {
-    let mut b = [0_u8; 16];
-    getrandom::fill(&mut b)?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_iso8601_utc_milliseconds() {
-        assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601_millis(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(
-            iso8601_millis(1_714_564_800_000),
-            "2024-05-01T12:00:00.000Z"
-        );
-        assert_eq!(iso8601_millis(-1), "1969-12-31T23:59:59.999Z");
-        assert_eq!(now().len(), 24);
-    }
-
-    #[test]
-    fn uuids_are_version_4() {
-        let u = uuid_v4().expect("random");
-        assert_eq!(u.len(), 36);
-        assert_eq!(&u[14..15], "4");
-        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
-        assert_ne!(u, uuid_v4().expect("random"));
-    }
 
     #[test]
     fn urls_name_their_backend() {

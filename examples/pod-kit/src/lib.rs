@@ -1,6 +1,8 @@
 //! What the example pods share: the operator's command line, start-up
 //! (database, migrations, the bundled OAuth server, the enforcement layer
-//! with its token cache and rate limiter), and helpers for their tests.
+//! with its token cache and rate limiter), the plumbing of their handlers
+//! (query arguments, database errors, request bodies, times, ids), and
+//! helpers for their tests.
 //!
 //! A pod is a library crate implementing [`Pod`] and a two-line `main`:
 //!
@@ -21,16 +23,21 @@
 //! <pod> docs [DIR]
 //! ```
 //!
-//! Environment: `POD_LISTEN`, `DATABASE_URL`, `ISSUER`,
+//! Environment: `LISTEN`, `DATABASE_URL`, `ISSUER`,
 //! `ACCESS_TOKEN_EXPIRE_SECONDS`, `THROTTLING_ENABLED`, `THROTTLING_RATES`
 //! (Funkwhale's names), `API_AUTHENTICATION_REQUIRED`, `REDIS_URL`,
 //! `REDIS_PREFIX`, `TOKEN_CACHE_TTL`, `JWT_KEY_FILE`.
 
+pub mod arg;
+pub mod body;
 pub mod cli;
 pub mod database;
+pub mod db_error;
 mod memory;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
+pub mod uuid;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,9 +58,15 @@ use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
 use scope_runtime::route::RouteTable;
 use sqlx::AnyPool;
 
+#[doc(inline)]
+pub use arg::Arg;
 pub use cli::main;
 #[doc(inline)]
-pub use database::{Backend, Database, PodStore, begin_write, connect_pool, now, open, uuid_v4};
+pub use database::{Backend, Database, PodStore, begin_write, connect_pool, open, pod_migrator};
+#[doc(inline)]
+pub use time::{in_seconds, now};
+#[doc(inline)]
+pub use uuid::uuid_v4;
 
 /// An example pod: its hierarchy, route table, schema and demo data.
 pub trait Pod: 'static {

@@ -44,20 +44,7 @@ pub struct Pod {
 #[macro_export]
 macro_rules! both_engines {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                super::$name(super::Pod::new().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(pod) = super::Pod::postgres(stringify!($name)).await {
-                    super::$name(pod).await;
-                }
-            })*
-        }
+        pod_kit::both_engines!(sqlite: Pod::new, postgres: Pod::postgres; $($name),*);
     };
 }
 
