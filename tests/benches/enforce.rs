@@ -12,10 +12,11 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
+use scope_runtime::Principal;
 use scope_runtime::cache::CachedValidator;
 use scope_runtime::enforce::Enforcer;
 use scope_runtime::route::RouteTable;
-use scope_runtime::token::{InMemoryValidator, Principal};
+use scope_runtime::token::InMemoryValidator;
 use scope_runtime::{requires_scope, scope_hierarchy, scope_routes};
 use tower::ServiceExt;
 

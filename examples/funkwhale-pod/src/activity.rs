@@ -3,8 +3,8 @@
 //! user privacy, `instance`), not to anonymous callers.
 
 use axum::extract::State;
+use scope_runtime::Principal;
 use scope_runtime::requires_scope;
-use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
 use sqlx::AnyPool;
 

@@ -7,7 +7,7 @@
 
 use axum::Router;
 use axum::routing::get;
-use scope_runtime::token::Principal;
+use scope_runtime::Principal;
 
 use crate::{AppState, Scope};
 

@@ -1,8 +1,8 @@
 //! Content filters: the artists the caller hides (the caller's only).
 
 use axum::extract::State;
+use scope_runtime::Principal;
 use scope_runtime::requires_scope;
-use scope_runtime::token::Principal;
 use serde_json::{Value, json};
 use sqlx::AnyPool;
 

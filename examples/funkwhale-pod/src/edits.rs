@@ -7,8 +7,8 @@
 //! previous values in `previous_state`.
 
 use axum::extract::State;
+use scope_runtime::Principal;
 use scope_runtime::requires_scope;
-use scope_runtime::token::Principal;
 use serde_json::{Map, Value, json};
 use sqlx::AnyPool;
 

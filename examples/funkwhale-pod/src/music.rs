@@ -1,8 +1,8 @@
 //! Tracks, albums and artists (`read:libraries`; anonymous per the pod's setting).
 
 use axum::extract::State;
+use scope_runtime::Principal;
 use scope_runtime::requires_scope;
-use scope_runtime::token::Principal;
 
 use crate::common::{ApiError, ApiResult, Arg, Key, Query, Where, ok, user_of};
 use crate::{AppState, Scope, privacy, serial};

@@ -1,8 +1,8 @@
 //! The profile (`read:profile`) and the public instance endpoints.
 
 use axum::extract::State;
+use scope_runtime::Principal;
 use scope_runtime::requires_scope;
-use scope_runtime::token::Principal;
 use serde_json::{Value, json};
 
 use crate::common::{ApiError, ApiResult, me, ok};

@@ -10,10 +10,11 @@ use std::process::ExitCode;
 use axum::Json;
 use axum::Router;
 use axum::http::StatusCode;
+use scope_runtime::Principal;
 use scope_runtime::docgen::{self, OpenApiInfo};
 use scope_runtime::enforce::Enforcer;
 use scope_runtime::route::RouteTable;
-use scope_runtime::token::{InMemoryValidator, Principal};
+use scope_runtime::token::InMemoryValidator;
 use scope_runtime::{ScopeSet, requires_scope, scope_hierarchy, scope_routes};
 use serde_json::{Value, json};
 

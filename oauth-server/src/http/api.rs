@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::header::CACHE_CONTROL;
 use http::{HeaderMap, HeaderValue};
+use scope_runtime::Principal;
 use scope_runtime::enforce::AuthError;
-use scope_runtime::token::Principal;
 use scope_runtime::{Scope, requires_scope};
 use serde_json::{Value, json};
 

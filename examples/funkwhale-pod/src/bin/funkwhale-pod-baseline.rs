@@ -4,8 +4,8 @@
 //! `funkwhale-pod-baseline DATABASE_URL LISTEN USER_ID`
 
 use funkwhale_pod::{AppState, FunkwhalePod};
+use scope_runtime::Principal;
 use scope_runtime::ScopeSet;
-use scope_runtime::token::Principal;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use scope_runtime::token::Principal;
+use scope_runtime::Principal;
 use serde_json::Value;
 
 use crate::Scope;

@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use scope_runtime::token::Principal;
+use scope_runtime::Principal;
 use sqlx::AnyPool;
 
 use super::{ApiError, Params, parse_id};
