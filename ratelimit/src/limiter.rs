@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::rate::{Rate, Rates};
-use crate::store::{CounterStore, MemoryStore, StoreError};
+use crate::store::{CounterError, CounterStore, MemoryStore};
 
 /// The state of one bucket after a request was counted (or, from
 /// [`RateLimiter::status`], without counting one).
@@ -137,14 +137,14 @@ impl RateLimiter {
     /// once; in Redis it takes one round trip, within the store's timeout.
     ///
     /// # Errors
-    /// [`StoreError`] if a shared store failed, timed out or is in its
+    /// [`CounterError`] if a shared store failed, timed out or is in its
     /// backoff (the guard then lets the request through).
     pub async fn count(
         &self,
         bucket: &str,
         ident: &str,
         now: u64,
-    ) -> Result<Option<Decision>, StoreError> {
+    ) -> Result<Option<Decision>, CounterError> {
         let Some(rate) = self.inner.rates.get(bucket) else {
             return Ok(None);
         };
@@ -161,9 +161,9 @@ impl RateLimiter {
     /// store's timeout).
     ///
     /// # Errors
-    /// [`StoreError`] if a shared store failed, timed out or is in its
+    /// [`CounterError`] if a shared store failed, timed out or is in its
     /// backoff.
-    pub async fn status(&self, ident: &str, now: u64) -> Result<Vec<Decision>, StoreError> {
+    pub async fn status(&self, ident: &str, now: u64) -> Result<Vec<Decision>, CounterError> {
         self.store().status(ident, &self.inner.rates, now).await
     }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 #[cfg(feature = "redis")]
 use crate::limiter::unix_now;
-use crate::store::{CounterStore, MemoryStore};
 #[cfg(feature = "redis")]
-use crate::store::{RedisStore, StoreErrorKind};
+use crate::store::{CounterErrorKind, RedisStore};
+use crate::store::{CounterStore, MemoryStore};
 use crate::{Decision, MAX_WINDOW, Rate, RateLimiter, Rates};
 
 /// Counts in process: the in-process store answers at once.
@@ -186,14 +186,14 @@ async fn a_store_on_a_closed_port_fails_fast_and_backs_off() {
     assert!(
         matches!(
             first.kind(),
-            StoreErrorKind::Failed | StoreErrorKind::Timeout
+            CounterErrorKind::Failed | CounterErrorKind::Timeout
         ),
         "{first:?}"
     );
     let second = limiter.count("s", "a", 1000).await.expect_err("backoff");
-    assert_eq!(second.kind(), StoreErrorKind::Backoff);
+    assert_eq!(second.kind(), CounterErrorKind::Backoff);
     let status = limiter.status("a", 1000).await.expect_err("backoff");
-    assert_eq!(status.kind(), StoreErrorKind::Backoff);
+    assert_eq!(status.kind(), CounterErrorKind::Backoff);
     // Generous: the point is that nothing hangs (the timeout is 200 ms).
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -298,7 +298,7 @@ async fn only_one_request_probes_after_the_backoff() {
         store,
     );
     let first = limiter.count("s", "a", 1000).await.expect_err("silent");
-    assert_eq!(first.kind(), StoreErrorKind::Timeout);
+    assert_eq!(first.kind(), CounterErrorKind::Timeout);
     tokio::time::sleep(Duration::from_millis(100)).await;
     // This runtime has one thread: every task runs up to its first
     // wait before the probe's can end.
@@ -314,11 +314,11 @@ async fn only_one_request_probes_after_the_backoff() {
     }
     let probes = kinds
         .iter()
-        .filter(|&&k| k == StoreErrorKind::Timeout)
+        .filter(|&&k| k == CounterErrorKind::Timeout)
         .count();
     let skipped = kinds
         .iter()
-        .filter(|&&k| k == StoreErrorKind::Backoff)
+        .filter(|&&k| k == CounterErrorKind::Backoff)
         .count();
     assert_eq!((probes, skipped), (1, 7), "{kinds:?}");
     assert_eq!(limiter.store_failures(), 2);

@@ -27,7 +27,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use common::{Api, Scope, tokens};
-use scope_ratelimit::store::{RedisStore, StoreErrorKind};
+use scope_ratelimit::store::{CounterErrorKind, RedisStore};
 use scope_ratelimit::{Decision, RateLimiter, Rates};
 use scope_runtime::TokenValidator;
 use scope_runtime::enforce::Enforcer;
@@ -539,7 +539,7 @@ async fn the_backoff_spares_requests_the_timeout() {
         .await
         .expect_err("in its backoff")
         .kind();
-    assert_eq!(kind, StoreErrorKind::Backoff);
+    assert_eq!(kind, CounterErrorKind::Backoff);
     // Generous (20 waits would take 4 s): the point is the time saved.
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -696,7 +696,7 @@ async fn a_hung_connection_is_replaced_after_a_timeout() {
     assert_eq!(proxy.accepted(), 1);
     proxy.freeze();
     let hung = count().await.expect_err("frozen");
-    assert_eq!(hung.kind(), StoreErrorKind::Timeout);
+    assert_eq!(hung.kind(), CounterErrorKind::Timeout);
     assert_eq!((limiter.store_failures(), limiter.store_skips()), (1, 0));
     // Past the backoff, the probe connects anew; the frozen request never
     // reached Redis.

@@ -48,7 +48,7 @@ use oauth_server::config::Config;
 use oauth_server::flows::{AuthServer, Revocation};
 use oauth_server::primitives::Store;
 use oauth_server::validator::StoreValidator;
-use scope_ratelimit::store::{RedisStore, StoreError};
+use scope_ratelimit::store::{CounterError, RedisStore};
 use scope_ratelimit::{RateError, RateLimiter, Rates};
 use scope_runtime::Scope;
 use scope_runtime::cache::CachedValidator;
@@ -175,7 +175,7 @@ impl Settings {
     ///
     /// # Errors
     /// A malformed URL (the message does not repeat it).
-    pub fn shared_rate_limits(mut self, url: &str) -> Result<Self, StoreError> {
+    pub fn shared_rate_limits(mut self, url: &str) -> Result<Self, CounterError> {
         RedisStore::new(url)?;
         self.rate_limit_redis = Some(url.to_owned());
         Ok(self)

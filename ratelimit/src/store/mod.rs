@@ -17,7 +17,7 @@ use crate::limiter::Decision;
 use crate::rate::{Rate, Rates};
 
 /// The future of a [`CounterStore`] call that has to wait.
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CounterError>> + Send + 'a>>;
 
 /// Holds the counters of a [`RateLimiter`](crate::RateLimiter): one window
 /// (its start and its count) per (bucket, ident).
@@ -47,7 +47,7 @@ pub trait CounterStore: Send + Sync + std::fmt::Debug + 'static {
     /// answers at once may count when called, before the future is polled.
     ///
     /// # Errors
-    /// [`StoreError`] if the store failed, timed out or is in its backoff.
+    /// [`CounterError`] if the store failed, timed out or is in its backoff.
     fn count<'a>(
         &'a self,
         bucket: &'a str,
@@ -60,7 +60,7 @@ pub trait CounterStore: Send + Sync + std::fmt::Debug + 'static {
     /// without counting a request, in the order of `rates`.
     ///
     /// # Errors
-    /// [`StoreError`] if the store failed, timed out or is in its backoff.
+    /// [`CounterError`] if the store failed, timed out or is in its backoff.
     fn status<'a>(
         &'a self,
         ident: &'a str,
@@ -89,31 +89,31 @@ pub trait CounterStore: Send + Sync + std::fmt::Debug + 'static {
 /// The in-process store never fails.
 #[derive(Debug, thiserror::Error)]
 #[error("{kind}")]
-pub struct StoreError {
-    kind: StoreErrorKind,
+pub struct CounterError {
+    kind: CounterErrorKind,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-impl StoreError {
+impl CounterError {
     /// An error of `kind`, caused by `source` if there is one.
     pub fn new(
-        kind: StoreErrorKind,
+        kind: CounterErrorKind,
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self { kind, source }
     }
 
     /// What went wrong.
-    pub fn kind(&self) -> StoreErrorKind {
+    pub fn kind(&self) -> CounterErrorKind {
         self.kind
     }
 }
 
-/// The kind of a [`StoreError`].
+/// The kind of a [`CounterError`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum StoreErrorKind {
+pub enum CounterErrorKind {
     /// The store's URL could not be read.
     InvalidUrl,
     /// The store did not answer within its timeout.
@@ -127,7 +127,7 @@ pub enum StoreErrorKind {
     Failed,
 }
 
-impl std::fmt::Display for StoreErrorKind {
+impl std::fmt::Display for CounterErrorKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::InvalidUrl => "invalid counter store URL",

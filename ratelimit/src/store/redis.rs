@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ErrorKind, RedisError, RedisResult, ServerErrorKind};
 
-use super::{CounterStore, StoreError, StoreErrorKind, StoreFuture};
+use super::{CounterError, CounterErrorKind, CounterStore, StoreFuture};
 use crate::limiter::Decision;
 use crate::rate::{Rate, Rates};
 
@@ -99,12 +99,12 @@ impl RedisStore {
     /// until the first request.
     ///
     /// # Errors
-    /// [`StoreError`] of kind [`InvalidUrl`](StoreErrorKind::InvalidUrl)
+    /// [`CounterError`] of kind [`InvalidUrl`](CounterErrorKind::InvalidUrl)
     /// if `url` is not a Redis URL (the message never repeats it: it
     /// may hold a password).
-    pub fn new(url: &str) -> Result<Self, StoreError> {
+    pub fn new(url: &str) -> Result<Self, CounterError> {
         let client = redis::Client::open(url)
-            .map_err(|e| StoreError::new(StoreErrorKind::InvalidUrl, Some(Box::new(e))))?;
+            .map_err(|e| CounterError::new(CounterErrorKind::InvalidUrl, Some(Box::new(e))))?;
         Ok(Self {
             client,
             connection: Mutex::new(Slot {
@@ -178,7 +178,7 @@ impl RedisStore {
         ident: &str,
         rate: Rate,
         now: u64,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Decision, CounterError> {
         let key = self.key(bucket, ident);
         let (started, count, allowed): (u64, u64, u8) = self
             .bounded(|mut connection| async move {
@@ -208,7 +208,7 @@ impl RedisStore {
         ident: &str,
         rates: &Rates,
         now: u64,
-    ) -> Result<Vec<Decision>, StoreError> {
+    ) -> Result<Vec<Decision>, CounterError> {
         let keys: Vec<String> = rates
             .iter()
             .map(|(bucket, _)| self.key(bucket, ident))
@@ -228,8 +228,8 @@ impl RedisStore {
             })
             .await?;
         if values.len() != keys.len() {
-            return Err(StoreError::new(
-                StoreErrorKind::Failed,
+            return Err(CounterError::new(
+                CounterErrorKind::Failed,
                 Some("MGET answered a list of another length".into()),
             ));
         }
@@ -330,7 +330,10 @@ impl RedisStore {
     /// counted in `skips`. A failure is counted in `failures`, starts
     /// a backoff and, unless Redis answered it with a well-formed
     /// error, drops the connection.
-    async fn bounded<T, F>(&self, op: impl FnOnce(ConnectionManager) -> F) -> Result<T, StoreError>
+    async fn bounded<T, F>(
+        &self,
+        op: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, CounterError>
     where
         F: Future<Output = RedisResult<T>>,
     {
@@ -339,7 +342,7 @@ impl RedisStore {
             Admission::Probe(lease) => Some(lease),
             Admission::Skip => {
                 self.skips.fetch_add(1, Ordering::Relaxed);
-                return Err(StoreError::new(StoreErrorKind::Backoff, None));
+                return Err(CounterError::new(CounterErrorKind::Backoff, None));
             }
         };
         let (generation, outcome) = match self.connection() {
@@ -365,14 +368,14 @@ impl RedisStore {
             }
             Ok(Err(e)) => {
                 let suspect = connection_suspect(&e);
-                let error = StoreError::new(StoreErrorKind::Failed, Some(Box::new(e)));
+                let error = CounterError::new(CounterErrorKind::Failed, Some(Box::new(e)));
                 (error, suspect)
             }
             // The manager's own response timeout (the same duration)
             // would fire a moment later and might not reconnect: the
             // connection may hang for good (no RST), so it goes.
             Err(_elapsed) => {
-                let error = StoreError::new(StoreErrorKind::Timeout, None);
+                let error = CounterError::new(CounterErrorKind::Timeout, None);
                 (error, true)
             }
         };
@@ -489,7 +492,7 @@ mod tests {
     #[test]
     fn a_bad_url_is_refused_without_echoing_it() {
         let error = RedisStore::new("postgres://user:hunter2@host/").expect_err("not redis");
-        assert_eq!(error.kind(), StoreErrorKind::InvalidUrl);
+        assert_eq!(error.kind(), CounterErrorKind::InvalidUrl);
         assert!(!format!("{error} {:?}", std::error::Error::source(&error)).contains("hunter2"));
     }
 
