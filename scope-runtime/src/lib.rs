@@ -59,6 +59,7 @@
 
 pub mod bits;
 pub mod cache;
+pub mod claims;
 pub mod client_ip;
 pub mod docgen;
 pub mod enforce;
@@ -69,7 +70,7 @@ mod fetch;
 pub mod guard;
 #[cfg(feature = "introspection")]
 pub mod introspect;
-#[cfg(feature = "jwt")]
+#[cfg(feature = "jwt-format")]
 pub mod jwt;
 pub mod ratelimit;
 pub mod route;
