@@ -296,3 +296,27 @@ async fn an_unreachable_key_set_is_unavailable_but_garbage_is_invalid() {
     assert_eq!(v.validate_now("garbage"), Some(Err(TokenError::Invalid)));
     assert_eq!(v.validate("garbage").await, Err(TokenError::Invalid));
 }
+
+#[test]
+fn what_the_signer_writes_the_validator_reads() {
+    let t = now() as i64;
+    let claims = format::AccessTokenClaims::new(
+        ISSUER,
+        ISSUER,
+        "app",
+        Some("42".into()),
+        "read:statuses other:scope",
+        t,
+        t + 600,
+        "j1",
+    );
+    let claims = serde_json::to_value(&claims).expect("claims");
+    let token = format::sign(&key(1), &format::Header::access_token("k1"), &claims);
+    let p = check(&token).expect("valid");
+    assert_eq!(p.user_id(), Some("42"));
+    assert_eq!(p.scopes(), "read:statuses".parse().expect("scopes"));
+    let app = format::AccessTokenClaims::new(ISSUER, ISSUER, "app", None, "read", t, t + 600, "j2");
+    let app = serde_json::to_value(&app).expect("claims");
+    let token = format::sign(&key(1), &format::Header::access_token("k1"), &app);
+    assert!(!check(&token).expect("valid").is_user());
+}
