@@ -56,6 +56,13 @@
 //!   introspection endpoint over HTTP (adds `reqwest`). Wrap it in
 //!   [`cache::CachedValidator`]: a revoked token then works for at most the
 //!   cache's TTL.
+//! - `jwt` (off by default): `jwt::JwtValidator`, a [`TokenValidator`]
+//!   checking RFC 9068 JWT access tokens locally against the authorization
+//!   server's JWKS, fetched over HTTP and cached (adds `reqwest`, `p256`,
+//!   `base64`, `serde`).
+//! - `jwt-format` (off by default; part of `jwt`): `jwt::format`, the wire
+//!   format of those tokens (header, claims, JWK), for a signer such as
+//!   `oauth-server` that needs no HTTP client.
 
 pub mod bits;
 pub mod cache;
