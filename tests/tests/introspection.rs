@@ -71,7 +71,10 @@ impl Auth {
             .await
             .expect("user token");
 
-        let (router, introspections) = counting(oauth_server::http::router(server.clone()), "/oauth/introspect");
+        let (router, introspections) = counting(
+            oauth_server::http::router(server.clone()),
+            "/oauth/introspect",
+        );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

@@ -74,7 +74,10 @@ impl Auth {
             .await
             .expect("user");
 
-        let (router, jwks_requests) = counting(oauth_server::http::router(server.clone()), "/.well-known/jwks.json");
+        let (router, jwks_requests) = counting(
+            oauth_server::http::router(server.clone()),
+            "/.well-known/jwks.json",
+        );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

@@ -1,6 +1,6 @@
 #![cfg_attr(
     not(feature = "jwt"),
-    doc = "JWT access tokens (RFC 9068): their wire format, [`format`]. The validator needs the `jwt` cargo feature."
+    doc = "JWT access tokens (RFC 9068): their wire format, [`format`](mod@format). The validator needs the `jwt` cargo feature."
 )]
 #![cfg_attr(feature = "jwt", doc = include_str!("../docs/jwt.md"))]
 
