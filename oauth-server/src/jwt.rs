@@ -66,20 +66,15 @@
 
 use std::sync::{Arc, RwLock};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use p256::ecdsa::signature::Signer as _;
-use p256::ecdsa::{Signature, VerifyingKey};
+use p256::ecdsa::VerifyingKey;
 use p256::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, LineEnding};
+use scope_runtime::jwt::format::{self, Header, Jwk, JwkSet};
 use serde::Serialize;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 
-/// The JWS algorithm of every token: ECDSA P-256 with SHA-256.
-pub const ALGORITHM: &str = "ES256";
-
-/// The `typ` header of an RFC 9068 access token.
-pub const TOKEN_TYPE: &str = "at+jwt";
+/// The wire format, shared with the verifier (`scope_runtime::jwt`): the
+/// algorithm, the `typ` header, and the claims this server signs.
+pub use scope_runtime::jwt::format::{ALGORITHM, AccessTokenClaims, TOKEN_TYPE};
 
 /// Why a key could not be made, loaded or used.
 #[derive(Debug, thiserror::Error)]
@@ -231,16 +226,16 @@ impl SigningKey {
     /// The public key as a JWK (RFC 7517, RFC 7518 §6.2), with its `kid`,
     /// `use: sig` and `alg: ES256`.
     pub fn public_jwk(&self) -> Value {
-        public_jwk(&self.kid, self.key.verifying_key())
+        Jwk::of(&*self.kid, self.key.verifying_key()).to_value()
     }
 
     fn from_key(key: p256::ecdsa::SigningKey) -> Self {
-        let kid = thumbprint(key.verifying_key()).into();
+        // The thumbprint does not depend on the `kid` the JWK is given.
+        let kid = Jwk::of("", key.verifying_key()).thumbprint().into();
         Self { key, kid }
     }
 }
 
-/// The base64url coordinates of a public key.
 /// The first `-----BEGIN {label}-----` ... `-----END {label}-----` block of
 /// a PEM document, boundaries included, or `None` if it has none.
 fn pem_block<'a>(pem: &'a str, label: &str) -> Option<&'a str> {
@@ -249,35 +244,6 @@ fn pem_block<'a>(pem: &'a str, label: &str) -> Option<&'a str> {
     let start = pem.find(&begin)?;
     let stop = start + pem[start..].find(&end)? + end.len();
     Some(&pem[start..stop])
-}
-
-fn coordinates(key: &VerifyingKey) -> (String, String) {
-    let point = key.to_encoded_point(false);
-    // An uncompressed point of a valid key always has both coordinates.
-    let x = point.x().map(|x| URL_SAFE_NO_PAD.encode(x));
-    let y = point.y().map(|y| URL_SAFE_NO_PAD.encode(y));
-    (x.unwrap_or_default(), y.unwrap_or_default())
-}
-
-/// The RFC 7638 thumbprint: the SHA-256 of the required members in
-/// lexicographic order, without whitespace, in base64url.
-fn thumbprint(key: &VerifyingKey) -> String {
-    let (x, y) = coordinates(key);
-    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
-}
-
-fn public_jwk(kid: &str, key: &VerifyingKey) -> Value {
-    let (x, y) = coordinates(key);
-    json!({
-        "kty": "EC",
-        "crv": "P-256",
-        "x": x,
-        "y": y,
-        "kid": kid,
-        "use": "sig",
-        "alg": ALGORITHM,
-    })
 }
 
 /// The keys of the server: the one that signs new tokens, and older ones
@@ -377,9 +343,10 @@ impl KeySet {
     /// the current one first: the body of `GET /.well-known/jwks.json`.
     pub fn jwks(&self) -> Value {
         let keys = self.read();
-        let mut all = vec![keys.current.public_jwk()];
-        all.extend(keys.previous.iter().map(|(kid, key)| public_jwk(kid, key)));
-        json!({ "keys": all })
+        let current = &keys.current;
+        let mut all = vec![Jwk::of(&*current.kid, current.key.verifying_key())];
+        all.extend(keys.previous.iter().map(|(kid, key)| Jwk::of(&**kid, key)));
+        JwkSet::new(all).to_value()
     }
 
     /// Signs `claims` with the current key as a JWS compact serialization
@@ -395,15 +362,11 @@ impl KeySet {
             return Err(KeyError::Claims("not an object".into()));
         }
         let key = self.read().current.clone();
-        let header = json!({ "alg": ALGORITHM, "kid": &*key.kid, "typ": TOKEN_TYPE });
-        let mut jws = URL_SAFE_NO_PAD.encode(header.to_string());
-        jws.push('.');
-        URL_SAFE_NO_PAD.encode_string(claims.to_string(), &mut jws);
-        let signature: Signature = key.key.sign(jws.as_bytes());
-        jws.push('.');
-        // JWS wants R || S, 64 bytes (RFC 7518 §3.4), not DER.
-        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut jws);
-        Ok(jws)
+        Ok(format::sign(
+            &key.key,
+            &Header::access_token(&*key.kid),
+            &claims,
+        ))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Keys> {
@@ -417,58 +380,11 @@ impl KeySet {
     }
 }
 
-/// The claims of a JWT access token (RFC 9068 §2.2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct AccessTokenClaims {
-    /// The issuer.
-    pub iss: String,
-    /// The user id, or the client id for a token without a user.
-    pub sub: String,
-    /// The audience.
-    pub aud: String,
-    /// The client the token was issued to.
-    pub client_id: String,
-    /// The granted scopes, space-separated.
-    pub scope: String,
-    /// Issue time, Unix seconds.
-    pub iat: i64,
-    /// Expiry, Unix seconds.
-    pub exp: i64,
-    /// The id of the token's record in the store.
-    pub jti: String,
-}
-
-impl AccessTokenClaims {
-    /// The claims of a token; `sub` is `user_id`, or `client_id` when
-    /// there is no user (RFC 9068 §2.2).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        iss: impl Into<String>,
-        aud: impl Into<String>,
-        client_id: impl Into<String>,
-        user_id: Option<String>,
-        scope: impl Into<String>,
-        iat: i64,
-        exp: i64,
-        jti: impl Into<String>,
-    ) -> Self {
-        let client_id = client_id.into();
-        Self {
-            iss: iss.into(),
-            sub: user_id.unwrap_or_else(|| client_id.clone()),
-            aud: aud.into(),
-            client_id,
-            scope: scope.into(),
-            iat,
-            exp,
-            jti: jti.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::ecdsa::Signature;
     use p256::ecdsa::signature::Verifier as _;
 
     use super::*;
@@ -478,15 +394,8 @@ mod tests {
     }
 
     fn key_of(jwk: &Value) -> VerifyingKey {
-        let coordinate = |name: &str| {
-            URL_SAFE_NO_PAD
-                .decode(jwk[name].as_str().expect("coordinate"))
-                .expect("base64url")
-        };
-        let mut sec1 = vec![4u8];
-        sec1.extend(coordinate("x"));
-        sec1.extend(coordinate("y"));
-        VerifyingKey::from_sec1_bytes(&sec1).expect("point")
+        let jwk: Jwk = serde_json::from_value(jwk.clone()).expect("a jwk");
+        jwk.verifying_key().expect("an ES256 key")
     }
 
     #[test]

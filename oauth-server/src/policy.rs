@@ -84,11 +84,7 @@ impl ScopePolicy {
         record: &TokenRecord,
         user: Option<&UserRecord>,
     ) -> Result<ScopeSet<S>, StoreError> {
-        let scopes: ScopeSet<S> = record
-            .scopes
-            .split_ascii_whitespace()
-            .filter_map(S::from_name)
-            .collect();
+        let scopes: ScopeSet<S> = scope_runtime::claims::known_scopes(&record.scopes);
         if !self.reaches_reserved(scopes) {
             return Ok(scopes);
         }

@@ -48,18 +48,20 @@
 //! | 200, `"active": false` | [`TokenError::Invalid`] (401) |
 //! | 200, `"active": true`, marked as another kind of token: a `token_type` other than `Bearer`/`access_token`, a `typ` of `Refresh`/`Offline` (Keycloak), a `token_use` other than `access` (Cognito) | [`TokenError::Invalid`] |
 //! | 200, `"active": true`, an `iss` other than [`issuer`](IntrospectionValidator::issuer) or an `aud` without [`audience`](IntrospectionValidator::audience), when set | [`TokenError::Invalid`] |
-//! | 200, `"active": true`, `exp` in the past | [`TokenError::Invalid`] |
-//! | 200, `"active": true` | a [`Principal`]: `scope`, `client_id`, `sub` (else `username`) as the user id, no user means an app token, `exp` as the expiry |
+//! | 200, `"active": true`, `exp` in the past, or `nbf` or `iat` more than [`DEFAULT_LEEWAY`] in the future | [`TokenError::Invalid`] |
+//! | 200, `"active": true` | a [`Principal`]: `scope`, `client_id`, `sub` (else `username`) as the user id, no user (or a `sub` that is the `client_id`, RFC 9068 §2.2) means an app token, `exp` as the expiry |
 //! | 200 with a body that is not an introspection response, or without `client_id` | [`TokenError::Unavailable`] (503) |
 //! | 401 or 403: the resource server's credentials were refused | [`TokenError::Unavailable`], never `Invalid`: a configuration error must not log users out |
 //! | any other status (5xx, 4xx, a redirect, even one a caller-supplied client followed), a network error, the timeout | [`TokenError::Unavailable`] |
 //!
-//! Scopes of the answer that the hierarchy `S` does not know (the
-//! authorization server may serve other APIs too, or be newer) are
-//! **dropped**: the principal gets the scopes it can be checked against,
-//! which only ever grants less than the authorization server did. Refusing
-//! the token instead would log out every user whose grant contains one
-//! foreign scope.
+//! The claims are read as the JWT validator reads its own
+//! ([`claims`](crate::claims)): scopes of the answer that the hierarchy
+//! `S` does not know (the authorization server may serve other APIs too,
+//! or be newer) are **dropped** ([`known_scopes`](crate::claims::known_scopes)):
+//! the principal gets the scopes it can be checked against, which only
+//! ever grants less than the authorization server did. Refusing the token
+//! instead would log out every user whose grant contains one foreign
+//! scope. A `null` member counts as absent.
 //!
 //! The resource server must be allowed to introspect every client's tokens
 //! (for the bundled `oauth-server`: listed in `Config::resource_servers`).
@@ -84,12 +86,13 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
+use crate::claims::{Claims, DEFAULT_LEEWAY, Expected, Profile, Refused};
+use crate::fetch::Endpoint;
 use crate::scope::Scope;
-use crate::set::ScopeSet;
 use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
 /// The `reqwest` this module uses, for [`reqwest::Url`] and
@@ -106,9 +109,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// [module documentation](self) for what each answer means, and wrap it in
 /// a [`CachedValidator`](crate::cache::CachedValidator).
 pub struct IntrospectionValidator<S: Scope> {
-    endpoint: reqwest::Url,
-    /// The endpoint for messages: without a password it may carry.
-    shown: Arc<str>,
+    endpoint: Endpoint,
     client_id: Arc<str>,
     client_secret: Arc<str>,
     timeout: Duration,
@@ -130,7 +131,6 @@ impl<S: Scope> Clone for IntrospectionValidator<S> {
     fn clone(&self) -> Self {
         Self {
             endpoint: self.endpoint.clone(),
-            shown: Arc::clone(&self.shown),
             client_id: Arc::clone(&self.client_id),
             client_secret: Arc::clone(&self.client_secret),
             timeout: self.timeout,
@@ -145,7 +145,7 @@ impl<S: Scope> Clone for IntrospectionValidator<S> {
 impl<S: Scope> fmt::Debug for IntrospectionValidator<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntrospectionValidator")
-            .field("endpoint", &self.shown)
+            .field("endpoint", &self.endpoint)
             .field("client_id", &self.client_id)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -164,23 +164,12 @@ impl<S: Scope> IntrospectionValidator<S> {
         client_id: impl Into<Arc<str>>,
         client_secret: impl Into<Arc<str>>,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            // Building fails only when the TLS backend cannot initialize;
-            // `Client::new` then fails the same way, loudly.
-            .unwrap_or_else(|_| reqwest::Client::new());
-        let mut shown = endpoint.clone();
-        if shown.password().is_some() {
-            let _ = shown.set_password(Some("***"));
-        }
         Self {
-            shown: shown.as_str().into(),
-            endpoint,
+            endpoint: Endpoint::new(endpoint, "the introspection endpoint"),
             client_id: client_id.into(),
             client_secret: client_secret.into(),
             timeout: DEFAULT_TIMEOUT,
-            http,
+            http: crate::fetch::client(),
             expect: Arc::default(),
             _scope: PhantomData,
         }
@@ -229,27 +218,27 @@ impl<S: Scope> IntrospectionValidator<S> {
 
     /// The introspection endpoint.
     pub fn endpoint(&self) -> &reqwest::Url {
-        &self.endpoint
+        self.endpoint.url()
     }
 
     /// Asks the endpoint about `token`.
     async fn introspect(&self, token: &str) -> Result<Principal<S>, TokenError> {
         let response = self
             .http
-            .post(self.endpoint.clone())
+            .post(self.endpoint.url().clone())
             .basic_auth(&*self.client_id, Some(&*self.client_secret))
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&[("token", token), ("token_type_hint", "access_token")])
             .timeout(self.timeout)
             .send()
             .await
-            .map_err(|e| unavailable(&self.shown, &e))?;
-        if !same_resource(response.url(), &self.endpoint) {
+            .map_err(|e| self.endpoint.unavailable(&e))?;
+        if !same_resource(response.url(), self.endpoint.url()) {
             // A client of the caller's that follows redirects: the answer
             // comes from somewhere else than the configured endpoint.
             return Err(TokenError::Unavailable(format!(
                 "the introspection endpoint {} redirected; configure its final URL",
-                self.shown
+                self.endpoint.shown()
             )));
         }
         let status = response.status();
@@ -258,29 +247,18 @@ impl<S: Scope> IntrospectionValidator<S> {
                 "the introspection endpoint {} refused the resource server's credentials \
                  (HTTP {status}): check the client id and secret of client {:?} and that \
                  the authorization server lets it introspect tokens",
-                self.shown, self.client_id,
+                self.endpoint.shown(),
+                self.client_id,
             )));
         }
         if !status.is_success() {
-            return Err(TokenError::Unavailable(format!(
-                "the introspection endpoint {} answered HTTP {status}",
-                self.shown
-            )));
+            return Err(self.endpoint.status(status));
         }
-        let body = crate::fetch::read_limited(response)
-            .await
-            .map_err(|e| unavailable(&self.shown, &e))?
-            .ok_or_else(|| {
-                TokenError::Unavailable(format!(
-                    "the introspection response of {} is larger than {} bytes",
-                    self.shown,
-                    crate::fetch::MAX_RESPONSE
-                ))
-            })?;
+        let body = self.endpoint.body(response).await?;
         let answer: Value = serde_json::from_slice(&body).map_err(|e| {
             TokenError::Unavailable(format!(
                 "the introspection response of {} is not JSON: {e}",
-                self.shown
+                self.endpoint.shown()
             ))
         })?;
         principal_from(&answer, &self.expect, SystemTime::now())
@@ -295,11 +273,6 @@ fn same_resource(answered: &reqwest::Url, endpoint: &reqwest::Url) -> bool {
         && answered.port_or_known_default() == endpoint.port_or_known_default()
         && answered.path() == endpoint.path()
         && answered.query() == endpoint.query()
-}
-
-/// A transport error of a request to `endpoint`.
-fn unavailable(endpoint: &str, e: &reqwest::Error) -> TokenError {
-    crate::fetch::unavailable(&format!("token introspection at {endpoint}"), e)
 }
 
 fn malformed(what: &str) -> TokenError {
@@ -320,13 +293,8 @@ fn principal_from<S: Scope>(
         Some(Value::Bool(false)) => return Err(TokenError::Invalid),
         _ => return Err(malformed("`active` is not a boolean")),
     }
-    let text = |name: &str| -> Result<Option<&str>, TokenError> {
-        match fields.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(malformed(&format!("`{name}` is not a string"))),
-        }
-    };
+    let claims = Claims::new(fields, Profile::Introspection);
+    let text = |name: &str| claims.text(name).map_err(refused);
     // A refresh token (the bundled server introspects those too) is not a
     // bearer credential for the API.
     // Servers mark them differently: RFC 7662's `token_type`, Keycloak's
@@ -347,62 +315,23 @@ fn principal_from<S: Scope>(
     {
         return Err(TokenError::Invalid);
     }
-    if let Some(issuer) = &expect.issuer
-        && text("iss")? != Some(issuer.as_str())
-    {
-        return Err(TokenError::Invalid);
-    }
-    if let Some(audience) = &expect.audience {
-        let meant = match fields.get("aud") {
-            Some(Value::String(aud)) => aud == audience,
-            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
-            None | Some(Value::Null) => false,
-            Some(_) => return Err(malformed("`aud` is neither a string nor an array")),
-        };
-        if !meant {
-            return Err(TokenError::Invalid);
-        }
-    }
-    let expiry = match fields.get("exp") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => {
-            // NumericDate: seconds, possibly fractional; before 1970 is past.
-            let secs = n
-                .as_f64()
-                .ok_or_else(|| malformed("`exp` is not a number"))?;
-            Some(
-                Duration::try_from_secs_f64(secs.max(0.0))
-                    .ok()
-                    .and_then(|d| UNIX_EPOCH.checked_add(d))
-                    .unwrap_or(UNIX_EPOCH),
-            )
-        }
-        Some(_) => return Err(malformed("`exp` is not a number")),
+    let expected = Expected {
+        issuer: expect.issuer.as_deref(),
+        audience: expect.audience.as_deref(),
+        skew: DEFAULT_LEEWAY,
+        // The authorization server said `active`: its `exp` is the end.
+        grace: Duration::ZERO,
     };
-    if expiry.is_some_and(|at| at <= now) {
-        return Err(TokenError::Invalid);
+    claims.principal(&expected, now).map_err(refused)
+}
+
+/// A refusal of the claims reader, as this validator answers it: an
+/// answer that does not say what it should is the server's fault.
+fn refused(refused: Refused) -> TokenError {
+    match refused {
+        Refused::Invalid => TokenError::Invalid,
+        Refused::Malformed(what) => malformed(&what),
     }
-    let client_id = text("client_id")?.ok_or_else(|| malformed("`client_id` is missing"))?;
-    let scope = text("scope")?.unwrap_or_default();
-    // Scopes `S` does not know are dropped (see the module documentation).
-    let scopes = ScopeSet::<S>::parse(scope).unwrap_or_else(|_| {
-        scope
-            .split_ascii_whitespace()
-            .filter_map(S::from_name)
-            .collect()
-    });
-    let user = match text("sub")? {
-        Some(sub) => Some(sub),
-        None => text("username")?,
-    };
-    let principal = match user {
-        Some(user) => Principal::user(user, client_id, scopes),
-        None => Principal::app(client_id, scopes),
-    };
-    Ok(match expiry {
-        Some(at) => principal.expires_at(at),
-        None => principal,
-    })
 }
 
 impl<S: Scope> TokenValidator<S> for IntrospectionValidator<S> {
@@ -416,6 +345,8 @@ impl<S: Scope> TokenValidator<S> for IntrospectionValidator<S> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::UNIX_EPOCH;
+
     use serde_json::json;
 
     use super::*;
@@ -560,6 +491,23 @@ mod tests {
                 "{answer}"
             );
         }
+    }
+
+    #[test]
+    fn dates_and_subjects_are_read_as_the_jwt_validator_reads_them() {
+        let soon = later() - 3600 + 120;
+        for early in [
+            json!({ "active": true, "client_id": "app", "nbf": soon }),
+            json!({ "active": true, "client_id": "app", "iat": soon }),
+        ] {
+            assert_eq!(read(early.clone()), Err(TokenError::Invalid), "{early}");
+        }
+        let skewed = json!({ "active": true, "client_id": "app", "nbf": soon - 110 });
+        assert!(read(skewed).is_ok(), "within the leeway");
+        let client = json!({ "active": true, "client_id": "app", "sub": "app" });
+        assert!(!read(client).expect("active").is_user(), "RFC 9068 §2.2");
+        let nulls = json!({ "active": true, "client_id": "app", "sub": null, "exp": null });
+        assert!(read(nulls).is_ok(), "null is absent in an answer");
     }
 
     #[test]

@@ -72,12 +72,17 @@
 //!   introspection endpoint over HTTP (adds `reqwest`). Wrap it in
 //!   [`cache::CachedValidator`]: a revoked token then works for at most the
 //!   cache's TTL.
-//! - `jwt` (off by default): `jwt::JwtValidator`, local validation of
-//!   RFC 9068 JWT access tokens (ES256) against the authorization server's
-//!   JWKS, fetched over HTTP and cached (adds `reqwest`, `p256`, `base64`).
+//! - `jwt` (off by default): `jwt::JwtValidator`, a [`TokenValidator`]
+//!   checking RFC 9068 JWT access tokens locally against the authorization
+//!   server's JWKS, fetched over HTTP and cached (adds `reqwest`, `p256`,
+//!   `base64`, `serde`).
+//! - `jwt-format` (off by default; part of `jwt`): `jwt::format`, the wire
+//!   format of those tokens (header, claims, JWK), for a signer such as
+//!   `oauth-server` that needs no HTTP client.
 
 mod bits;
 pub mod cache;
+pub mod claims;
 pub mod client_ip;
 pub mod docgen;
 pub mod enforce;
@@ -87,7 +92,7 @@ mod fetch;
 pub mod guard;
 #[cfg(feature = "introspection")]
 pub mod introspect;
-#[cfg(feature = "jwt")]
+#[cfg(feature = "jwt-format")]
 pub mod jwt;
 pub mod route;
 pub mod scope;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use common::served::{Served, registration, serve};
+use common::served::{Served, counting, registration, serve};
 use common::{Api, Scope as TestScope};
 use oauth_server::config::Config;
 use oauth_server::flows::{AuthServer, RegisteredApp};
@@ -71,15 +71,9 @@ impl Auth {
             .await
             .expect("user token");
 
-        let introspections = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&introspections);
-        let router: axum::Router = oauth_server::http::router(server.clone()).layer(
-            tower::util::MapRequestLayer::new(move |request: axum::extract::Request| {
-                if request.uri().path() == "/oauth/introspect" {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-                request
-            }),
+        let (router, introspections) = counting(
+            oauth_server::http::router(server.clone()),
+            "/oauth/introspect",
         );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::served::{REDIRECT, Served, registration, serve};
+use common::served::{REDIRECT, Served, counting, registration, serve};
 use common::{Api, Scope as TestScope};
 use oauth_server::config::Config;
 use oauth_server::flows::{AuthServer, AuthorizeRequest, RegisteredApp};
@@ -74,15 +74,9 @@ impl Auth {
             .await
             .expect("user");
 
-        let jwks_requests = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&jwks_requests);
-        let router: axum::Router = oauth_server::http::router(server.clone()).layer(
-            tower::util::MapRequestLayer::new(move |request: axum::extract::Request| {
-                if request.uri().path() == "/.well-known/jwks.json" {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-                request
-            }),
+        let (router, jwks_requests) = counting(
+            oauth_server::http::router(server.clone()),
+            "/.well-known/jwks.json",
         );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;

@@ -1,6 +1,9 @@
 //! Serving on loopback sockets, and app registrations, for the tests that
 //! run a real `oauth-server` (`introspection.rs`, `jwt.rs`).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use oauth_server::flows::AppRegistration;
 use tokio::task::JoinHandle;
 
@@ -29,6 +32,22 @@ pub async fn serve(app: axum::Router) -> Served {
         let _ = axum::serve(listener, app).await;
     });
     Served { base, task }
+}
+
+/// `router`, counting the requests for `path` in the returned counter.
+#[allow(dead_code)] // Not every test binary counts.
+pub fn counting(router: axum::Router, path: &'static str) -> (axum::Router, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let router = router.layer(tower::util::MapRequestLayer::new(
+        move |request: axum::extract::Request| {
+            if request.uri().path() == path {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            request
+        },
+    ));
+    (router, count)
 }
 
 /// An app `name` allowed `scopes`, redirecting to [`REDIRECT`].
