@@ -29,7 +29,7 @@ pub enum RevocationNotice {
 /// [`REVOCATION_CHANNEL`](super::REVOCATION_CHANNEL) receives them: how several instances of a
 /// resource server on one database keep their validation caches honest.
 ///
-/// Every revocation in [`PgStore`] (an access token, a grant family, the
+/// Every revocation in [`PgStore`](super::PgStore) (an access token, a grant family, the
 /// tokens of a replayed code, the token a refresh replaced) sends one
 /// notice per token when it commits, whichever process made it: the
 /// operator's command line included. A notice reaches the other processes

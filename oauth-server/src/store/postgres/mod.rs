@@ -145,7 +145,7 @@ const REDEEM_ATTEMPTS: usize = 3;
 /// ([`Store::insert_token`]: client credentials, personal tokens) are
 /// group-committed: concurrent ones share one `INSERT` and one commit,
 /// written by one or two tasks on a thread of their own, each with a
-/// connection of its own (see [`group_commit`](super::group_commit));
+/// connection of its own (see `store/group_commit.rs`);
 /// a row PostgreSQL refuses fails only its own token. Every other write is one statement in its own (implicit)
 /// transaction, and the statements that must be atomic are single
 /// statements with data-modifying CTEs:

@@ -15,8 +15,8 @@ pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// a server that went away) before it fails.
 pub(super) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How a [`PgStore`] uses its server; [`PgSettings::default`] is what
-/// [`PgStore::connect`] uses.
+/// How a [`PgStore`](super::PgStore) uses its server; [`PgSettings::default`] is what
+/// [`PgStore::connect`](super::PgStore::connect) uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PgSettings {
@@ -45,7 +45,7 @@ impl Default for PgSettings {
 
 impl PgSettings {
     /// Sets [`PgSettings::max_connections`] (at least 2: a
-    /// [`RevocationFeed`] holds one).
+    /// [`RevocationFeed`](super::RevocationFeed) holds one).
     #[must_use]
     pub fn max_connections(mut self, n: u32) -> Self {
         self.max_connections = n.max(2);

@@ -48,7 +48,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
 /// A [`Store`] in one SQLite file.
 ///
 /// New tokens and code redemptions go through a group-commit writer
-/// ([`group_commit`](super::group_commit)): concurrent ones are batched into
+/// (`store/group_commit.rs`): concurrent ones are batched into
 /// one transaction, so one `fsync` makes a whole batch durable and every
 /// caller is answered only after its batch committed.
 ///
