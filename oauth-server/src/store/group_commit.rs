@@ -104,7 +104,8 @@ pub(super) trait Sink: Send + 'static {
         batch: &[Self::Write],
     ) -> impl Future<Output = Result<Vec<Self::Done>, Failure>> + Send;
 
-    /// Called once the queue is closed and drained, before the writer ends.
+    /// Called once the queue is closed and drained and every writer is
+    /// done, before the writers' thread ends.
     fn finish(&mut self) -> impl Future<Output = ()> + Send {
         async {}
     }
@@ -163,10 +164,17 @@ impl<W: Send + Sync + 'static, D: Send + 'static> Writer<W, D> {
                 .into_iter()
                 .map(|sink| tokio::spawn(write_batches(sink, Arc::clone(&receiver), limit)))
                 .collect();
+            let mut finished = Vec::with_capacity(tasks.len());
             for task in tasks {
-                if let Err(e) = task.await {
-                    tracing::error!("a writer of {name} stopped: {e}");
+                match task.await {
+                    Ok(sink) => finished.push(sink),
+                    Err(e) => tracing::error!("a writer of {name} stopped: {e}"),
                 }
+            }
+            // Only once every writer is done: the sinks may share what
+            // `finish` closes.
+            for mut sink in finished {
+                sink.finish().await;
             }
         })?;
         Ok(Self { queue, name })
@@ -214,12 +222,12 @@ impl<W: Send + Sync + 'static, D: Send + 'static> Writer<W, D> {
 }
 
 /// One writer: takes what is queued, commits it, answers, again, until
-/// every sender is gone and the queue is empty.
+/// every sender is gone and the queue is empty; then returns its sink.
 async fn write_batches<S: Sink>(
     mut sink: S,
     queue: Queue<S::Write, S::Done>,
     limit: Option<Duration>,
-) {
+) -> S {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -261,7 +269,7 @@ async fn write_batches<S: Sink>(
             }
         }
     }
-    sink.finish().await;
+    sink
 }
 
 /// Commits `writes` and answers each of `replies` (one per write, taken
