@@ -1852,3 +1852,216 @@ async fn postgres_sessions_and_login_limits_span_instances() {
     })
     .await;
 }
+
+/// The same bad input gets the same answer from both SQL engines: a
+/// repeated unique value is a [`StoreError::Conflict`], text no engine can
+/// hold (a NUL character) a [`StoreError::Invalid`] and a lookup by such a
+/// key finds nothing, a write refused this way changes nothing, and what
+/// does not exist is reported as such, not as an error. (The memory store,
+/// a test double, checks uniqueness of clients and users only.)
+async fn bad_input_gets_one_answer<S: Store>(store: S) {
+    fn conflict<T: std::fmt::Debug>(what: &str, result: Result<T, StoreError>) {
+        assert!(
+            matches!(result, Err(StoreError::Conflict(_))),
+            "{what}: {result:?}"
+        );
+    }
+    fn invalid<T: std::fmt::Debug>(what: &str, result: Result<T, StoreError>) {
+        assert!(
+            matches!(result, Err(StoreError::Invalid(_))),
+            "{what}: {result:?}"
+        );
+    }
+
+    // Repeated unique values.
+    store
+        .create_client(new_client("dup-app", "s1"))
+        .await
+        .expect("first client");
+    conflict(
+        "a repeated client id",
+        store.create_client(new_client("dup-app", "s2")).await,
+    );
+    store
+        .create_user("dup", "hash", false)
+        .await
+        .expect("first user");
+    conflict(
+        "a repeated username",
+        store.create_user("dup", "hash", false).await,
+    );
+    store
+        .insert_token(token("t1", "acc1", Some("ref1"), "f1"))
+        .await
+        .expect("first token");
+    conflict(
+        "a repeated access hash",
+        store.insert_token(token("t2", "acc1", None, "f2")).await,
+    );
+    conflict(
+        "a repeated token id",
+        store.insert_token(token("t1", "acc2", None, "f2")).await,
+    );
+
+    // A redemption whose token repeats an access hash leaves the code
+    // unspent; a rotation whose new token does leaves the old one live.
+    store.insert_code(code("c1")).await.expect("code");
+    conflict(
+        "a redemption storing a repeated access hash",
+        store
+            .redeem_code(SecretHash::of("c1"), token_of("c1", "t3", "acc1"))
+            .await,
+    );
+    let (_, spent) = store
+        .code(SecretHash::of("c1"))
+        .await
+        .expect("lookup")
+        .expect("the code");
+    assert!(!spent, "a failed redemption spent its code");
+    assert_eq!(
+        store
+            .redeem_code(SecretHash::of("c1"), token_of("c1", "t3", "acc3"))
+            .await
+            .expect("redeem"),
+        Redeemed::Issued
+    );
+    conflict(
+        "a rotation storing a repeated access hash",
+        store
+            .rotate_refresh(
+                SecretHash::of("ref1"),
+                token("t4", "acc3", Some("ref4"), "f1"),
+            )
+            .await,
+    );
+    let old = store
+        .token_by_refresh(SecretHash::of("ref1"))
+        .await
+        .expect("lookup")
+        .expect("the old token");
+    assert!(!old.revoked, "a failed rotation revoked the old token");
+
+    // Text holding a NUL: refused on every write, found nowhere.
+    invalid(
+        "a NUL in a client's name",
+        store
+            .create_client(NewClient {
+                name: "bad\0name".into(),
+                ..new_client("nul-app", "s")
+            })
+            .await,
+    );
+    invalid(
+        "a NUL in a username",
+        store.create_user("nul\0user", "hash", false).await,
+    );
+    invalid(
+        "a NUL in a code's redirect URI",
+        store
+            .insert_code(CodeRecord {
+                redirect_uri: "https://app.example/\0".into(),
+                ..code("c2")
+            })
+            .await,
+    );
+    let nul_token = TokenRecord {
+        client_id: "bad\0client".into(),
+        ..token("t5", "acc5", Some("ref5"), "f5")
+    };
+    invalid(
+        "a NUL in a token",
+        store.insert_token(nul_token.clone()).await,
+    );
+    store.insert_code(code("c3")).await.expect("code");
+    invalid(
+        "a NUL in a redeemed token",
+        store
+            .redeem_code(SecretHash::of("c3"), nul_token.clone())
+            .await,
+    );
+    invalid(
+        "a NUL in a rotated token",
+        store
+            .rotate_refresh(SecretHash::of("ref1"), nul_token)
+            .await,
+    );
+    assert!(store.client("dup-app\0").await.expect("lookup").is_none());
+    assert!(store.user_by_name("dup\0").await.expect("lookup").is_none());
+    assert!(!store.revoke_token("t1\0").await.expect("revoke"));
+    assert_eq!(store.revoke_family("f1\0").await.expect("revoke"), 0);
+
+    // What does not exist.
+    assert_eq!(
+        store
+            .redeem_code(SecretHash::of("no-code"), token_of("no-code", "t6", "acc6"))
+            .await
+            .expect("redeem"),
+        Redeemed::Unknown
+    );
+    assert_eq!(
+        store
+            .rotate_refresh(
+                SecretHash::of("no-refresh"),
+                token("t7", "acc7", Some("ref7"), "f7"),
+            )
+            .await
+            .expect("rotate"),
+        Rotated::Unknown
+    );
+    assert!(!store.revoke_token("no-token").await.expect("revoke"));
+    assert_eq!(
+        store
+            .revoke_by_code(SecretHash::of("no-code"))
+            .await
+            .expect("revoke"),
+        0
+    );
+    assert!(!store.set_admin(999, true).await.expect("set admin"));
+}
+
+/// [`bad_input_gets_one_answer`] on each SQL engine.
+mod bad_input {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_answers_bad_input_as_postgres_does() {
+        let (store, _dir) = super::sqlite().await;
+        super::bad_input_gets_one_answer(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_answers_bad_input_as_sqlite_does() {
+        super::with_postgres("bad_input::postgres", |store, _| {
+            super::bad_input_gets_one_answer(store)
+        })
+        .await;
+    }
+}
+
+/// A token with a hash of another length, written past the store.
+const RAW_SHORT_TOKEN: &str = "INSERT INTO tokens (id, access_hash, client_id, scopes, created_at, family) \
+     VALUES ('short', $1, 'c1', 'read', 0, 'f')";
+
+/// Both schemas refuse a token hash of another length at once
+/// (PostgreSQL's CHECKs; SQLite's triggers of its migration 0003).
+mod hash_lengths {
+    #[tokio::test]
+    async fn sqlite_refuses_a_token_hash_of_the_wrong_length() {
+        let (store, _dir) = super::sqlite().await;
+        sqlx::query(super::RAW_SHORT_TOKEN)
+            .bind([7u8; 32].as_slice())
+            .execute(store.pool())
+            .await
+            .expect_err("a 32-byte access hash");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_refuses_a_token_hash_of_the_wrong_length() {
+        super::with_postgres("hash_lengths::postgres", |store, _| async move {
+            sqlx::query(super::RAW_SHORT_TOKEN)
+                .bind([7u8; 32].as_slice())
+                .execute(store.pool())
+                .await
+                .expect_err("a 32-byte access hash");
+        })
+        .await;
+    }
+}
