@@ -134,11 +134,18 @@ impl SecretHash {
         Self::with_digest(secret, &Sha256::digest(secret.as_bytes()).into())
     }
 
-    /// The hash of `secret` whose SHA-256 is already known (a bearer
-    /// token's, [`BearerToken::digest`](scope_runtime::token::BearerToken::digest),
-    /// computed once per request): the same value as [`of`](Self::of)
-    /// when `digest` is that of `secret`.
-    pub fn with_digest(secret: &str, digest: &[u8; 32]) -> Self {
+    /// The hash of a presented bearer token, from the SHA-256 its
+    /// [`BearerToken`](scope_runtime::BearerToken) already computed (once
+    /// per request, shared with the validation cache): the same value as
+    /// [`of`](Self::of) its text.
+    pub fn of_bearer(token: &scope_runtime::BearerToken<'_>) -> Self {
+        Self::with_digest(token.as_str(), token.digest())
+    }
+
+    /// `secret`'s selector with `digest`, which must be `secret`'s SHA-256
+    /// (private: only [`of`](Self::of) and [`of_bearer`](Self::of_bearer)
+    /// pair them).
+    fn with_digest(secret: &str, digest: &[u8; 32]) -> Self {
         let mut out = [0u8; Self::LEN];
         let bytes = secret.as_bytes();
         let selector = &bytes[..bytes.len().min(SELECTOR_LEN)];

@@ -52,7 +52,7 @@ impl<St: Store> StoreValidator<St> {
 impl<S: Scope, St: Store> TokenValidator<S> for StoreValidator<St> {
     async fn validate(&self, token: &BearerToken<'_>) -> Result<Principal<S>, TokenError> {
         // The digest the cache in front already computed: hashed once.
-        let hash = SecretHash::with_digest(token.as_str(), token.digest());
+        let hash = SecretHash::of_bearer(token);
         let record = self
             .store
             .token_by_access(hash)

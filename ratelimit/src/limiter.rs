@@ -10,6 +10,7 @@ use crate::store::{CounterError, CounterStore, MemoryStore};
 /// The state of one bucket after a request was counted (or, from
 /// [`RateLimiter::status`], without counting one).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// The throttling bucket (Funkwhale calls it a scope).
     pub bucket: String,
@@ -27,7 +28,7 @@ impl Decision {
     /// A request of `bucket` counted (or refused) at `now` in the window
     /// that started at `started` and now holds `count` requests. Every
     /// store computes its answer here, so they answer alike.
-    pub(crate) fn counted(
+    pub fn counted(
         bucket: &str,
         rate: Rate,
         started: u64,
@@ -48,7 +49,7 @@ impl Decision {
 
     /// The bucket at `now`, given its last window (`started`, `count`) if
     /// it has one, without counting a request.
-    pub(crate) fn current(bucket: &str, rate: Rate, window: Option<(u64, u32)>, now: u64) -> Self {
+    pub fn current(bucket: &str, rate: Rate, window: Option<(u64, u32)>, now: u64) -> Self {
         let live =
             window.filter(|&(started, _)| now < started.saturating_add(rate.window_seconds()));
         let (count, reset_seconds) = live.map_or((0, 0), |(started, count)| {

@@ -30,7 +30,7 @@ pub struct RateError {
 impl Rate {
     /// The length of this rate's windows in whole seconds: at least one,
     /// at most [`MAX_WINDOW`]. Every store counts in these.
-    pub(crate) fn window_seconds(self) -> u64 {
+    pub fn window_seconds(self) -> u64 {
         self.duration.as_secs().clamp(1, MAX_WINDOW.as_secs())
     }
 }

@@ -10,9 +10,9 @@
 //! | `iss` | when an issuer is expected: equal to it, else refused |
 //! | `aud` | when an audience is expected: a string equal to it or an array holding it, else refused |
 //! | `exp` | a NumericDate (seconds, possibly fractional); refused once past (plus the grace a validator allows); required in a JWT |
-//! | `nbf`, `iat` | NumericDates; refused when further in the future than the allowed clock skew |
+//! | `nbf`, `iat` | in a JWT: NumericDates, refused when further in the future than the allowed clock skew; not read in an introspection answer (`active` decides) |
 //! | `client_id` | required |
-//! | `sub` (an introspection answer: else `username`) | the user; none, or the `client_id` itself (RFC 9068 §2.2: a client-credentials token names the client as its subject), is an app token; required in a JWT |
+//! | `sub` (an introspection answer: else `username`) | the user; none, or the `client_id` itself (RFC 9068 §2.2: a client-credentials token names the client as its subject), is an app token (the `client_id` itself as `sub` only in a JWT); required in a JWT |
 //! | `scope` | space-separated; names the hierarchy does not know are dropped |
 //!
 //! A member of the wrong type is *malformed*: the caller decides what that
@@ -181,9 +181,14 @@ impl<'a> Claims<'a> {
         if expiry.is_some_and(|at| at <= now) {
             return Err(Refused::Invalid);
         }
+        // `nbf` and `iat` are the token's own claims (RFC 9068, checked
+        // with the leeway); in an introspection answer the authorization
+        // server has already decided `active`, and its clock is not ours:
+        // they are not read there, as before the two readers were one.
         let skew = expected.skew.as_secs_f64();
-        if self.date("nbf")?.is_some_and(|nbf| nbf > now_s + skew)
-            || self.date("iat")?.is_some_and(|iat| iat > now_s + skew)
+        if required
+            && (self.date("nbf")?.is_some_and(|nbf| nbf > now_s + skew)
+                || self.date("iat")?.is_some_and(|iat| iat > now_s + skew))
         {
             return Err(Refused::Invalid);
         }
@@ -192,9 +197,10 @@ impl<'a> Claims<'a> {
             .ok_or_else(|| missing("client_id"))?;
         let scopes = known_scopes(self.text("scope")?.unwrap_or_default());
         let user = match self.text("sub")? {
-            // RFC 9068 §2.2: without a resource owner, the subject is the
-            // client.
-            Some(sub) if sub == client_id => None,
+            // RFC 9068 §2.2: without a resource owner, the subject of an
+            // access token is the client. RFC 7662 has no such rule: an
+            // introspected `sub` is the user's, whatever its value.
+            Some(sub) if required && sub == client_id => None,
             Some(sub) => Some(sub),
             None if required => return Err(missing("sub")),
             None => self.text("username")?,

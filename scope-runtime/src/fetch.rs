@@ -39,6 +39,16 @@ impl fmt::Debug for Endpoint {
     }
 }
 
+/// Whether `answered` (a response's final URL) is `endpoint` (userinfo
+/// aside).
+pub(crate) fn same_resource(answered: &reqwest::Url, endpoint: &reqwest::Url) -> bool {
+    answered.scheme() == endpoint.scheme()
+        && answered.host_str() == endpoint.host_str()
+        && answered.port_or_known_default() == endpoint.port_or_known_default()
+        && answered.path() == endpoint.path()
+        && answered.query() == endpoint.query()
+}
+
 impl Endpoint {
     /// `url`, named `name` in messages.
     pub(crate) fn new(url: reqwest::Url, name: &'static str) -> Self {
@@ -82,6 +92,22 @@ impl Endpoint {
             cause = c.source();
         }
         TokenError::Unavailable(format!("{} {} {what}{source}", self.name, self.shown))
+    }
+
+    /// Refuses an answer that came from another URL than the endpoint's: a
+    /// client of the caller's that follows redirects would otherwise take
+    /// introspection answers or signing keys from wherever a redirect led.
+    ///
+    /// # Errors
+    /// [`TokenError::Unavailable`] when `response` comes from elsewhere.
+    pub(crate) fn answered_here(&self, response: &reqwest::Response) -> Result<(), TokenError> {
+        if same_resource(response.url(), &self.url) {
+            return Ok(());
+        }
+        Err(TokenError::Unavailable(format!(
+            "{} {} redirected; configure its final URL",
+            self.name, self.shown
+        )))
     }
 
     /// The error of an answer with an unexpected HTTP status.

@@ -110,7 +110,7 @@ pub use crate::set::ParseScopeError;
 #[doc(inline)]
 pub use crate::set::ScopeSet;
 #[doc(inline)]
-pub use crate::token::{Principal, TokenError, TokenValidator};
+pub use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
 #[doc = include_str!("docs/scope_hierarchy.md")]
 #[macro_export]

@@ -142,6 +142,7 @@ impl fmt::Display for Method {
 /// assert_eq!(RouteShape::of_path("/api/v1/albums/{id}/tracks/"), RouteShape::Action);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RouteShape {
     /// No `{param}` in the path: a collection (`/api/v1/tracks/`).
     Collection,

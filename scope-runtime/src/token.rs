@@ -42,6 +42,7 @@ use crate::set::ScopeSet;
 /// share the same digest.
 ///
 /// Its `Debug` never shows the token.
+#[derive(Clone)]
 pub struct BearerToken<'a> {
     token: Cow<'a, str>,
     digest: OnceLock<[u8; 32]>,

@@ -866,3 +866,33 @@ async fn a_static_key_set_needs_no_http() {
     );
     assert_eq!(auth.jwks_requests(), 0);
 }
+
+/// Keys come only from the configured URL: a client of the caller's that
+/// follows redirects does not make the validator take a key set from
+/// wherever a redirect leads (introspection refuses the same).
+#[tokio::test]
+async fn a_redirected_jwks_is_refused() {
+    let auth = Auth::start().await;
+    let token = auth.app_token("read").await;
+    let target = auth.jwks_uri().to_string();
+    let redirecting = serve(axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let target = target.clone();
+            async move { axum::response::Redirect::temporary(&target) }
+        }),
+    ))
+    .await;
+    let follows = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .expect("client");
+    let uri = format!("{}/jwks", redirecting.base).parse().expect("url");
+    let validator = JwtValidator::<TestScope>::new(uri, auth.issuer()).client(follows);
+    let Err(TokenError::Unavailable(message)) = validator.load_keys().await else {
+        panic!("a redirected key set must not load");
+    };
+    assert!(message.contains("redirected"), "{message}");
+    let enforced = api(validator).await;
+    assert_eq!(get(&enforced, SUGGESTIONS, &token).await, 503);
+}

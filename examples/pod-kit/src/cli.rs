@@ -136,6 +136,13 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 /// it starts the Tokio runtime itself, after tuning the allocator while
 /// the process still has one thread (see `memory.rs`).
 pub fn main<P: Pod>() -> ExitCode {
+    // Renamed: a deployment still setting it must not quietly listen on
+    // the default address.
+    if std::env::var_os("POD_LISTEN").is_some() {
+        return fail(
+            "POD_LISTEN was renamed LISTEN (as the oauth-server binary reads it): set LISTEN instead",
+        );
+    }
     // SAFETY: called before the runtime, so no other thread exists yet.
     #[allow(unsafe_code)]
     let pinned = unsafe { crate::memory::release_large_blocks() };

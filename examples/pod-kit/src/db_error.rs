@@ -37,7 +37,15 @@ pub fn cause(e: &sqlx::Error) -> Cause {
     match db.kind() {
         sqlx::error::ErrorKind::ForeignKeyViolation => Cause::MissingReference,
         sqlx::error::ErrorKind::UniqueViolation => Cause::Duplicate,
-        _ if db.code().is_some_and(|code| code.starts_with("22")) => Cause::BadValue,
+        // SQLSTATE classes are PostgreSQL's; SQLite's codes are numbers
+        // (its "22" is SQLITE_NOLFS, a server failure).
+        _ if db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some()
+            && db.code().is_some_and(|code| code.starts_with("22")) =>
+        {
+            Cause::BadValue
+        }
         _ => Cause::Server,
     }
 }

@@ -115,23 +115,15 @@ pub(crate) struct Authorized {
 type Outcome = Result<Authorized, Response>;
 
 /// The one enforcement decision of a request: known now (the hot path: no
-/// allocation beyond the principal's extension), or to be awaited (the
-/// validator or the guard has to ask another process).
+/// allocation beyond the principal's extension, or, for a request without
+/// one, the error style's when it is not the default), or to be awaited
+/// (the validator or the guard has to ask another process).
 // `Ready` holds the request by value: it is the hot path, and boxing it
 // would cost an allocation per request to save a move.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Check {
     Ready(Outcome),
     Pending(BoxFuture<'static, Outcome>),
-}
-
-impl Check {
-    async fn resolve(self) -> Outcome {
-        match self {
-            Check::Ready(outcome) => outcome,
-            Check::Pending(future) => future.await,
-        }
-    }
 }
 
 /// Adds the guard's headers to the handler's response: the one place a
@@ -143,10 +135,15 @@ pub(crate) fn finish_response(mut response: Response, headers: Option<HeaderMap>
     response
 }
 
-/// Put in the extensions of a request that proceeds without a principal,
-/// so that a `Principal` extractor refuses it in the enforcer's style.
-#[derive(Clone)]
-pub(crate) struct Answering<S: Scope>(pub(crate) Enforcer<S>);
+/// How an enforcer answers errors: what a `Principal` extractor needs to
+/// refuse in its style. Put in the extensions of a request that proceeds
+/// without a principal, unless it is the default (then nothing is put
+/// there: the default configuration pays nothing on anonymous requests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Answering {
+    pub(crate) style: ErrorStyle,
+    pub(crate) realm: Option<Arc<str>>,
+}
 
 /// Whether anonymous requests may reach routes declared `token = setting`
 /// (Funkwhale's `api_authentication_required`, inverted). A shared switch:
@@ -194,9 +191,22 @@ pub struct Enforcer<S: Scope> {
 struct Config<S: Scope> {
     validator: Arc<dyn DynValidator<S>>,
     style: ErrorStyle,
-    realm: Option<Box<str>>,
+    realm: Option<Arc<str>>,
     anonymous: AnonymousAccess,
     guard: Option<Arc<dyn Guard<S>>>,
+    /// `style` and `realm` for the `Principal` extractor; `None` when they
+    /// are the defaults.
+    answering: Option<Answering>,
+}
+
+impl<S: Scope> Config<S> {
+    fn update_answering(&mut self) {
+        let answering = Answering {
+            style: self.style,
+            realm: self.realm.clone(),
+        };
+        self.answering = (answering != Answering::default()).then_some(answering);
+    }
 }
 
 impl<S: Scope> Clone for Config<S> {
@@ -207,6 +217,7 @@ impl<S: Scope> Clone for Config<S> {
             realm: self.realm.clone(),
             anonymous: self.anonymous.clone(),
             guard: self.guard.clone(),
+            answering: self.answering.clone(),
         }
     }
 }
@@ -241,6 +252,7 @@ impl<S: Scope> Enforcer<S> {
                 realm: None,
                 anonymous: AnonymousAccess::default(),
                 guard: None,
+                answering: None,
             }),
         }
     }
@@ -253,6 +265,7 @@ impl<S: Scope> Enforcer<S> {
     #[must_use]
     pub fn error_style(mut self, style: ErrorStyle) -> Self {
         self.config_mut().style = style;
+        self.config_mut().update_answering();
         self
     }
 
@@ -268,6 +281,7 @@ impl<S: Scope> Enforcer<S> {
             return Err(InvalidRealm(realm.to_owned()));
         }
         self.config_mut().realm = Some(realm.into());
+        self.config_mut().update_answering();
         Ok(self)
     }
 
@@ -311,12 +325,7 @@ impl<S: Scope> Enforcer<S> {
                 Check::Pending(Box::pin(async move {
                     let answer = enforcer.config.validator.validate_boxed(&token).await;
                     match enforcer.finish(&route, access, answer) {
-                        Ok(principal) => {
-                            enforcer
-                                .guarded(&route, Some(principal), request)
-                                .resolve()
-                                .await
-                        }
+                        Ok(principal) => enforcer.guarded_async(&route, principal, request).await,
                         Err(error) => Err(enforcer.reject(&error)),
                     }
                 }))
@@ -389,21 +398,45 @@ impl<S: Scope> Enforcer<S> {
             .check(route, principal.as_ref(), &request)
             .into_ready()
         {
-            Ok(Verdict::Pass(headers)) => {
-                Check::Ready(Ok(self.admit(request, principal, Some(headers))))
-            }
-            Ok(Verdict::Reject(response)) => Check::Ready(Err(response)),
+            Ok(verdict) => Check::Ready(self.judged(verdict, request, principal)),
             Err(pending) => {
                 let enforcer = self.clone();
                 Check::Pending(Box::pin(async move {
-                    match pending.await {
-                        Verdict::Pass(headers) => {
-                            Ok(enforcer.admit(request, principal, Some(headers)))
-                        }
-                        Verdict::Reject(response) => Err(response),
-                    }
+                    enforcer.judged(pending.await, request, principal)
                 }))
             }
+        }
+    }
+
+    /// The same as [`guarded`](Self::guarded), already waiting (after the
+    /// validator): the guard's future is awaited here, not boxed again.
+    async fn guarded_async(
+        &self,
+        route: &Route<S>,
+        principal: Principal<S>,
+        request: Request<Body>,
+    ) -> Outcome {
+        let principal = Some(principal);
+        let Some(guard) = &self.config.guard else {
+            return Ok(self.admit(request, principal, None));
+        };
+        let verdict = guard.check(route, principal.as_ref(), &request).await;
+        self.judged(verdict, request, principal)
+    }
+
+    /// What the guard's verdict makes of the request.
+    // The refusal is the response itself, sent as it is: boxing it would
+    // only add an allocation to every refused request.
+    #[allow(clippy::result_large_err)]
+    fn judged(
+        &self,
+        verdict: Verdict,
+        request: Request<Body>,
+        principal: Option<Principal<S>>,
+    ) -> Outcome {
+        match verdict {
+            Verdict::Pass(headers) => Ok(self.admit(request, principal, Some(headers))),
+            Verdict::Reject(response) => Err(response),
         }
     }
 
@@ -418,8 +451,8 @@ impl<S: Scope> Enforcer<S> {
     ) -> Authorized {
         if let Some(principal) = principal {
             request.extensions_mut().insert(principal);
-        } else {
-            request.extensions_mut().insert(Answering(self.clone()));
+        } else if let Some(answering) = &self.config.answering {
+            request.extensions_mut().insert(answering.clone());
         }
         Authorized { request, headers }
     }

@@ -256,24 +256,28 @@ pub fn sign(key: &SigningKey, header: &Header, claims: &Value) -> String {
     jws
 }
 
-/// A compact JWS taken apart, nothing checked but its shape.
+/// A compact JWS taken apart, nothing checked but its shape: private to
+/// the crate, so that nothing reads claims whose signature the validator
+/// has not checked.
+#[cfg(feature = "jwt")]
 #[derive(Debug, Clone)]
-pub struct Jws<'t> {
+pub(crate) struct Jws<'t> {
     /// The header.
-    pub header: Header,
+    pub(crate) header: Header,
     /// `header.payload`, what the signature covers.
-    pub signing_input: &'t str,
+    pub(crate) signing_input: &'t str,
     /// The payload, base64url.
-    pub payload: &'t str,
+    pub(crate) payload: &'t str,
     /// The signature.
-    pub signature: Signature,
+    pub(crate) signature: Signature,
 }
 
+#[cfg(feature = "jwt")]
 impl<'t> Jws<'t> {
     /// Splits `token` into its three base64url parts and reads its header
     /// and signature; `None` unless it has exactly three parts (a JWE has
     /// five), a header of [`Header`]'s shape and a 64-byte signature.
-    pub fn parse(token: &'t str) -> Option<Self> {
+    pub(crate) fn parse(token: &'t str) -> Option<Self> {
         let (signing_input, signature) = token.rsplit_once('.')?;
         let (header, payload) = signing_input.split_once('.')?;
         if payload.contains('.') {
@@ -289,8 +293,9 @@ impl<'t> Jws<'t> {
         })
     }
 
-    /// The payload as a JSON object, `None` if it is not one.
-    pub fn claims(&self) -> Option<serde_json::Map<String, Value>> {
+    /// The payload as a JSON object, `None` if it is not one (unverified:
+    /// only the validator calls it, after the signature).
+    pub(crate) fn unverified_claims(&self) -> Option<serde_json::Map<String, Value>> {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(self.payload).ok()?).ok()
     }
 }
@@ -327,6 +332,7 @@ mod tests {
         assert_eq!(read.thumbprint().len(), 43);
     }
 
+    #[cfg(feature = "jwt")]
     #[test]
     fn a_signed_token_parses() {
         let key = SigningKey::from_slice(&[7; 32]).expect("scalar");
@@ -337,7 +343,7 @@ mod tests {
         );
         let jws = Jws::parse(&token).expect("a jws");
         assert!(jws.header.is_access_token());
-        assert_eq!(jws.claims().expect("claims")["a"], 1);
+        assert_eq!(jws.unverified_claims().expect("claims")["a"], 1);
         use p256::ecdsa::signature::Verifier as _;
         key.verifying_key()
             .verify(jws.signing_input.as_bytes(), &jws.signature)

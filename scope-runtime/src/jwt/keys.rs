@@ -328,6 +328,8 @@ async fn fetch(remote: &Remote) -> Result<Jwks, TokenError> {
         .send()
         .await
         .map_err(|e| endpoint.unavailable(&e))?;
+    // Keys only from the configured URL, whatever client the caller gave.
+    endpoint.answered_here(&response)?;
     let status = response.status();
     if !status.is_success() {
         return Err(endpoint.status(status));

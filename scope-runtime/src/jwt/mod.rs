@@ -27,6 +27,10 @@ pub use crate::claims::DEFAULT_LEEWAY;
 #[cfg(feature = "jwt")]
 pub use reqwest;
 
+/// The `p256` whose keys [`format`](mod@format) signs and reads, so that a signer names
+/// the same version.
+pub use p256;
+
 /// The least time between two fetches of the key set unless
 /// [`JwtValidator::min_refetch_interval`] sets another.
 #[cfg(feature = "jwt")]
