@@ -115,11 +115,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let kind = match self.enforcer.check(&self.route, request) {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        let kind = match self.enforcer.check(&self.route, &mut request) {
             // The hot path: no token needed, or the validator answered at
             // once (cache hit), and the guard (if any) decided from memory.
-            Check::Ready(Ok(Authorized { request, headers })) => Kind::Inner {
+            Check::Ready(Ok(headers)) => Kind::Inner {
                 future: self.inner.call(request),
                 headers,
             },

@@ -118,11 +118,12 @@ type Outcome = Result<Authorized, Response>;
 /// allocation beyond the principal's extension, or, for a request without
 /// one, the error style's when it is not the default), or to be awaited
 /// (the validator or the guard has to ask another process).
-// `Ready` holds the request by value: it is the hot path, and boxing it
-// would cost an allocation per request to save a move.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Check {
-    Ready(Outcome),
+    /// Decided now, the request left in place (its principal inserted):
+    /// it proceeds, with the guard's headers if any, or this is the answer.
+    Ready(Result<Option<HeaderMap>, Response>),
+    /// To be awaited: the request was taken into the future, which gives
+    /// it back admitted, or the answer.
     Pending(BoxFuture<'static, Outcome>),
 }
 
@@ -314,12 +315,16 @@ impl<S: Scope> Enforcer<S> {
     /// The one decision for a request to `route`: the token kind, the
     /// bearer header, the validator (at once if it can answer from memory),
     /// the route's requirement, then the [guard](Self::guard).
-    pub(crate) fn check(&self, route: &Route<S>, request: Request<Body>) -> Check {
+    ///
+    /// The request is decided in place (not moved: it is a few hundred
+    /// bytes) unless the check has to wait, which takes it.
+    pub(crate) fn check(&self, route: &Route<S>, request: &mut Request<Body>) -> Check {
         match self.precheck(route, request.headers()) {
             Step::Proceed(principal) => self.guarded(route, principal, request),
             Step::Reject(error) => Check::Ready(Err(self.reject(&error))),
             Step::Validate(token, access) => {
                 let token = token.into_owned();
+                let request = std::mem::take(request);
                 let enforcer = self.clone();
                 let route = *route;
                 Check::Pending(Box::pin(async move {
@@ -389,17 +394,20 @@ impl<S: Scope> Enforcer<S> {
         &self,
         route: &Route<S>,
         principal: Option<Principal<S>>,
-        request: Request<Body>,
+        request: &mut Request<Body>,
     ) -> Check {
         let Some(guard) = &self.config.guard else {
-            return Check::Ready(Ok(self.admit(request, principal, None)));
+            self.admit(request, principal);
+            return Check::Ready(Ok(None));
         };
-        match guard
-            .check(route, principal.as_ref(), &request)
-            .into_ready()
-        {
-            Ok(verdict) => Check::Ready(self.judged(verdict, request, principal)),
+        match guard.check(route, principal.as_ref(), request).into_ready() {
+            Ok(Verdict::Pass(headers)) => {
+                self.admit(request, principal);
+                Check::Ready(Ok(Some(headers)))
+            }
+            Ok(Verdict::Reject(response)) => Check::Ready(Err(response)),
             Err(pending) => {
+                let request = std::mem::take(request);
                 let enforcer = self.clone();
                 Check::Pending(Box::pin(async move {
                     enforcer.judged(pending.await, request, principal)
@@ -414,11 +422,15 @@ impl<S: Scope> Enforcer<S> {
         &self,
         route: &Route<S>,
         principal: Principal<S>,
-        request: Request<Body>,
+        mut request: Request<Body>,
     ) -> Outcome {
         let principal = Some(principal);
         let Some(guard) = &self.config.guard else {
-            return Ok(self.admit(request, principal, None));
+            self.admit(&mut request, principal);
+            return Ok(Authorized {
+                request,
+                headers: None,
+            });
         };
         let verdict = guard.check(route, principal.as_ref(), &request).await;
         self.judged(verdict, request, principal)
@@ -431,29 +443,30 @@ impl<S: Scope> Enforcer<S> {
     fn judged(
         &self,
         verdict: Verdict,
-        request: Request<Body>,
+        mut request: Request<Body>,
         principal: Option<Principal<S>>,
     ) -> Outcome {
         match verdict {
-            Verdict::Pass(headers) => Ok(self.admit(request, principal, Some(headers))),
+            Verdict::Pass(headers) => {
+                self.admit(&mut request, principal);
+                Ok(Authorized {
+                    request,
+                    headers: Some(headers),
+                })
+            }
             Verdict::Reject(response) => Err(response),
         }
     }
 
     /// Lets `request` through: the principal goes in its extensions (the
-    /// one place it is put there), or, without one, this enforcer, so that
-    /// a `Principal` extractor refuses in its style.
-    fn admit(
-        &self,
-        mut request: Request<Body>,
-        principal: Option<Principal<S>>,
-        headers: Option<HeaderMap>,
-    ) -> Authorized {
+    /// one place it is put there), or, without one, the enforcer's error
+    /// style if it is not the default, so that a `Principal` extractor
+    /// refuses in that style.
+    fn admit(&self, request: &mut Request<Body>, principal: Option<Principal<S>>) {
         if let Some(principal) = principal {
             request.extensions_mut().insert(principal);
         } else if let Some(answering) = &self.config.answering {
             request.extensions_mut().insert(answering.clone());
         }
-        Authorized { request, headers }
     }
 }
