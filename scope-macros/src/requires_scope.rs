@@ -123,12 +123,7 @@ fn token_kind(kind: &Ident) -> Option<&'static (&'static str, &'static str, bool
 
 /// "`required`, `user`, ... or `setting`", for error messages.
 fn token_kind_list(names: impl Iterator<Item = &'static str>) -> String {
-    let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
-    match names.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    }
+    crate::suggest::marked_list(&names.collect::<Vec<_>>(), "`", "or")
 }
 
 pub(crate) fn expand(args: Args, item: TokenStream) -> TokenStream {

@@ -22,7 +22,13 @@ pub(crate) fn similar<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str
 
 /// `"a"`, `"a" or "b"`, `"a", "b" or "c"` (with `conjunction` = `or`).
 pub(crate) fn quoted_list(names: &[&str], conjunction: &str) -> String {
-    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    marked_list(names, "\"", conjunction)
+}
+
+/// `names` each between two `mark`s, joined as [`quoted_list`] joins them
+/// (`mark` = `` ` `` for keywords).
+pub(crate) fn marked_list(names: &[&str], mark: &str, conjunction: &str) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{mark}{n}{mark}")).collect();
     match quoted.split_last() {
         None => String::new(),
         Some((last, [])) => last.clone(),
