@@ -13,6 +13,9 @@
 //!        | public | authenticated
 //!        | token = (any|user|app|optional|setting) | throttle = STRING
 //!        | hierarchy = PATH
+//!        | stream = (sse|websocket)
+//!        | channel = PATH     (a `scope_channels!` channel: its scopes and token kind)
+//!        | channels = PATH    (a `scope_channels!` table, chosen at run time)
 //!        | crate = PATH   (the runtime crate, if not `::scope_runtime`)
 //! ```
 
@@ -20,6 +23,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, LitStr, Path, Token, parenthesized};
 
 use crate::ctxt::Ctxt;
@@ -41,6 +45,9 @@ enum Arg {
     Throttle(LitStr),
     Hierarchy(Path),
     Crate(Path),
+    Stream(Ident, Ident),
+    Channel(Ident, Path),
+    Channels(Ident, Path),
 }
 
 impl Parse for Arg {
@@ -84,12 +91,24 @@ impl Parse for Arg {
                 input.parse::<Token![=]>()?;
                 Ok(Self::Hierarchy(input.parse()?))
             }
+            "stream" => {
+                input.parse::<Token![=]>()?;
+                Ok(Self::Stream(key, input.parse()?))
+            }
+            "channel" => {
+                input.parse::<Token![=]>()?;
+                Ok(Self::Channel(key, input.parse()?))
+            }
+            "channels" => {
+                input.parse::<Token![=]>()?;
+                Ok(Self::Channels(key, input.parse()?))
+            }
             _ => Err(syn::Error::new(
                 key.span(),
                 format_args!(
                     "unknown argument `{key}`; expected a scope string, `any(..)`, `all(..)`, \
                      `resource = \"..\"`, `public`, `authenticated`, `token = ..`, `throttle = \"..\"`, \
-                     `hierarchy = ..` or `crate = ..`"
+                     `stream = ..`, `channel = ..`, `channels = ..`, `hierarchy = ..` or `crate = ..`"
                 ),
             )),
         }
@@ -174,6 +193,9 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
     let mut hierarchy: Option<Path> = None;
     let mut krate: Option<Path> = None;
     let mut throttle: Option<LitStr> = None;
+    let mut stream: Option<(Ident, Ident)> = None;
+    let mut channel: Option<(Ident, Path)> = None;
+    let mut channels: Option<(Ident, Path)> = None;
     for arg in args.0 {
         match arg {
             Arg::Rule(r) => {
@@ -262,6 +284,40 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                     krate = Some(path);
                 }
             }
+            Arg::Stream(key, kind) => {
+                if stream.is_some() {
+                    cx.error_spanned_by(&key, "`stream` is given twice");
+                } else if stream_kind(&kind).is_none() {
+                    cx.error_spanned_by(
+                        &kind,
+                        format_args!("unknown stream kind `{kind}`; expected `sse` or `websocket`"),
+                    );
+                } else {
+                    stream = Some((key, kind));
+                }
+            }
+            Arg::Channel(key, path) => {
+                if channel.is_some() || channels.is_some() {
+                    cx.error_spanned_by(
+                        &key,
+                        "a stream route names its channel once: `channel = ..` (one channel) \
+                         or `channels = ..` (a table, chosen at run time)",
+                    );
+                } else {
+                    channel = Some((key, path));
+                }
+            }
+            Arg::Channels(key, path) => {
+                if channel.is_some() || channels.is_some() {
+                    cx.error_spanned_by(
+                        &key,
+                        "a stream route names its channel once: `channel = ..` (one channel) \
+                         or `channels = ..` (a table, chosen at run time)",
+                    );
+                } else {
+                    channels = Some((key, path));
+                }
+            }
             Arg::Hierarchy(path) => {
                 if hierarchy.is_some() {
                     cx.error_spanned_by(&path, "`hierarchy` is given twice");
@@ -272,6 +328,47 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         }
     }
 
+    if let Some((key, _)) = channel.as_ref().or(channels.as_ref())
+        && stream.is_none()
+    {
+        cx.error_spanned_by(
+            key,
+            format_args!(
+                "`{key}` is for stream routes: add `stream = sse` or `stream = websocket`"
+            ),
+        );
+        return None;
+    }
+    if let Some((key, path)) = &channel {
+        if let Some(rule) = &rule {
+            cx.syn_error(syn::Error::new(
+                rule_span(rule),
+                format!(
+                    "a `channel` route takes its scopes from the channel's declaration; \
+                     drop {} (the channel `{}` declares them)",
+                    describe(rule),
+                    quote!(#path).to_string().replace(' ', "")
+                ),
+            ));
+        }
+        if let Some((_, kind)) = &token {
+            cx.error_spanned_by(
+                kind,
+                "a `channel` route takes its token kind from the channel's declaration; \
+                 drop `token = ..` (or write it in `scope_channels!`)",
+            );
+        }
+        let _ = key;
+        let krate = krate.map_or_else(|| quote!(::scope_runtime), |path| quote!(#path));
+        return Some(channel_declaration(
+            function,
+            &krate,
+            hierarchy,
+            path,
+            stream.as_ref().map(|(_, k)| k),
+            &throttle,
+        ));
+    }
     let Some(rule) = rule else {
         cx.error_spanned_by(
             &function.sig.ident,
@@ -334,6 +431,17 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
     let resolve =
         |lit: &LitStr| quote_spanned!(lit.span()=> #hierarchy! { @resolve [#hierarchy] #lit });
 
+    let stream = match &stream {
+        Some((_, kind)) => {
+            let variant = Ident::new(stream_kind(kind).unwrap_or("Sse"), kind.span());
+            let table = match &channels {
+                Some((_, path)) => quote!(<#path as #krate::stream::ChannelTable>::CHANNELS),
+                None => quote!(&[]),
+            };
+            quote!(.__stream(#krate::stream::StreamKind::#variant, #table))
+        }
+        None => quote!(),
+    };
     let access = match &token {
         Some((_, kind)) => {
             let variant = token_kind(kind).map_or("Required", |(_, variant, _)| variant);
@@ -344,8 +452,16 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         None => quote!(#runtime::Access::Required),
     };
 
-    // Scope-free rules hold for every hierarchy.
+    // Scope-free rules hold for every hierarchy, unless the route names a
+    // table of channels, whose hierarchy it is then.
     if let Rule::Public(_) | Rule::Authenticated(_) = rule {
+        let (generics, hierarchy) = match &channels {
+            Some((_, path)) => (
+                quote!(),
+                quote!(<#path as #krate::stream::ChannelTable>::Scope),
+            ),
+            None => (quote!(<S: #krate::Scope>), quote!(S)),
+        };
         return Some(quote! {
             #(#cfgs)*
             #[doc(hidden)]
@@ -353,13 +469,13 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
             #vis struct #marker;
 
             #(#cfgs)*
-            impl<S: #krate::Scope> #runtime::ScopedHandler<S> for #marker {
-                const DECLARATION: #runtime::HandlerScope<S> = #runtime::HandlerScope::__new(
+            impl #generics #runtime::ScopedHandler<#hierarchy> for #marker {
+                const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__new(
                     #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
                     #access,
                     #throttle,
                     #summary,
-                );
+                )#stream;
             }
         });
     }
@@ -397,9 +513,67 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                 #access,
                 #throttle,
                 #summary,
-            );
+            )#stream;
         }
     })
+}
+
+/// The variant of `scope_runtime::stream::StreamKind` of a `stream = ..`
+/// keyword.
+fn stream_kind(kind: &Ident) -> Option<&'static str> {
+    match kind.to_string().as_str() {
+        "sse" => Some("Sse"),
+        "websocket" => Some("WebSocket"),
+        _ => None,
+    }
+}
+
+/// The declaration of a route serving one `scope_channels!` channel: the
+/// channel's scopes and token kind.
+fn channel_declaration(
+    function: &ItemFn,
+    krate: &TokenStream,
+    hierarchy: Option<Path>,
+    channel: &Path,
+    kind: Option<&Ident>,
+    throttle: &Option<LitStr>,
+) -> TokenStream {
+    let runtime = quote!(#krate::route);
+    let vis = &function.vis;
+    let fn_name = &function.sig.ident;
+    let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
+    let summary = summary(function);
+    let throttle = match throttle {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let cfgs: Vec<_> = function
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect();
+    let hierarchy = hierarchy.unwrap_or_else(|| syn::parse_quote_spanned!(fn_name.span()=> Scope));
+    let variant = Ident::new(
+        kind.and_then(stream_kind).unwrap_or("Sse"),
+        kind.map_or_else(Span::call_site, Ident::span),
+    );
+    let channel = quote_spanned!(channel.span()=> &#channel);
+    quote! {
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #marker;
+
+        #(#cfgs)*
+        impl #runtime::ScopedHandler<#hierarchy> for #marker {
+            const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__channel(
+                #channel,
+                #krate::stream::StreamKind::#variant,
+                #throttle,
+                #summary,
+            );
+        }
+    }
 }
 
 fn rule_span(rule: &Rule) -> Span {

@@ -12,6 +12,9 @@
 //!   request of the table before its handler, answers RFC 6750 errors, and
 //!   runs a [`guard::Guard`] (a rate limiter, for instance) after
 //!   authorization.
+//! - **Streams**: SSE and WebSocket routes are declared the same way
+//!   (`stream = sse`); their channels with [`scope_channels!`]; a
+//!   [`stream::Watch`] ends an open stream when its token stops allowing it.
 //! - **Docs**: [`docgen`] renders the table as a scope matrix and OpenAPI.
 //!
 //! A handler file needs [`prelude`]: `use scope_runtime::prelude::*;`.
@@ -97,6 +100,7 @@ pub mod jwt;
 pub mod route;
 pub mod scope;
 pub mod set;
+pub mod stream;
 pub mod token;
 
 #[doc(inline)]
@@ -179,6 +183,19 @@ pub mod __private {
     //! Items used by generated code. Not public API.
     pub use axum;
     pub use scope_macros::{__resolve_scope, scope_hierarchy, scope_routes};
+
+    /// The summary of a `scope_channels!` channel: its first doc line.
+    pub const fn summary(lines: &[&'static str]) -> &'static str {
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i].trim_ascii();
+            if !line.is_empty() {
+                return line;
+            }
+            i += 1;
+        }
+        ""
+    }
 
     /// Seals [`Scope`](crate::Scope): implemented by `scope_hierarchy!` only,
     /// whose tables the set operations rely on.

@@ -53,6 +53,7 @@ use axum::routing::MethodFilter;
 use crate::enforce::Enforcer;
 use crate::scope::Scope;
 use crate::set::ScopeSet;
+use crate::stream::{Channel, StreamKind};
 
 /// An HTTP method a route can be declared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -345,6 +346,8 @@ pub struct HandlerScope<S: 'static> {
     access: Access,
     throttle: Option<&'static str>,
     summary: &'static str,
+    stream: Option<StreamKind>,
+    channels: &'static [Channel<S>],
 }
 
 impl<S: Copy> HandlerScope<S> {
@@ -360,7 +363,44 @@ impl<S: Copy> HandlerScope<S> {
             access,
             throttle,
             summary,
+            stream: None,
+            channels: &[],
         }
+    }
+
+    #[doc(hidden)]
+    pub const fn __stream(mut self, kind: StreamKind, channels: &'static [Channel<S>]) -> Self {
+        self.stream = Some(kind);
+        self.channels = channels;
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn __channel(
+        channel: &'static Channel<S>,
+        kind: StreamKind,
+        throttle: Option<&'static str>,
+        summary: &'static str,
+    ) -> Self {
+        Self {
+            rule: ScopeRule::Fixed(channel.requirement()),
+            access: channel.access(),
+            throttle,
+            summary,
+            stream: Some(kind),
+            channels: core::slice::from_ref(channel),
+        }
+    }
+
+    /// The kind of stream the handler serves (`stream = ..`), if any.
+    pub const fn stream(&self) -> Option<StreamKind> {
+        self.stream
+    }
+
+    /// The channels the handler's stream serves (`channel = ..` or
+    /// `channels = ..`).
+    pub const fn channels(&self) -> &'static [Channel<S>] {
+        self.channels
     }
 
     /// The declared throttling bucket (`throttle = ".."`; Funkwhale calls
@@ -408,6 +448,8 @@ pub struct Route<S: 'static> {
     access: Access,
     throttle: Option<&'static str>,
     summary: &'static str,
+    stream: Option<StreamKind>,
+    channels: &'static [Channel<S>],
 }
 
 impl<S: Copy> Route<S> {
@@ -427,7 +469,23 @@ impl<S: Copy> Route<S> {
             access: declaration.access,
             throttle: declaration.throttle,
             summary: declaration.summary,
+            stream: declaration.stream,
+            channels: declaration.channels,
         }
+    }
+
+    /// The kind of stream the route serves (`stream = ..`), if any: its
+    /// token may also come from the query (and, for WebSocket, the
+    /// `Sec-WebSocket-Protocol` header), and its handler may take a
+    /// [`Watch`](crate::stream::Watch).
+    pub const fn stream(&self) -> Option<StreamKind> {
+        self.stream
+    }
+
+    /// The channels the route's stream serves, as declared (`channel = ..`
+    /// or `channels = ..`): each is checked when a client subscribes.
+    pub const fn channels(&self) -> &'static [Channel<S>] {
+        self.channels
     }
 
     /// The throttling bucket the handler declared (`throttle = "oauth-app"`;

@@ -50,12 +50,13 @@ use oauth_server::primitives::Store;
 use oauth_server::validator::StoreValidator;
 use scope_ratelimit::store::{CounterError, RedisStore};
 use scope_ratelimit::{RateError, RateLimiter, Rates};
-use scope_runtime::Scope;
 use scope_runtime::cache::CachedValidator;
 use scope_runtime::client_ip::TrustedProxies;
 use scope_runtime::docgen::OpenApiInfo;
 use scope_runtime::enforce::{AnonymousAccess, Enforcer, ErrorStyle};
 use scope_runtime::route::RouteTable;
+use scope_runtime::stream::OpenStreams;
+use scope_runtime::{BearerToken, Scope};
 use sqlx::AnyPool;
 
 #[doc(inline)]
@@ -306,8 +307,8 @@ pub fn app<P: Pod>(db: Database, settings: &Settings) -> App {
     match db.store {
         PodStore::Postgres(store) => {
             let feed = store.clone();
-            let (app, validator) = assemble::<P, _>(store, db.pool, settings);
-            tokio::spawn(follow_revocations(feed, validator));
+            let (app, revoked) = assemble::<P, _>(store, db.pool, settings);
+            tokio::spawn(follow_revocations(feed, revoked));
             app
         }
         store => assemble::<P, _>(store, db.pool, settings).0,
@@ -325,6 +326,37 @@ pub fn app_with<P: Pod, St: Store>(store: St, db: AnyPool, settings: &Settings) 
 /// The token cache of a pod.
 type TokenCache<S, St> = CachedValidator<S, StoreValidator<St>>;
 
+/// Where a pod's revocations go: out of the token cache, and to the open
+/// streams of the token, which end.
+struct Revoked<S: Scope, St: Store> {
+    cache: TokenCache<S, St>,
+    streams: OpenStreams,
+}
+
+impl<S: Scope, St: Store> Clone for Revoked<S, St> {
+    fn clone(&self) -> Self {
+        Self {
+            cache: self.cache.clone(),
+            streams: self.streams.clone(),
+        }
+    }
+}
+
+impl<S: Scope, St: Store> Revoked<S, St> {
+    /// One access token, by digest.
+    fn token(&self, digest: &[u8; 32]) {
+        self.cache.evict_digest(digest);
+        self.streams.revoked(digest);
+    }
+
+    /// Anything (a grant, a user's rights): every cached validation goes,
+    /// and every open stream checks its token again.
+    fn all(&self) {
+        self.cache.clear();
+        self.streams.recheck_all();
+    }
+}
+
 /// The OAuth server's configuration of pod `P` under `settings`.
 pub(crate) fn oauth_config<P: Pod>(settings: &Settings) -> Config {
     let config = P::oauth_config(
@@ -340,27 +372,28 @@ fn assemble<P: Pod, St: Store>(
     store: St,
     db: AnyPool,
     settings: &Settings,
-) -> (App, TokenCache<P::Scope, St>) {
+) -> (App, Revoked<P::Scope, St>) {
     let config = oauth_config::<P>(settings);
     let server = AuthServer::<P::Scope, _>::new(store, config);
     let validator = CachedValidator::new(server.validator(), settings.token_cache_ttl, 100_000);
     // A revoked access token leaves the cache at once. A revoked grant
     // (refresh token revoked or reused, code replayed) empties it: the
     // server never kept the values of the family's access tokens.
-    let evict = validator.clone();
-    let server = server.on_revoke(Arc::new(move |what| match what {
-        Revocation::AccessToken(token) => {
-            evict.evict(token);
-        }
-        Revocation::AccessTokenDigest(digest) => {
-            evict.evict_digest(&digest);
-        }
-        _ => evict.clear(),
-    }));
     let anonymous = AnonymousAccess::new(!settings.api_authentication_required);
     let mut enforcer = Enforcer::new(validator.clone())
         .error_style(P::ERROR_STYLE)
         .anonymous_access(anonymous.clone());
+    // Open streams hear of revocations where the cache does, and end.
+    let revoked = Revoked {
+        cache: validator.clone(),
+        streams: enforcer.open_streams().clone(),
+    };
+    let hook = revoked.clone();
+    let server = server.on_revoke(Arc::new(move |what| match what {
+        Revocation::AccessToken(token) => hook.token(BearerToken::new(token).digest()),
+        Revocation::AccessTokenDigest(digest) => hook.token(&digest),
+        _ => hook.all(),
+    }));
     let limiter = settings
         .rates
         .clone()
@@ -395,7 +428,7 @@ fn assemble<P: Pod, St: Store>(
             limiter,
             anonymous,
         },
-        validator,
+        revoked,
     )
 }
 
@@ -427,7 +460,7 @@ const FEED_RETRY: Duration = Duration::from_secs(1);
 /// for longer than that.
 async fn follow_revocations<S: Scope, St: Store>(
     store: oauth_server::store::PgStore,
-    cache: TokenCache<S, St>,
+    revoked: Revoked<S, St>,
 ) {
     use oauth_server::store::RevocationNotice;
     loop {
@@ -435,20 +468,18 @@ async fn follow_revocations<S: Scope, St: Store>(
             Ok(feed) => feed,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for revocations; retrying");
-                cache.clear();
+                revoked.all();
                 tokio::time::sleep(FEED_RETRY).await;
                 continue;
             }
         };
         // Anything cached before the feed listened may have been revoked
         // unseen.
-        cache.clear();
+        revoked.all();
         loop {
             match feed.recv().await {
-                RevocationNotice::AccessToken(digest) => {
-                    cache.evict_digest(&digest);
-                }
-                _ => cache.clear(),
+                RevocationNotice::AccessToken(digest) => revoked.token(&digest),
+                _ => revoked.all(),
             }
         }
     }

@@ -54,18 +54,21 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{HeaderMap, Request};
+use http::{HeaderMap, Request, Uri};
 
 #[doc(inline)]
 pub use self::error::{AuthError, ErrorStyle};
 #[doc(inline)]
 pub use self::layer::{Enforce, EnforceLayer, ResponseFuture};
 use crate::guard::{Guard, Verdict};
-use crate::route::{Access, Route};
+use crate::route::{Access, Requirement, Route};
 use crate::scope::Scope;
+use crate::stream::OpenStreams;
+use crate::stream::watch::Ticket;
 use crate::token::{BearerToken, Principal, TokenError, TokenValidator};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -198,6 +201,10 @@ struct Config<S: Scope> {
     /// `style` and `realm` for the `Principal` extractor; `None` when they
     /// are the defaults.
     answering: Option<Answering>,
+    /// The streams this enforcer let open.
+    streams: OpenStreams,
+    /// How often an open stream is checked again without a notice.
+    recheck: Duration,
 }
 
 impl<S: Scope> Config<S> {
@@ -219,6 +226,8 @@ impl<S: Scope> Clone for Config<S> {
             anonymous: self.anonymous.clone(),
             guard: self.guard.clone(),
             answering: self.answering.clone(),
+            streams: self.streams.clone(),
+            recheck: self.recheck,
         }
     }
 }
@@ -254,6 +263,8 @@ impl<S: Scope> Enforcer<S> {
                 anonymous: AnonymousAccess::default(),
                 guard: None,
                 answering: None,
+                streams: OpenStreams::new(),
+                recheck: DEFAULT_STREAM_RECHECK,
             }),
         }
     }
@@ -301,6 +312,46 @@ impl<S: Scope> Enforcer<S> {
         self
     }
 
+    /// How often an open stream ([`stream`](crate::stream)) checks its token
+    /// again when no revocation notice came: the bound on how long a change
+    /// nothing announced (a scope lost at the authorization server, seen
+    /// through a cache) takes to end a stream, on top of the validator's own
+    /// cache lifetime. Default [`DEFAULT_STREAM_RECHECK`]; at least 10 ms.
+    #[must_use]
+    pub fn stream_recheck(mut self, every: Duration) -> Self {
+        self.config_mut().recheck = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Replaces the registry of open streams (to bound streams per token
+    /// differently: [`OpenStreams::per_token`]).
+    #[must_use]
+    pub fn with_open_streams(mut self, streams: OpenStreams) -> Self {
+        self.config_mut().streams = streams;
+        self
+    }
+
+    /// The streams this enforcer let open: tell it about revocations
+    /// ([`OpenStreams::revoked`]) where the token cache hears of them.
+    pub fn open_streams(&self) -> &OpenStreams {
+        &self.config.streams
+    }
+
+    pub(crate) fn recheck_interval(&self) -> Duration {
+        self.config.recheck
+    }
+
+    /// Validates a token again (an open stream's check).
+    pub(crate) async fn revalidate(
+        &self,
+        token: &BearerToken<'_>,
+    ) -> Result<Principal<S>, TokenError> {
+        if let Some(answer) = self.config.validator.validate_now(token) {
+            return answer;
+        }
+        self.config.validator.validate_boxed(token).await
+    }
+
     /// The layer enforcing `route` (a copy of the row: tables generic over
     /// the hierarchy, as the OAuth server's, have no `'static` rows).
     pub fn layer(&self, route: &Route<S>) -> EnforceLayer<S> {
@@ -319,7 +370,7 @@ impl<S: Scope> Enforcer<S> {
     /// The request is decided in place (not moved: it is a few hundred
     /// bytes) unless the check has to wait, which takes it.
     pub(crate) fn check(&self, route: &Route<S>, request: &mut Request<Body>) -> Check {
-        match self.precheck(route, request.headers()) {
+        match self.precheck(route, request.headers(), request.uri()) {
             Step::Proceed(principal) => self.guarded(route, principal, request),
             Step::Reject(error) => Check::Ready(Err(self.reject(&error))),
             Step::Validate(token, access) => {
@@ -340,15 +391,15 @@ impl<S: Scope> Enforcer<S> {
 
     /// Everything that can be decided without waiting: the token kind, the
     /// header, and the validator's immediate answer (a cache hit).
-    fn precheck<'h>(&self, route: &Route<S>, headers: &'h HeaderMap) -> Step<'h, S> {
+    fn precheck<'h>(&self, route: &Route<S>, headers: &'h HeaderMap, uri: &'h Uri) -> Step<'h, S> {
         let access = match route.access() {
             Access::Public => return Step::Proceed(None),
             Access::Setting if self.config.anonymous.allowed() => Access::Optional,
             Access::Setting => Access::Required,
             other => other,
         };
-        let token = match bearer::token(headers) {
-            Ok(Some(token)) => BearerToken::new(token),
+        let token = match bearer::credentials(route.stream(), headers, uri) {
+            Ok(Some((token, _))) => BearerToken::new(token),
             Ok(None) if access == Access::Optional => return Step::Proceed(None),
             Ok(None) => return Step::Reject(AuthError::MissingToken),
             Err(malformed) => return Step::Reject(AuthError::malformed(malformed)),
@@ -363,7 +414,7 @@ impl<S: Scope> Enforcer<S> {
     }
 
     /// Checks a validated token against the route.
-    fn finish(
+    pub(crate) fn finish(
         &self,
         route: &Route<S>,
         access: Access,
@@ -377,15 +428,7 @@ impl<S: Scope> Enforcer<S> {
         if principal.is_expired() {
             return Err(AuthError::InvalidToken);
         }
-        match access {
-            Access::User if !principal.is_user() => return Err(AuthError::UserRequired),
-            Access::App if principal.is_user() => return Err(AuthError::AppRequired),
-            _ => {}
-        }
-        let requirement = route.requirement();
-        if !requirement.is_satisfied_by(&principal.scopes()) {
-            return Err(AuthError::InsufficientScope(requirement));
-        }
+        authorize(&principal, access, route.requirement())?;
         Ok(principal)
     }
 
@@ -397,20 +440,21 @@ impl<S: Scope> Enforcer<S> {
         request: &mut Request<Body>,
     ) -> Check {
         let Some(guard) = &self.config.guard else {
-            self.admit(request, principal);
+            self.admit(route, request, principal);
             return Check::Ready(Ok(None));
         };
         match guard.check(route, principal.as_ref(), request).into_ready() {
             Ok(Verdict::Pass(headers)) => {
-                self.admit(request, principal);
+                self.admit(route, request, principal);
                 Check::Ready(Ok(Some(headers)))
             }
             Ok(Verdict::Reject(response)) => Check::Ready(Err(response)),
             Err(pending) => {
                 let request = std::mem::take(request);
                 let enforcer = self.clone();
+                let route = *route;
                 Check::Pending(Box::pin(async move {
-                    enforcer.judged(pending.await, request, principal)
+                    enforcer.judged(&route, pending.await, request, principal)
                 }))
             }
         }
@@ -426,14 +470,14 @@ impl<S: Scope> Enforcer<S> {
     ) -> Outcome {
         let principal = Some(principal);
         let Some(guard) = &self.config.guard else {
-            self.admit(&mut request, principal);
+            self.admit(route, &mut request, principal);
             return Ok(Authorized {
                 request,
                 headers: None,
             });
         };
         let verdict = guard.check(route, principal.as_ref(), &request).await;
-        self.judged(verdict, request, principal)
+        self.judged(route, verdict, request, principal)
     }
 
     /// What the guard's verdict makes of the request.
@@ -442,13 +486,14 @@ impl<S: Scope> Enforcer<S> {
     #[allow(clippy::result_large_err)]
     fn judged(
         &self,
+        route: &Route<S>,
         verdict: Verdict,
         mut request: Request<Body>,
         principal: Option<Principal<S>>,
     ) -> Outcome {
         match verdict {
             Verdict::Pass(headers) => {
-                self.admit(&mut request, principal);
+                self.admit(route, &mut request, principal);
                 Ok(Authorized {
                     request,
                     headers: Some(headers),
@@ -461,12 +506,61 @@ impl<S: Scope> Enforcer<S> {
     /// Lets `request` through: the principal goes in its extensions (the
     /// one place it is put there), or, without one, the enforcer's error
     /// style if it is not the default, so that a `Principal` extractor
-    /// refuses in that style.
-    fn admit(&self, request: &mut Request<Body>, principal: Option<Principal<S>>) {
+    /// refuses in that style. A stream route's request with a token also
+    /// gets what a [`Watch`](crate::stream::Watch) needs to check it again
+    /// while it is open.
+    fn admit(
+        &self,
+        route: &Route<S>,
+        request: &mut Request<Body>,
+        principal: Option<Principal<S>>,
+    ) {
         if let Some(principal) = principal {
+            if route.stream().is_some() {
+                self.ticket(route, request);
+            }
             request.extensions_mut().insert(principal);
         } else if let Some(answering) = &self.config.answering {
             request.extensions_mut().insert(answering.clone());
         }
     }
+
+    /// The ticket of an admitted stream request (the token read again:
+    /// streams are few, and the REST path keeps borrowing it).
+    fn ticket(&self, route: &Route<S>, request: &mut Request<Body>) {
+        if let Ok(Some((token, source))) =
+            bearer::credentials(route.stream(), request.headers(), request.uri())
+        {
+            let ticket = Ticket {
+                enforcer: self.clone(),
+                route: *route,
+                token: BearerToken::new(token.into_owned()),
+                as_protocol: source == bearer::Source::Protocol,
+            };
+            request.extensions_mut().insert(ticket);
+        }
+    }
+}
+
+/// How often an open stream checks its token again without a notice
+/// ([`Enforcer::stream_recheck`]).
+pub const DEFAULT_STREAM_RECHECK: Duration = Duration::from_secs(5);
+
+/// Whether `principal` may do what `access` and `requirement` ask: the
+/// token kind, then the scopes. The one rule of routes and of stream
+/// channels.
+pub(crate) fn authorize<S: Scope>(
+    principal: &Principal<S>,
+    access: Access,
+    requirement: Requirement<S>,
+) -> Result<(), AuthError<S>> {
+    match access {
+        Access::User if !principal.is_user() => return Err(AuthError::UserRequired),
+        Access::App if principal.is_user() => return Err(AuthError::AppRequired),
+        _ => {}
+    }
+    if !requirement.is_satisfied_by(&principal.scopes()) {
+        return Err(AuthError::InsufficientScope(requirement));
+    }
+    Ok(())
 }
