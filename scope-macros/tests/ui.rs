@@ -14,7 +14,9 @@ fn ui() {
     t.compile_fail("tests/ui/scope/fail/*.rs");
     t.compile_fail("tests/ui/requires_scope/fail/*.rs");
     t.compile_fail("tests/ui/routes/fail/*.rs");
+    t.compile_fail("tests/ui/channels/fail/*.rs");
     t.pass("tests/ui/hierarchy/pass/*.rs");
     t.pass("tests/ui/requires_scope/pass/*.rs");
     t.pass("tests/ui/routes/pass/*.rs");
+    t.pass("tests/ui/channels/pass/*.rs");
 }

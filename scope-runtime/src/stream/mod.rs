@@ -221,23 +221,31 @@ macro_rules! __scope_channels {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __scope_channel_rule {
-    ([$($h:tt)*] authenticated) => {
+    ($h:tt authenticated) => {
         $crate::route::Requirement::None
     };
-    ([$($h:tt)*] any($($lit:literal),+)) => {
-        $crate::route::Requirement::AnyOf(&[$($crate::scope!($($h)*, $lit)),+])
+    ($h:tt any($($lit:literal),+)) => {
+        $crate::route::Requirement::AnyOf(&[$($crate::__scope_channel_scope!($h $lit)),+])
     };
-    ([$($h:tt)*] all($($lit:literal),+)) => {
-        $crate::route::Requirement::AllOf(&[$($crate::scope!($($h)*, $lit)),+])
+    ($h:tt all($($lit:literal),+)) => {
+        $crate::route::Requirement::AllOf(&[$($crate::__scope_channel_scope!($h $lit)),+])
     };
-    ([$($h:tt)*] $lit:literal) => {
-        $crate::route::Requirement::Scope($crate::scope!($($h)*, $lit))
+    ($h:tt $lit:literal) => {
+        $crate::route::Requirement::Scope($crate::__scope_channel_scope!($h $lit))
     };
-    ([$($h:tt)*] $other:tt $($rest:tt)*) => {
+    ($h:tt $other:tt $($rest:tt)*) => {
         ::core::compile_error!(concat!(
             "a channel needs a scope string, `any(\"..\", ..)`, `all(\"..\", ..)` or `authenticated`; found `",
             stringify!($other $($rest)*), "`"
         ))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __scope_channel_scope {
+    ([$($h:tt)*] $lit:literal) => {
+        $crate::scope!($($h)*, $lit)
     };
 }
 

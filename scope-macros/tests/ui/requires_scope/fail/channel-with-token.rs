@@ -1,0 +1,10 @@
+use scope_runtime::{requires_scope, scope_channels, scope_hierarchy};
+
+scope_hierarchy! { pub Scope { #[default] read { statuses, notifications }, write { statuses } } }
+
+scope_channels! { pub Channels: Scope { USER = "user" => "read:statuses", token = user; } }
+
+#[requires_scope(stream = sse, token = app, channel = Channels::USER)]
+async fn user() {}
+
+fn main() {}
