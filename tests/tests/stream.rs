@@ -379,3 +379,20 @@ fn the_table_knows_its_streams_and_channels() {
     assert_eq!(routes[1].channels().len(), Channels::CHANNELS.len());
     assert_eq!(routes[2].stream(), None);
 }
+
+#[test]
+fn the_docs_list_streams_and_their_channels() {
+    let table = scope_runtime::docgen::endpoint_table(Api::ROUTES, "test");
+    assert!(
+        table.contains("### `GET /streaming` (Server-Sent Events)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| `notifications` | `read:notifications` | user token | Notifications. |"),
+        "{table}"
+    );
+    let json = scope_runtime::docgen::json(Api::ROUTES);
+    assert_eq!(json["routes"][0]["stream"], "sse");
+    assert_eq!(json["routes"][1]["channels"][1]["name"], "notifications");
+    assert!(json["routes"][2].get("stream").is_none());
+}

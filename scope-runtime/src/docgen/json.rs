@@ -37,14 +37,31 @@ pub fn json<S: Scope>(routes: &[Route<S>]) -> Value {
     let routes: Vec<Value> = routes
         .iter()
         .map(|r| {
-            json!({
+            let mut row = json!({
                 "method": r.method().as_str(),
                 "path": r.path(),
                 "requirement": requirement(r.requirement()),
                 "token": r.access().as_str(),
                 "handler": r.handler(),
                 "summary": r.summary(),
-            })
+            });
+            if let Some(kind) = r.stream() {
+                row["stream"] = kind.as_str().into();
+                row["channels"] = r
+                    .channels()
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "name": c.name(),
+                            "requirement": requirement(c.requirement()),
+                            "token": c.access().as_str(),
+                            "summary": c.summary(),
+                        })
+                    })
+                    .collect::<Vec<_>>()
+                    .into();
+            }
+            row
         })
         .collect();
     json!({

@@ -151,5 +151,51 @@ pub fn endpoint_table<S: Scope>(routes: &[Route<S>], title: &str) -> String {
             cell(route.summary()),
         );
     }
+    streams(&mut out, routes);
     out
+}
+
+/// The stream routes and the channels each serves, with what a channel
+/// needs (checked when a client subscribes).
+fn streams<S: Scope>(out: &mut String, routes: &[Route<S>]) {
+    let streams: Vec<&Route<S>> = routes.iter().filter(|r| r.stream().is_some()).collect();
+    if streams.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n## Streams\n\n\
+         A stream is checked like any request when it opens, then again while it is open: \
+         it ends when its token is revoked, expires or loses the scopes below. Its token may \
+         also come in an `access_token` query parameter (and, for WebSocket, as the \
+         `Sec-WebSocket-Protocol` header).\n",
+    );
+    for route in streams {
+        let kind = route.stream().map_or("", |k| k.describe());
+        let _ = writeln!(
+            out,
+            "\n### `{} {}` ({kind})\n",
+            route.method(),
+            route.path()
+        );
+        if route.channels().is_empty() {
+            continue;
+        }
+        out.push_str("| Channel | Scopes | Token | Summary |\n|---|---|---|---|\n");
+        for channel in route.channels() {
+            let scopes = match channel.requirement() {
+                Requirement::None => "-".to_owned(),
+                Requirement::Scope(s) => format!("`{}`", s.name()),
+                Requirement::AnyOf(l) => format!("any of {}", names(l)),
+                Requirement::AllOf(l) => format!("all of {}", names(l)),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                channel.name(),
+                cell(&scopes),
+                channel.access().describe(),
+                cell(channel.summary()),
+            );
+        }
+    }
 }

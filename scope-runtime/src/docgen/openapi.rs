@@ -89,6 +89,23 @@ pub fn openapi<S: Scope>(routes: &[Route<S>], info: &OpenApiInfo) -> Value {
             if !route.summary().is_empty() {
                 operation["summary"] = route.summary().into();
             }
+            if let Some(kind) = route.stream() {
+                operation["x-stream"] = kind.as_str().into();
+                let channels: Vec<Value> = route
+                    .channels()
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "name": c.name(),
+                            "scopes": c.requirement().scopes().iter().map(|s| s.name()).collect::<Vec<_>>(),
+                            "x-token-kind": c.access().as_str(),
+                        })
+                    })
+                    .collect();
+                if !channels.is_empty() {
+                    operation["x-channels"] = channels.into();
+                }
+            }
             let parameters: Vec<Value> = path
                 .split('/')
                 .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
