@@ -97,9 +97,9 @@ async fn serve(recheck: Duration) -> Server {
     let tokens = InMemoryValidator::new();
     let enforcer = Enforcer::new(tokens.clone()).stream_recheck(recheck);
     let app = Api::router(enforcer.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("test io");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("test io") });
     Server {
         addr,
         tokens,
@@ -108,7 +108,7 @@ async fn serve(recheck: Duration) -> Server {
 }
 
 fn user(scopes: &str) -> Principal<Scope> {
-    Principal::user("1", "app", scopes.parse().unwrap())
+    Principal::user("1", "app", scopes.parse().expect("scopes"))
 }
 
 /// An HTTP/1.1 GET on a fresh connection; the status line and what
@@ -125,10 +125,10 @@ async fn get(
     token: Option<&str>,
     bound: Duration,
 ) -> Reply {
-    let mut socket = TcpStream::connect(addr).await.unwrap();
+    let mut socket = TcpStream::connect(addr).await.expect("test io");
     let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
     let request = format!("GET {path} HTTP/1.1\r\nhost: test\r\n{auth}connection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).await.unwrap();
+    socket.write_all(request.as_bytes()).await.expect("test io");
     let mut bytes = Vec::new();
     let mut buf = [0u8; 4096];
     let deadline = tokio::time::Instant::now() + bound;
@@ -166,7 +166,7 @@ async fn ends_after(
     act();
     match tokio::time::timeout(bound, reader).await {
         Ok(reply) => {
-            let reply = reply.unwrap();
+            let reply = reply.expect("reader");
             assert!(reply.head.starts_with("HTTP/1.1 200"), "{}", reply.head);
             assert!(
                 reply.body.contains("event: tick"),
@@ -273,7 +273,7 @@ async fn channels_are_checked_before_anything_is_sent() {
     server.tokens.insert("reader", user("read:statuses"));
     server
         .tokens
-        .insert("app", Principal::app("app", "read".parse().unwrap()));
+        .insert("app", Principal::app("app", "read".parse().expect("scopes")));
     let short = Duration::from_millis(300);
     let refused = get(
         server.addr,
@@ -343,9 +343,9 @@ async fn streams_per_token_are_bounded() {
     let enforcer = Enforcer::new(tokens.clone())
         .with_open_streams(scope_runtime::stream::OpenStreams::per_token(1));
     let app = Api::router(enforcer.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("test io");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("test io") });
     tokens.insert("t", user("read"));
     tokens.insert("u", user("read"));
     let first = tokio::spawn(async move {
@@ -366,7 +366,7 @@ async fn streams_per_token_are_bounded() {
         other.head.starts_with("HTTP/1.1 200"),
         "another token is not locked out"
     );
-    assert!(first.await.unwrap().head.starts_with("HTTP/1.1 200"));
+    assert!(first.await.expect("test io").head.starts_with("HTTP/1.1 200"));
 }
 
 #[test]
