@@ -138,6 +138,9 @@ impl Store for PodStore {
     async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
         forward!(self.set_admin(user_id, admin))
     }
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<bool, StoreError> {
+        forward!(self.set_disabled(user_id, disabled))
+    }
     async fn create_session(
         &self,
         key: SecretHash,
