@@ -7,6 +7,8 @@
 //! oauth-server create-app NAME --redirect-uri URI [--scopes "read write"]
 //! oauth-server revoke TOKEN
 //! oauth-server set-admin NAME true|false
+//! oauth-server disable-user NAME
+//! oauth-server enable-user NAME
 //! oauth-server generate-jwt-key PATH
 //! ```
 //!
@@ -159,6 +161,43 @@ enum Command {
         #[arg(action = clap::ArgAction::Set)]
         admin: bool,
     },
+    /// Disable (suspend) a user: they cannot log in, their codes and
+    /// refresh tokens are refused, and their tokens stop working at their
+    /// next validation (at once on PostgreSQL, whose instances are told;
+    /// after their token cache's TTL for other processes on one SQLite
+    /// file). Nothing is revoked: `enable-user` makes the unexpired tokens
+    /// work again.
+    DisableUser {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user again: they can log in, and their unexpired
+    /// tokens work again.
+    EnableUser {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// `disable-user NAME` and `enable-user NAME`.
+async fn set_disabled<St: Store>(store: &St, name: &str, disabled: bool) -> ExitCode {
+    let user = match store.user_by_name(name).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return fail(format!("no user {name}")),
+        Err(e) => return fail(e),
+    };
+    match store.set_disabled(user.id, disabled).await {
+        Ok(true) => {
+            println!(
+                "{name} is {}",
+                if disabled { "disabled" } else { "enabled" }
+            );
+            ExitCode::SUCCESS
+        }
+        // Gone between the two statements: no user to change.
+        Ok(false) => fail(format!("no user {name}")),
+        Err(e) => fail(e),
+    }
 }
 
 /// `generate-jwt-key PATH`: a new key, written only if PATH is free, with
@@ -401,6 +440,8 @@ async fn run_with<S: Scope, St: Store>(cli: Cli, store: St) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::DisableUser { name } => set_disabled(&store, &name, true).await,
+        Command::EnableUser { name } => set_disabled(&store, &name, false).await,
         Command::Revoke { token } => {
             let hash = SecretHash::of(token.trim());
             let found = match store.token_by_access(hash).await {

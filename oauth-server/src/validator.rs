@@ -16,7 +16,10 @@ use crate::secret::SecretHash;
 /// Looks bearer tokens up by their [`SecretHash`] in a [`Store`], and
 /// answers with what they may do now: a token that reaches a scope reserved
 /// to administrators keeps it only while its user is one
-/// ([`ScopePolicy`]). Build it with
+/// ([`ScopePolicy`]), and a token of a disabled user
+/// ([`UserRecord::disabled`](crate::primitives::UserRecord::disabled)) is
+/// [`TokenError::Invalid`] while the user is. A user's token costs two
+/// reads of the store (the token, then its user). Build it with
 /// [`AuthServer::validator`](crate::flows::AuthServer::validator), which
 /// passes the server's policy.
 pub struct StoreValidator<St> {
@@ -62,10 +65,23 @@ impl<S: Scope, St: Store> TokenValidator<S> for StoreValidator<St> {
         if record.revoked || record.expires_at.is_some_and(|e| e <= now()) {
             return Err(TokenError::Invalid);
         }
+        // A disabled user's tokens are refused while the user is (they are
+        // kept: enabled again, the user's unexpired tokens work again).
+        let user = match record.user_id {
+            Some(id) => self
+                .store
+                .user(id)
+                .await
+                .map_err(|e| TokenError::Unavailable(e.to_string()))?,
+            None => None,
+        };
+        if user.as_ref().is_some_and(|u| u.disabled) {
+            return Err(TokenError::Invalid);
+        }
         // A demoted administrator's token loses the reserved scopes now.
         let scopes: ScopeSet<S> = self
             .policy
-            .current(&*self.store, &record, None)
+            .current(&*self.store, &record, user.as_ref())
             .await
             .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         let principal = match record.user_id {

@@ -83,6 +83,41 @@ fn operator_commands() {
     assert!(!o.status.success());
     assert!(text(&o).contains("no user nobody"), "{}", text(&o));
 
+    // Users are disabled and enabled from the command line.
+    let disabled = |db: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            use oauth_server::primitives::Store;
+            let store = oauth_server::store::SqliteStore::connect(db)
+                .await
+                .expect("open");
+            let user = store
+                .user_by_name("alice")
+                .await
+                .expect("q")
+                .expect("alice");
+            store.pool().close().await;
+            user.disabled
+        })
+    };
+    assert!(!disabled(&db), "users start enabled");
+    let o = run(&["disable-user", "alice"], &db, None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("alice is disabled"), "{}", text(&o));
+    assert!(disabled(&db));
+    let o = run(&["enable-user", "alice"], &db, None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("alice is enabled"), "{}", text(&o));
+    assert!(!disabled(&db));
+    for command in ["disable-user", "enable-user"] {
+        let o = run(&[command, "nobody"], &db, None);
+        assert!(!o.status.success(), "{command}");
+        assert!(text(&o).contains("no user nobody"), "{}", text(&o));
+    }
+
     let o = run(
         &[
             "create-app",

@@ -379,3 +379,135 @@ async fn metadata_lists_the_endpoints() {
         "deprecated scopes are not advertised"
     );
 }
+
+/// A `POST /oauth/token` with `form` by `app`: (status, body).
+async fn token_request<St: oauth_server::primitives::Store>(
+    pod: &common::Pod<St>,
+    app: &common::App,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let r = pod
+        .http
+        .post(pod.url("/oauth/token"))
+        .basic_auth(&app.client_id, Some(&app.client_secret))
+        .form(form)
+        .send()
+        .await
+        .expect("token request");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
+}
+
+/// While its user is disabled, a grant is worth nothing: the access token
+/// is inactive, and the refresh token and a code approved before are
+/// refused with `invalid_grant`. Enabled again, the unexpired access token
+/// and the refresh token (not rotated while refused) work again.
+#[tokio::test]
+async fn a_disabled_users_grants_are_refused() {
+    use oauth_server::primitives::Store as _;
+    let pod = common::start().await;
+    let app = pod.register("read write", REDIRECT).await;
+    let client = oauth_client(&pod.base, &app, REDIRECT);
+    let authorize = || {
+        client
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(OScope::new("read".into()))
+            .url()
+            .0
+    };
+    let code = query_param(&pod.consent(authorize().as_str()).await, "code").expect("code");
+    let (status, token) = token_request(
+        &pod,
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{token}");
+    let access = token["access_token"].as_str().expect("access").to_owned();
+    let refresh = token["refresh_token"].as_str().expect("refresh").to_owned();
+    // A code approved before the user is disabled, exchanged after.
+    let later = query_param(&pod.consent(authorize().as_str()).await, "code").expect("code");
+
+    let user = pod
+        .server
+        .store()
+        .user_by_name(USER)
+        .await
+        .expect("q")
+        .expect("user")
+        .id;
+    assert!(pod.server.set_disabled(user, true).await.expect("disable"));
+    assert!(!pod.server.set_disabled(9999, true).await.expect("nobody"));
+
+    assert_eq!(introspect(&pod, &app, &access).await["active"], false);
+    let (status, body) = token_request(
+        &pod,
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (status, body) = token_request(
+        &pod,
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &later),
+            ("redirect_uri", REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+
+    assert!(pod.server.set_disabled(user, false).await.expect("enable"));
+    let intro = introspect(&pod, &app, &access).await;
+    assert_eq!(intro["active"], true, "enabled again: {intro}");
+    assert_eq!(intro["username"], USER);
+    let (status, body) = token_request(
+        &pod,
+        &app,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(status, 200, "the refresh token was not spent: {body}");
+}
+
+/// `AuthServer::set_disabled` runs the revocation hook with the user, as
+/// `set_admin` does, so a pod empties its validation cache.
+#[tokio::test]
+async fn disabling_a_user_runs_the_revocation_hook() {
+    use oauth_server::flows::Revocation;
+    use oauth_server::primitives::Store as _;
+    use std::sync::{Arc, Mutex};
+    let pod = common::start().await;
+    let seen: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let server = pod.server.clone().on_revoke(Arc::new(move |what| {
+        if let Revocation::User(id) = what {
+            log.lock().expect("log").push(id);
+        }
+    }));
+    let user = server
+        .store()
+        .user_by_name(USER)
+        .await
+        .expect("q")
+        .expect("user")
+        .id;
+    assert!(server.set_disabled(user, true).await.expect("disable"));
+    assert!(!server.set_disabled(9999, true).await.expect("nobody"));
+    assert!(server.set_disabled(user, false).await.expect("enable"));
+    assert_eq!(*seen.lock().expect("log"), [user, user]);
+}

@@ -1667,3 +1667,90 @@ async fn registration_and_tokens_are_rate_limited_per_address() {
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
 }
+
+/// A disabled user cannot log in: the right password is answered exactly
+/// as a wrong one, or as an unknown user's (nothing tells that the account
+/// exists), and is not counted as a failure (six attempts, none limited).
+/// A session opened before the user was disabled approves nothing. Enabled
+/// again, the user logs in.
+#[tokio::test]
+async fn a_disabled_user_cannot_log_in() {
+    let pod = common::start().await;
+    let app = pod.register("read", REDIRECT).await;
+    let url = authorize_url(&pod.base, &app.client_id, REDIRECT, "");
+    let (_, html, cookie) = pod.open(&url, None).await;
+    let cookie = cookie.expect("cookie");
+    let login = |username: &'static str, password: &'static str| {
+        let (pod, html, cookie) = (&pod, &html, &cookie);
+        async move {
+            let r = pod
+                .submit(
+                    html,
+                    cookie,
+                    &[
+                        ("username", username),
+                        ("password", password),
+                        ("decision", "approve"),
+                    ],
+                )
+                .await;
+            (r.status().as_u16(), r.text().await.expect("html"))
+        }
+    };
+    // A session of the user, opened while enabled.
+    let (_, html2, session) = pod.open(&url, None).await;
+    let session = session.expect("cookie");
+    let r = pod
+        .submit(
+            &html2,
+            &session,
+            &[
+                ("username", USER),
+                ("password", PASSWORD),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let session = common::set_cookie(&r).unwrap_or(session);
+
+    let user = pod
+        .server
+        .store()
+        .user_by_name(USER)
+        .await
+        .expect("q")
+        .expect("user")
+        .id;
+    assert!(pod.server.set_disabled(user, true).await.expect("disable"));
+
+    let (status, wrong) = login(USER, "wrong password").await;
+    assert_eq!(status, 401);
+    assert!(wrong.contains("Wrong username or password."), "{wrong}");
+    let (status, unknown) = login("nobody", PASSWORD).await;
+    assert_eq!(status, 401);
+    for _ in 0..6 {
+        let (status, refused) = login(USER, PASSWORD).await;
+        assert_eq!(status, 401, "refused, and never limited: {refused}");
+        assert_eq!(refused, wrong, "answered as a wrong password");
+        assert_eq!(refused, unknown, "answered as an unknown user");
+    }
+
+    // The earlier session approves nothing now.
+    let (status, page, _) = pod.open(&url, Some(&session)).await;
+    assert_eq!(status, 200, "{page}");
+    let r = pod
+        .submit(&page, &session, &[("decision", "approve")])
+        .await;
+    let status = r.status();
+    let location = r.headers().get("location").cloned();
+    let body = r.text().await.expect("html");
+    assert_ne!(status, 303, "no code: {location:?}");
+    assert!(body.contains("invalid_grant"), "{status} {body}");
+
+    // Enabled again: the user logs in (the refusals counted nothing: one
+    // wrong password only, under the limit).
+    assert!(pod.server.set_disabled(user, false).await.expect("enable"));
+    let (status, body) = login(USER, PASSWORD).await;
+    assert_eq!(status, 303, "{body}");
+}

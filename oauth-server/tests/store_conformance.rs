@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+use oauth_server::policy::ScopePolicy;
 use oauth_server::primitives::{
     CodeRecord, NewClient, Redeemed, Rotated, Store, StoreError, TokenRecord,
 };
@@ -21,6 +22,8 @@ use oauth_server::secret::{self, SecretHash};
 use oauth_server::store::{
     MemoryStore, PgSettings, PgStore, RevocationFeed, RevocationNotice, SqliteStore,
 };
+use oauth_server::validator::StoreValidator;
+use scope_runtime::token::{BearerToken, TokenError, TokenValidator};
 
 fn new_client(client_id: &str, secret: &str) -> NewClient {
     NewClient {
@@ -650,9 +653,101 @@ async fn roles_sessions_and_login_failures<S: Store>(store: S) {
     assert_eq!(store.login_failures(k2, 100).await.expect("q"), 1);
 }
 
+/// A live token of `user` with the access token `access` (no expiry).
+fn live_token(id: &str, access: &str, user: Option<i64>) -> TokenRecord {
+    TokenRecord {
+        user_id: user,
+        expires_at: None,
+        code_hash: None,
+        ..token(id, access, None, id)
+    }
+}
+
+/// What the store's validator answers for `access` now.
+async fn validate<S: Store>(
+    store: &Arc<S>,
+    access: &str,
+) -> Result<scope_runtime::Principal<scope_hierarchies::MastodonScope>, TokenError> {
+    let validator = StoreValidator::new(Arc::clone(store), ScopePolicy::default());
+    validator.validate(&BearerToken::new(access)).await
+}
+
+/// A disabled user's tokens are refused by the validator while the user is
+/// disabled, and accepted again once enabled (nothing is revoked); other
+/// users' and apps' tokens are untouched; an unknown user is `false`.
+async fn disabled_users_tokens_are_refused<S: Store>(store: S) {
+    let store = Arc::new(store);
+    assert!(!store.set_disabled(9999, true).await.expect("nobody"));
+    assert!(!store.set_disabled(9999, false).await.expect("nobody"));
+    let carol = store.create_user("carol", "x", true).await.expect("carol");
+    assert!(!carol.disabled, "users start enabled");
+    let dave = store
+        .create_user("dave", "x", false)
+        .await
+        .expect("dave")
+        .id;
+    for t in [
+        live_token("tc", "carol-access", Some(carol.id)),
+        live_token("td", "dave-access", Some(dave)),
+        live_token("ta", "app-access", None),
+    ] {
+        store.insert_token(t).await.expect("insert");
+    }
+    for access in ["carol-access", "dave-access", "app-access"] {
+        assert!(validate(&store, access).await.is_ok(), "{access}");
+    }
+
+    assert!(store.set_disabled(carol.id, true).await.expect("disable"));
+    let read = store.user(carol.id).await.expect("q").expect("carol");
+    assert!(read.disabled);
+    assert!(read.admin, "the role is kept");
+    assert!(
+        store
+            .user_by_name("carol")
+            .await
+            .expect("q")
+            .expect("carol")
+            .disabled
+    );
+    assert!(!store.user(dave).await.expect("q").expect("dave").disabled);
+    assert!(
+        matches!(
+            validate(&store, "carol-access").await,
+            Err(TokenError::Invalid)
+        ),
+        "a disabled user's token"
+    );
+    assert!(validate(&store, "dave-access").await.is_ok());
+    assert!(validate(&store, "app-access").await.is_ok());
+    // Disabling is not revocation: the token is as it was.
+    let kept = store
+        .token_by_access(SecretHash::of("carol-access"))
+        .await
+        .expect("q")
+        .expect("kept");
+    assert!(!kept.revoked);
+    // Setting the same value again is a change of an existing user.
+    assert!(store.set_disabled(carol.id, true).await.expect("again"));
+
+    assert!(store.set_disabled(carol.id, false).await.expect("enable"));
+    assert!(
+        !store
+            .user(carol.id)
+            .await
+            .expect("q")
+            .expect("carol")
+            .disabled
+    );
+    let principal = validate(&store, "carol-access")
+        .await
+        .expect("enabled again: the token works again");
+    assert_eq!(principal.user_id(), Some(carol.id.to_string().as_str()));
+}
+
 conformance!(
     codes_remember_whether_the_redirect_uri_was_sent,
     roles_sessions_and_login_failures,
+    disabled_users_tokens_are_refused,
     clients_and_users,
     codes_are_single_use,
     lookups_see_every_redemption,
@@ -1140,6 +1235,55 @@ async fn postgres_revocations_reach_every_listener() {
             use sha2::Digest;
             let sha: [u8; 32] = sha2::Sha256::digest(b"a1").into();
             assert_eq!(revoked("a1"), Some(RevocationNotice::AccessToken(sha)));
+            other.pool().close().await;
+        },
+    )
+    .await;
+}
+
+/// Disabling or enabling a user through one store reaches the feed of
+/// another (as another process would listen) as a change of grants, and
+/// that other store's validator refuses the user's token at once; a
+/// change of no user sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_disabling_a_user_reaches_every_listener() {
+    with_postgres(
+        "postgres_disabling_a_user_reaches_every_listener",
+        |store, url| async move {
+            let other = Arc::new(PgStore::connect(&url).await.expect("second store"));
+            let mut feed = other.revocations().await.expect("listen");
+            let wait = Duration::from_secs(5);
+            let quiet = Duration::from_millis(300);
+            let erin = store
+                .create_user("erin", "x", false)
+                .await
+                .expect("erin")
+                .id;
+            store
+                .insert_token(live_token("te", "erin-access", Some(erin)))
+                .await
+                .expect("insert");
+            assert!(validate(&other, "erin-access").await.is_ok());
+
+            assert!(!store.set_disabled(9999, true).await.expect("nobody"));
+            assert_eq!(notice(&mut feed, quiet).await, None, "no user, no notice");
+
+            assert!(store.set_disabled(erin, true).await.expect("disable"));
+            assert_eq!(
+                notice(&mut feed, wait).await,
+                Some(RevocationNotice::GrantsChanged)
+            );
+            assert!(matches!(
+                validate(&other, "erin-access").await,
+                Err(TokenError::Invalid)
+            ));
+
+            assert!(store.set_disabled(erin, false).await.expect("enable"));
+            assert_eq!(
+                notice(&mut feed, wait).await,
+                Some(RevocationNotice::GrantsChanged)
+            );
+            assert!(validate(&other, "erin-access").await.is_ok());
             other.pool().close().await;
         },
     )
@@ -2017,6 +2161,7 @@ async fn bad_input_gets_one_answer<S: Store>(store: S) {
         0
     );
     assert!(!store.set_admin(999, true).await.expect("set admin"));
+    assert!(!store.set_disabled(999, true).await.expect("set disabled"));
 }
 
 /// [`bad_input_gets_one_answer`] on each SQL engine.

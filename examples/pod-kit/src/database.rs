@@ -138,6 +138,9 @@ impl Store for PodStore {
     async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
         forward!(self.set_admin(user_id, admin))
     }
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<bool, StoreError> {
+        forward!(self.set_disabled(user_id, disabled))
+    }
     async fn create_session(
         &self,
         key: SecretHash,
@@ -386,5 +389,30 @@ mod tests {
             Some(Backend::Postgres)
         );
         assert!(Backend::of_url("mysql://u:secret@h/db").is_err());
+    }
+
+    /// `set_disabled` reaches the store in use (and so its users' rows).
+    #[tokio::test]
+    async fn disabling_a_user_is_forwarded() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir =
+            std::env::temp_dir().join(format!("pod-kit-disable-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}", dir.join("pod.db").display());
+        let store = PodStore::Sqlite(SqliteStore::connect(&url).await.expect("sqlite"));
+        let user = store.create_user("u", "x", false).await.expect("user");
+        assert!(!user.disabled);
+        assert!(store.set_disabled(user.id, true).await.expect("disable"));
+        assert!(store.user(user.id).await.expect("q").expect("u").disabled);
+        assert!(store.set_disabled(user.id, false).await.expect("enable"));
+        assert!(!store.user(user.id).await.expect("q").expect("u").disabled);
+        assert!(!store.set_disabled(9999, true).await.expect("nobody"));
+        if let PodStore::Sqlite(sqlite) = &store {
+            sqlite.pool().close().await;
+        }
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

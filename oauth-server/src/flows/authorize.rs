@@ -178,12 +178,15 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     ///
     /// # Errors
     /// `invalid_scope` if none of the requested scopes is available to
-    /// the user; 503 if the store fails.
+    /// the user; `invalid_grant` if the user is disabled (a session opened
+    /// before); 503 if the store fails.
     pub async fn issue_code(
         &self,
         auth: &ValidAuthorization<S>,
         user_id: i64,
     ) -> Result<String, OAuthError> {
+        // A session opened before the user was disabled issues nothing.
+        self.refuse_disabled(Some(user_id)).await?;
         let code = secret::generate()?;
         let lifetime = i64::try_from(self.config.code_lifetime.as_secs()).unwrap_or(300);
         let scopes = self

@@ -56,7 +56,8 @@ pub enum Revocation<'a> {
     /// evict it with `CachedValidator::evict_digest`).
     AccessTokenDigest([u8; 32]),
     /// What this user's tokens may do changed (an administrator was
-    /// demoted or promoted): drop their cached validations.
+    /// demoted or promoted, the user disabled or enabled): drop their
+    /// cached validations.
     User(i64),
 }
 
@@ -232,6 +233,22 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         Ok(policy.effective(scopes, Some(app), admin))
     }
 
+    /// `invalid_grant` if `user_id` names a disabled user: nothing is
+    /// issued to one (no code, no token, no refresh). An unknown user is
+    /// left to the caller's own checks.
+    pub(crate) async fn refuse_disabled(&self, user_id: Option<i64>) -> Result<(), OAuthError> {
+        let Some(id) = user_id else {
+            return Ok(());
+        };
+        match self.store.user(id).await? {
+            Some(user) if user.disabled => {
+                tracing::info!(user_id = id, "grant of a disabled user refused");
+                Err(OAuthError::invalid_grant())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A [`StoreValidator`] over this server's store and scope policy: what
     /// an enforcer in the same process validates tokens with.
     pub fn validator(&self) -> StoreValidator<St> {
@@ -248,6 +265,25 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     /// 503 if the store fails.
     pub async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, OAuthError> {
         let changed = self.store.set_admin(user_id, admin).await?;
+        if changed {
+            self.revoked(Revocation::User(user_id));
+        }
+        Ok(changed)
+    }
+
+    /// Disables (suspends) `user_id` or enables them again, and drops the
+    /// cached validations of this process (the revocation hook, with
+    /// [`Revocation::User`]) and, on PostgreSQL, of every instance: a
+    /// disabled user's tokens stop working at once. While disabled, the
+    /// user cannot log in, and their authorization codes and refresh
+    /// tokens are refused (`invalid_grant`). Disabling revokes nothing:
+    /// enabling the user again makes their unexpired tokens work again.
+    /// `false` if there is no such user.
+    ///
+    /// # Errors
+    /// 503 if the store fails.
+    pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<bool, OAuthError> {
+        let changed = self.store.set_disabled(user_id, disabled).await?;
         if changed {
             self.revoked(Revocation::User(user_id));
         }

@@ -217,7 +217,8 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     ///
     /// # Errors
     /// The documented OAuth errors: `invalid_grant` (unknown, expired,
-    /// replayed or foreign code; PKCE failure; reused refresh token),
+    /// replayed or foreign code; PKCE failure; reused refresh token; a
+    /// code or refresh token of a disabled user),
     /// `invalid_scope`, `unsupported_grant_type`, `invalid_request`.
     pub async fn token(
         &self,
@@ -276,6 +277,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             // (RFC 9700 §2.1.1); a challenge without a verifier, a failure.
             _ => return Err(OAuthError::invalid_grant()),
         }
+        self.refuse_disabled(Some(code.user_id)).await?;
         let scopes = ScopeSet::<S>::parse(&code.scopes).map_err(|_| OAuthError::invalid_grant())?;
         let scopes = self.grantable(client, Some(code.user_id), scopes).await?;
         let (record, issued) = self.mint(
@@ -316,6 +318,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if old.client_id != client.client_id {
             return Err(OAuthError::invalid_grant());
         }
+        // Refused before rotating: the refresh token stays usable for when
+        // the user is enabled again.
+        self.refuse_disabled(old.user_id).await?;
         let granted = ScopeSet::<S>::parse(&old.scopes).map_err(|_| OAuthError::invalid_grant())?;
         let asked = match req.scope.as_deref().filter(|s| !s.trim().is_empty()) {
             None => granted,
@@ -385,12 +390,14 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
     /// `/settings/applications/new`): no consent round trip, no refresh.
     ///
     /// # Errors
-    /// As [`AuthServer::register_app`].
+    /// As [`AuthServer::register_app`]; `invalid_grant` if the user is
+    /// disabled.
     pub async fn personal_token(
         &self,
         user_id: i64,
         app: super::AppRegistration,
     ) -> Result<(super::RegisteredApp, IssuedToken), OAuthError> {
+        self.refuse_disabled(Some(user_id)).await?;
         let registered = self.register_app(app, Some(user_id)).await?;
         let scopes = ScopeSet::<S>::parse(&registered.record.scopes)
             .map_err(|_| OAuthError::invalid_scope())?;
@@ -475,6 +482,10 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             Some(id) => self.store.user(id).await?,
             None => None,
         };
+        // A disabled user's tokens are not active while the user is.
+        if user.as_ref().is_some_and(|u| u.disabled) {
+            return Ok(Introspection::inactive());
+        }
         // What the token may do now (a demoted administrator's loses the
         // reserved scopes): the one function the validator answers with.
         let scope = self

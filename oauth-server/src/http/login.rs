@@ -28,6 +28,10 @@
 //!   [`PER_ADDRESS_AT_ONCE`] attempts in flight (the rest get 429), so
 //!   filling the queue takes many addresses, not a few.
 //!
+//! - **A disabled user cannot log in.** The right password of a disabled
+//!   user is answered as a wrong one (whether the account exists is not
+//!   told), after the same argon2 check, and is not counted as a failure.
+//!
 //! The address is [`client_ip`](scope_runtime::client_ip::client_ip)'s:
 //! behind a reverse proxy, name it in a
 //! [`TrustedProxies`](scope_runtime::client_ip::TrustedProxies), or every
@@ -75,7 +79,9 @@ const AT_ONCE: &str = "Too many logins at once from your address; try again in a
 pub(crate) enum Outcome {
     /// The user of these credentials.
     Success(i64),
-    /// Wrong username or password (counted).
+    /// Wrong username or password (counted), or the right password of a
+    /// disabled user (not counted; answered alike, so that the answer
+    /// tells nothing about the account).
     Wrong,
     /// Refused (429) with this message: too many failures for this
     /// account or address, or too many attempts at once from the address.
@@ -264,6 +270,12 @@ impl Logins {
             .unwrap_or(false);
             let store = server.store();
             match user.filter(|_| ok) {
+                // Answered as a wrong password (no account oracle), but not
+                // counted: the password was right. Nothing is cleared either.
+                Some(user) if user.disabled => {
+                    tracing::info!(user_id = user.id, "login of a disabled user refused");
+                    Ok(Outcome::Wrong)
+                }
                 Some(user) => {
                     store.clear_login_failures(account).await?;
                     Ok(Outcome::Success(user.id))

@@ -70,6 +70,10 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Whether the user administers the pod.
     pub admin: bool,
+    /// Whether the user is disabled (suspended): then they cannot log in,
+    /// their grants are neither exchanged nor refreshed, and their tokens
+    /// are refused at every validation. See [`Store::set_disabled`].
+    pub disabled: bool,
 }
 
 /// The password hash redacted.
@@ -79,6 +83,7 @@ impl std::fmt::Debug for UserRecord {
             .field("id", &self.id)
             .field("username", &self.username)
             .field("admin", &self.admin)
+            .field("disabled", &self.disabled)
             .finish_non_exhaustive()
     }
 }
@@ -271,6 +276,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         user_id: i64,
         admin: bool,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Disables (suspends) a user or enables them again; `false` if there
+    /// is no such user. Like [`Store::set_admin`], tokens are not touched:
+    /// a disabled user's tokens are refused at each validation while the
+    /// user is disabled, and their unexpired ones work again once enabled
+    /// (disabling is not revocation). A store shared by several processes
+    /// tells the others to drop their cached validations (PostgreSQL: a
+    /// notice).
+    fn set_disabled(
+        &self,
+        user_id: i64,
+        disabled: bool,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Stores the consent-page session `key` (the hash of its cookie) of
     /// `user_id`, live until `expires_at`; drops expired sessions and keeps

@@ -92,6 +92,7 @@ impl Store for MemoryStore {
             username: username.to_owned(),
             password_hash: password_hash.to_owned(),
             admin,
+            disabled: false,
         };
         inner.users.push(user.clone());
         Ok(user)
@@ -233,6 +234,17 @@ impl Store for MemoryStore {
         Ok(match inner.users.iter_mut().find(|u| u.id == user_id) {
             Some(user) => {
                 user.admin = admin;
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        Ok(match inner.users.iter_mut().find(|u| u.id == user_id) {
+            Some(user) => {
+                user.disabled = disabled;
                 true
             }
             None => false,

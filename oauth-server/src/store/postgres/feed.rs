@@ -18,7 +18,7 @@ pub enum RevocationNotice {
     /// refresh): drop it from validation caches.
     AccessToken([u8; 32]),
     /// What some user's tokens may do changed (an administrator was
-    /// demoted): drop every cached validation.
+    /// demoted, a user disabled or enabled): drop every cached validation.
     GrantsChanged,
     /// Notices may have been lost (the listening connection dropped, or
     /// cannot be re-established yet): drop every cached validation.

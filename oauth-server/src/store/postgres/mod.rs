@@ -490,16 +490,35 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let changed = statements::set_admin(&mut *tx, user_id, admin).await?;
         if changed {
-            sqlx::query(concat!(
-                "SELECT pg_notify(",
-                revocation_channel!(),
-                ", 'grants')"
-            ))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+            notify_grants_changed(&mut tx).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(changed)
     }
+
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<bool, StoreError> {
+        // As set_admin: the notice makes every instance drop its cached
+        // validations, so a disabled user's tokens stop working at once.
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let changed = statements::set_disabled(&mut *tx, user_id, disabled).await?;
+        if changed {
+            notify_grants_changed(&mut tx).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(changed)
+    }
+}
+
+/// Sends, when `tx` commits, the notice that what some user's tokens may
+/// do changed ([`RevocationNotice::GrantsChanged`] on every feed).
+async fn notify_grants_changed(tx: &mut sqlx::Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    sqlx::query(concat!(
+        "SELECT pg_notify(",
+        revocation_channel!(),
+        ", 'grants')"
+    ))
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
 }

@@ -55,6 +55,7 @@ macro_rules! record_decoders {
                 username: row.try_get("username").map_err(backend)?,
                 password_hash: row.try_get("password_hash").map_err(backend)?,
                 admin: row.try_get("admin").map_err(backend)?,
+                disabled: row.try_get("disabled").map_err(backend)?,
             })
         }
 

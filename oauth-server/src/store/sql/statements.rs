@@ -302,6 +302,22 @@ macro_rules! shared_statements {
                 > 0)
         }
 
+        /// Disables a user or enables them again; `false` if there is no
+        /// such user.
+        pub(crate) async fn set_disabled<'a, E>(executor: E, user_id: i64, disabled: bool) -> Result<bool, StoreError>
+        where
+            E: Executor<'a, Database = $db>,
+        {
+            Ok(sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
+                .bind(user_id)
+                .bind(disabled)
+                .execute(executor)
+                .await
+                .map_err(backend)?
+                .rows_affected()
+                > 0)
+        }
+
         /// Stores a session; see `Store::create_session`. Expired rows go
         /// first, in a statement of their own: concurrent logins do not
         /// queue on each other's purges.

@@ -227,4 +227,8 @@ impl Store for SqliteStore {
     async fn set_admin(&self, user_id: i64, admin: bool) -> Result<bool, StoreError> {
         statements::set_admin(&self.pool, user_id, admin).await
     }
+
+    async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<bool, StoreError> {
+        statements::set_disabled(&self.pool, user_id, disabled).await
+    }
 }
