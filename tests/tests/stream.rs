@@ -97,7 +97,9 @@ async fn serve(recheck: Duration) -> Server {
     let tokens = InMemoryValidator::new();
     let enforcer = Enforcer::new(tokens.clone()).stream_recheck(recheck);
     let app = Api::router(enforcer.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("test io");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("test io");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("test io") });
     Server {
@@ -271,9 +273,10 @@ async fn a_stream_ends_when_its_token_loses_the_channel_scope() {
 async fn channels_are_checked_before_anything_is_sent() {
     let server = serve(Duration::from_secs(3600)).await;
     server.tokens.insert("reader", user("read:statuses"));
-    server
-        .tokens
-        .insert("app", Principal::app("app", "read".parse().expect("scopes")));
+    server.tokens.insert(
+        "app",
+        Principal::app("app", "read".parse().expect("scopes")),
+    );
     let short = Duration::from_millis(300);
     let refused = get(
         server.addr,
@@ -343,7 +346,9 @@ async fn streams_per_token_are_bounded() {
     let enforcer = Enforcer::new(tokens.clone())
         .with_open_streams(scope_runtime::stream::OpenStreams::per_token(1));
     let app = Api::router(enforcer.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("test io");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("test io");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("test io") });
     tokens.insert("t", user("read"));
@@ -366,7 +371,13 @@ async fn streams_per_token_are_bounded() {
         other.head.starts_with("HTTP/1.1 200"),
         "another token is not locked out"
     );
-    assert!(first.await.expect("test io").head.starts_with("HTTP/1.1 200"));
+    assert!(
+        first
+            .await
+            .expect("test io")
+            .head
+            .starts_with("HTTP/1.1 200")
+    );
 }
 
 #[test]
