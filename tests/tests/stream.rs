@@ -72,6 +72,21 @@ async fn pick(mut watch: Watch<Scope>, Query(pick): Query<Pick>) -> Response {
     Sse::new(watch.until(ticks())).into_response()
 }
 
+/// Public statuses: anonymous streams have nothing to watch.
+#[requires_scope("read:statuses", token = optional, stream = sse)]
+async fn public(watch: Option<Watch<Scope>>) -> Response {
+    match watch {
+        Some(watch) => Sse::new(watch.until(ticks())).into_response(),
+        None => Sse::new(ticks()).into_response(),
+    }
+}
+
+/// Takes a Watch on a REST route: a server's mistake.
+#[requires_scope("read:statuses")]
+async fn misdeclared(_watch: Watch<Scope>) -> &'static str {
+    "unreachable"
+}
+
 /// Not a stream.
 #[requires_scope("read:statuses")]
 async fn rest() -> &'static str {
@@ -84,6 +99,8 @@ scope_routes! {
         GET "/streaming/statuses" => statuses,
         GET "/streaming" => pick,
         GET "/rest" => rest,
+        GET "/streaming/public" => public,
+        GET "/misdeclared" => misdeclared,
     }
 }
 
@@ -341,6 +358,42 @@ async fn stream_routes_take_the_token_from_the_query_and_rest_routes_do_not() {
 }
 
 #[tokio::test]
+async fn optional_streams_watch_only_tokens_and_rest_routes_get_no_watch() {
+    let server = serve(Duration::from_secs(3600)).await;
+    server.tokens.insert("t", user("read"));
+    let short = Duration::from_millis(300);
+    let anonymous = get(server.addr, "/streaming/public", None, short).await;
+    assert!(
+        anonymous.head.starts_with("HTTP/1.1 200"),
+        "{}",
+        anonymous.head
+    );
+    assert!(anonymous.body.contains("event: tick"));
+    let ended = ends_after(
+        &server,
+        "/streaming/public",
+        "t",
+        || {
+            server.tokens.revoke("t");
+            server
+                .enforcer
+                .open_streams()
+                .revoked(BearerToken::new("t").digest());
+        },
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(ended, "a token sent to an optional stream is watched");
+    server.tokens.insert("u", user("read"));
+    let misdeclared = get(server.addr, "/misdeclared", Some("u"), short).await;
+    assert!(
+        misdeclared.head.starts_with("HTTP/1.1 500"),
+        "{}",
+        misdeclared.head
+    );
+}
+
+#[tokio::test]
 async fn streams_per_token_are_bounded() {
     let tokens = InMemoryValidator::new();
     let enforcer = Enforcer::new(tokens.clone())
@@ -389,6 +442,7 @@ fn the_table_knows_its_streams_and_channels() {
     assert_eq!(routes[0].channels()[0].name(), "statuses");
     assert_eq!(routes[1].channels().len(), Channels::CHANNELS.len());
     assert_eq!(routes[2].stream(), None);
+    assert_eq!(routes[3].access(), scope_runtime::route::Access::Optional);
 }
 
 #[test]

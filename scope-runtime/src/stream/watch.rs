@@ -16,6 +16,7 @@ use tokio::time::{Instant, sleep_until};
 use super::Channel;
 use super::open::{Registration, TooManyStreams};
 use crate::enforce::{AuthError, Enforcer};
+use crate::extract::MissingPrincipal;
 use crate::route::{Access, Route};
 use crate::scope::Scope;
 use crate::token::{BearerToken, Principal, TokenError};
@@ -286,11 +287,11 @@ impl<St: Stream> Stream for Until<St> {
 /// Why a [`Watch`] could not be had.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum WatchRejection {
+pub enum WatchRejection<S: Scope> {
     /// The request carried no token (an `optional` stream route let it
-    /// through): 401, as the `Principal` extractor answers. Take
-    /// `Option<Watch<_>>` on such routes.
-    MissingToken,
+    /// through): 401, as the `Principal` extractor answers, in the
+    /// enforcer's error style. Take `Option<Watch<_>>` on such routes.
+    MissingToken(MissingPrincipal<S>),
     /// The handler's route is not declared as a stream (`stream = sse` or
     /// `stream = websocket`): a mistake of the server, 500.
     NotAStream,
@@ -298,10 +299,10 @@ pub enum WatchRejection {
     TooManyStreams(TooManyStreams),
 }
 
-impl fmt::Display for WatchRejection {
+impl<S: Scope> fmt::Display for WatchRejection<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::MissingToken => f.write_str("This stream requires an access token"),
+            Self::MissingToken(_) => f.write_str("This stream requires an access token"),
             Self::NotAStream => f.write_str(
                 "this route takes a Watch but is not declared as a stream \
                  (#[requires_scope(.., stream = sse)])",
@@ -311,12 +312,12 @@ impl fmt::Display for WatchRejection {
     }
 }
 
-impl std::error::Error for WatchRejection {}
+impl<S: Scope> std::error::Error for WatchRejection<S> {}
 
-impl IntoResponse for WatchRejection {
+impl<S: Scope> IntoResponse for WatchRejection<S> {
     fn into_response(self) -> Response {
         let status = match self {
-            Self::MissingToken => StatusCode::UNAUTHORIZED,
+            Self::MissingToken(missing) => return missing.into_response(),
             Self::NotAStream => StatusCode::INTERNAL_SERVER_ERROR,
             Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
         };
@@ -331,12 +332,12 @@ impl IntoResponse for WatchRejection {
 }
 
 impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Watch<S> {
-    type Rejection = WatchRejection;
+    type Rejection = WatchRejection<S>;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &St) -> Result<Self, Self::Rejection> {
-        let Some(principal) = parts.extensions.get::<Principal<S>>().cloned() else {
-            return Err(WatchRejection::MissingToken);
-        };
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
+        let principal = <Principal<S> as FromRequestParts<St>>::from_request_parts(parts, state)
+            .await
+            .map_err(WatchRejection::MissingToken)?;
         let Some(ticket) = parts.extensions.remove::<Ticket<S>>() else {
             return Err(WatchRejection::NotAStream);
         };
@@ -359,7 +360,7 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Watch<S> {
 }
 
 impl<S: Scope, St: Send + Sync> axum::extract::OptionalFromRequestParts<St> for Watch<S> {
-    type Rejection = WatchRejection;
+    type Rejection = WatchRejection<S>;
 
     async fn from_request_parts(
         parts: &mut Parts,
