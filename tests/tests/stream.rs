@@ -87,6 +87,31 @@ async fn misdeclared(_watch: Watch<Scope>) -> &'static str {
     "unreachable"
 }
 
+/// The statuses channel served from a `select!` loop that wakes every
+/// 10 ms (a WebSocket handler's shape): `ended()` is dropped and called
+/// again in every turn.
+#[requires_scope(stream = sse, channel = Channels::STATUSES)]
+async fn selecting(mut watch: Watch<Scope>) -> Response {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(16);
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_millis(10));
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    n += 1;
+                    if tx.send(Ok(Event::default().event("tick").data(n.to_string()))).await.is_err() {
+                        return;
+                    }
+                }
+                _ = watch.ended() => return,
+            }
+        }
+    });
+    let events = stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) });
+    Sse::new(events).into_response()
+}
+
 /// Not a stream.
 #[requires_scope("read:statuses")]
 async fn rest() -> &'static str {
@@ -101,6 +126,7 @@ scope_routes! {
         GET "/rest" => rest,
         GET "/streaming/public" => public,
         GET "/misdeclared" => misdeclared,
+        GET "/streaming/select" => selecting,
     }
 }
 
@@ -167,8 +193,9 @@ async fn get(
     }
 }
 
-/// Opens a stream, waits for its first event, then does `act` and
-/// returns whether the stream ended within `bound` of it.
+/// Opens a stream, waits for its first events, then does `act` and
+/// returns whether the stream ended within `bound` of it (the stream must
+/// have answered 200 with events either way).
 async fn ends_after(
     server: &Server,
     path: &str,
@@ -178,24 +205,19 @@ async fn ends_after(
 ) -> bool {
     let addr = server.addr;
     let (path, token) = (path.to_owned(), token.to_owned());
-    let reader =
-        tokio::spawn(async move { get(addr, &path, Some(&token), Duration::from_secs(30)).await });
+    let lead = Duration::from_millis(150);
+    let reader = tokio::spawn(async move { get(addr, &path, Some(&token), lead + bound).await });
     // Let the first events arrive.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::sleep(lead).await;
     act();
-    match tokio::time::timeout(bound, reader).await {
-        Ok(reply) => {
-            let reply = reply.expect("reader");
-            assert!(reply.head.starts_with("HTTP/1.1 200"), "{}", reply.head);
-            assert!(
-                reply.body.contains("event: tick"),
-                "events flowed first: {}",
-                reply.body
-            );
-            reply.ended
-        }
-        Err(_) => false,
-    }
+    let reply = reader.await.expect("reader");
+    assert!(reply.head.starts_with("HTTP/1.1 200"), "{}", reply.head);
+    assert!(
+        reply.body.contains("event: tick"),
+        "events flowed first: {}",
+        reply.body
+    );
+    reply.ended
 }
 
 #[tokio::test]
@@ -355,6 +377,13 @@ async fn stream_routes_take_the_token_from_the_query_and_rest_routes_do_not() {
     )
     .await;
     assert!(twice.head.starts_with("HTTP/1.1 401"), "{}", twice.head);
+    assert!(
+        twice
+            .head
+            .contains("access_token parameter is not a single bearer token"),
+        "refused as malformed, not as missing: {}",
+        twice.head
+    );
 }
 
 #[tokio::test]
@@ -391,6 +420,57 @@ async fn optional_streams_watch_only_tokens_and_rest_routes_get_no_watch() {
         "{}",
         misdeclared.head
     );
+}
+
+#[tokio::test]
+async fn a_notice_is_not_lost_when_ended_is_dropped_while_a_slow_check_runs() {
+    let tokens = InMemoryValidator::<Scope>::new();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let slow = {
+        let (tokens, calls) = (tokens.clone(), calls.clone());
+        move |token: String| {
+            let (tokens, calls) = (tokens.clone(), calls.clone());
+            async move {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Five turns of the handler's loop per check.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                scope_runtime::TokenValidator::validate(&tokens, &BearerToken::new(token)).await
+            }
+        }
+    };
+    let enforcer = Enforcer::new(slow).stream_recheck(Duration::from_secs(3600));
+    let app = Api::router(enforcer.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    tokens.insert("t", user("read"));
+    let server = Server {
+        addr,
+        tokens: tokens.clone(),
+        enforcer: enforcer.clone(),
+    };
+    let ended = ends_after(
+        &server,
+        "/streaming/select",
+        "t",
+        || {
+            tokens.revoke("t");
+            enforcer
+                .open_streams()
+                .revoked(BearerToken::new("t").digest());
+        },
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        ended,
+        "the notice ended the stream though ended() was dropped every 10 ms"
+    );
+    // The request's check, the watch's first, the notice's: not one per turn.
+    let calls = calls.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(calls <= 4, "{calls} validations: checks were restarted");
 }
 
 #[tokio::test]

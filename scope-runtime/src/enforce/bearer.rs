@@ -113,9 +113,6 @@ fn query_token(query: Option<&str>) -> Result<Option<Cow<'_, str>>, Malformed> {
     let Some(query) = query else {
         return Ok(None);
     };
-    if !query.contains("access_token") {
-        return Ok(None);
-    }
     let mut found = None;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if key != "access_token" {

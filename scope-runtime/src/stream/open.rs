@@ -148,26 +148,30 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Resolves when the token was revoked or every stream was asked to
-    /// check again, since the last call. Cancel-safe.
-    pub(crate) async fn notified(&mut self) {
-        {
+    /// Resolves when the token was revoked (`true`) or every stream was
+    /// asked to check again (`false`), since the last call. Cancel-safe: a
+    /// notice is marked seen only in the poll that reports it.
+    pub(crate) async fn notified(&mut self) -> bool {
+        let revoked = {
             let Self { revoked, all, .. } = self;
             let mut revoked = pin!(revoked.changed());
             let mut all = pin!(all.changed());
             poll_fn(|cx| {
-                // The senders live as long as the registry entry this holds, so
-                // neither future ends in an error while it exists.
-                if revoked.as_mut().poll(cx).is_ready() || all.as_mut().poll(cx).is_ready() {
-                    Poll::Ready(())
+                // The senders live as long as the registry entry this
+                // holds, so neither future ends in an error while it exists.
+                if revoked.as_mut().poll(cx).is_ready() {
+                    Poll::Ready(true)
+                } else if all.as_mut().poll(cx).is_ready() {
+                    Poll::Ready(false)
                 } else {
                     Poll::Pending
                 }
             })
-            .await;
-        }
+            .await
+        };
         self.revoked.mark_unchanged();
         self.all.mark_unchanged();
+        revoked
     }
 }
 
@@ -196,9 +200,10 @@ mod tests {
         assert_eq!(streams.streams(), 2);
         streams.revoked(&[1; 32]);
         // Sent before anyone waited: not lost.
-        tokio::time::timeout(Duration::from_secs(1), a.notified())
+        let revoked = tokio::time::timeout(Duration::from_secs(1), a.notified())
             .await
             .expect("the revoked token's stream is woken");
+        assert!(revoked, "told it is its token");
         assert!(
             tokio::time::timeout(Duration::from_millis(50), b.notified())
                 .await
@@ -206,9 +211,10 @@ mod tests {
             "another token's stream sleeps on"
         );
         streams.recheck_all();
-        tokio::time::timeout(Duration::from_secs(1), b.notified())
+        let revoked = tokio::time::timeout(Duration::from_secs(1), b.notified())
             .await
             .expect("recheck_all wakes every stream");
+        assert!(!revoked, "told it is everyone");
         drop(a);
         drop(b);
         assert_eq!((streams.tokens(), streams.streams()), (0, 0));

@@ -99,6 +99,17 @@ pub struct Watch<S: Scope> {
     registration: Registration,
     next_check: Instant,
     unavailable: u32,
+    /// The validation under way, kept across calls of `ended` (a `select!`
+    /// that drops `ended` resumes it, never restarts it or loses the
+    /// notice that started it).
+    pending: Option<Pending<S>>,
+}
+
+/// A check under way: the validator's answer to come, and whether a
+/// revocation notice for this very token started it.
+struct Pending<S: Scope> {
+    answer: Pin<Box<dyn Future<Output = Result<Principal<S>, TokenError>> + Send>>,
+    revoked: bool,
 }
 
 impl<S: Scope> fmt::Debug for Watch<S> {
@@ -144,9 +155,17 @@ impl<S: Scope> Watch<S> {
     ///
     /// # Errors
     /// As [`permits`](Self::permits); the channel is not added then.
+    ///
+    /// A route that declares its channels (`channel = ..`, `channels = ..`)
+    /// admits only those, so that what it serves is what its docs list: any
+    /// other is refused as outside the authorized scopes.
     pub fn admit(&mut self, channel: &Channel<S>) -> Result<(), AuthError<S>> {
+        let declared = self.ticket.route.channels();
+        if !declared.is_empty() && !declared.contains(channel) {
+            return Err(AuthError::InsufficientScope(channel.requirement()));
+        }
         self.permits(channel)?;
-        if !self.channels.iter().any(|c| c.name() == channel.name()) {
+        if !self.channels.contains(channel) {
             self.channels.push(*channel);
         }
         Ok(())
@@ -154,27 +173,49 @@ impl<S: Scope> Watch<S> {
 
     /// Stops checking `channel` (the client unsubscribed).
     pub fn release(&mut self, channel: &Channel<S>) {
-        self.channels.retain(|c| c.name() != channel.name());
+        self.channels.retain(|c| c != channel);
     }
 
     /// Resolves when the stream must end, and why. Cancel-safe: call it
-    /// again in every turn of a `select!` loop.
+    /// again in every turn of a `select!` loop; a check under way when the
+    /// call was dropped goes on in the next call, with what started it.
     pub async fn ended(&mut self) -> Ended {
         loop {
-            let wake = self.wake_at();
-            {
-                let mut sleep = pin!(sleep_until(wake));
-                let mut notified = pin!(self.registration.notified());
-                poll_fn(|cx| {
-                    if notified.as_mut().poll(cx).is_ready() || sleep.as_mut().poll(cx).is_ready() {
-                        Poll::Ready(())
-                    } else {
-                        Poll::Pending
-                    }
-                })
-                .await;
+            if self.pending.is_none() {
+                if self.principal.is_expired() {
+                    return Ended::Expired;
+                }
+                let wake = self.wake_at();
+                let revoked = {
+                    let mut sleep = pin!(sleep_until(wake));
+                    let mut notified = pin!(self.registration.notified());
+                    poll_fn(|cx| {
+                        if let Poll::Ready(revoked) = notified.as_mut().poll(cx) {
+                            Poll::Ready(revoked)
+                        } else if sleep.as_mut().poll(cx).is_ready() {
+                            Poll::Ready(false)
+                        } else {
+                            Poll::Pending
+                        }
+                    })
+                    .await
+                };
+                // No await between the wake-up and this: what woke it is
+                // never lost to a cancellation.
+                let enforcer = self.ticket.enforcer.clone();
+                let token = self.ticket.token.clone();
+                self.pending = Some(Pending {
+                    answer: Box::pin(async move { enforcer.revalidate(&token).await }),
+                    revoked,
+                });
             }
-            match self.check().await {
+            let Some(pending) = self.pending.as_mut() else {
+                continue;
+            };
+            let answer = pending.answer.as_mut().await;
+            let revoked = pending.revoked;
+            self.pending = None;
+            match self.judge(answer, revoked) {
                 Ok(()) => {
                     self.next_check = Instant::now() + self.ticket.enforcer.recheck_interval();
                 }
@@ -200,21 +241,30 @@ impl<S: Scope> Watch<S> {
                 let left = at
                     .duration_since(SystemTime::now())
                     .unwrap_or(Duration::ZERO);
-                self.next_check.min(Instant::now() + left)
+                Instant::now()
+                    .checked_add(left)
+                    .map_or(self.next_check, |at| self.next_check.min(at))
             }
             None => self.next_check,
         }
     }
 
-    /// Validates the token again against the route and the admitted
-    /// channels, with the enforcer's own decision.
-    async fn check(&mut self) -> Result<(), Ended> {
+    /// The validator's new answer against the route and the admitted
+    /// channels, with the enforcer's own decision. `revoked`: a notice for
+    /// this token started the check, so a validator that cannot answer
+    /// ends the stream at once.
+    fn judge(
+        &mut self,
+        answer: Result<Principal<S>, TokenError>,
+        revoked: bool,
+    ) -> Result<(), Ended> {
         if self.principal.is_expired() {
             return Err(Ended::Expired);
         }
-        let enforcer = &self.ticket.enforcer;
-        let answer = enforcer.revalidate(&self.ticket.token).await;
         if let Err(TokenError::Unavailable(_)) = &answer {
+            if revoked {
+                return Err(Ended::Revoked);
+            }
             self.unavailable += 1;
             return if self.unavailable >= UNAVAILABLE_CHECKS {
                 Err(Ended::Unavailable)
@@ -230,7 +280,9 @@ impl<S: Scope> Watch<S> {
             Access::App => Access::App,
             _ => Access::Required,
         };
-        let principal = enforcer
+        let principal = self
+            .ticket
+            .enforcer
             .finish(&self.ticket.route, access, answer)
             .map_err(|e| ended_by(&e))?;
         for channel in &self.channels {
@@ -355,6 +407,7 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Watch<S> {
             // check and this registration is not missed.
             next_check: Instant::now(),
             unavailable: 0,
+            pending: None,
         })
     }
 }
