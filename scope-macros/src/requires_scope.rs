@@ -328,6 +328,18 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         }
     }
 
+    if stream.is_some() && !takes_watch(function) {
+        cx.error_spanned_by(
+            &function.sig.ident,
+            format_args!(
+                "the stream handler `{}` takes no `Watch`: add a `watch: Watch<Scope>` parameter \
+                 (`Option<Watch<Scope>>` on an optional route) and end the stream with it \
+                 (`watch.until(events)`, or `watch.ended()` in a WebSocket loop); without it the \
+                 stream would be checked only when it opens, never when its token is revoked",
+                function.sig.ident
+            ),
+        );
+    }
     if let Some((key, _)) = channel.as_ref().or(channels.as_ref())
         && stream.is_none()
     {
@@ -339,7 +351,7 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         );
         return None;
     }
-    if let Some((key, path)) = &channel {
+    if let Some((_, path)) = &channel {
         if let Some(rule) = &rule {
             cx.syn_error(syn::Error::new(
                 rule_span(rule),
@@ -358,7 +370,6 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                  drop `token = ..` (or write it in `scope_channels!`)",
             );
         }
-        let _ = key;
         let krate = krate.map_or_else(|| quote!(::scope_runtime), |path| quote!(#path));
         return Some(channel_declaration(
             function,
@@ -515,6 +526,22 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                 #summary,
             )#stream;
         }
+    })
+}
+
+/// Whether a parameter of the handler is a `Watch` (or holds one, as
+/// `Option<Watch<_>>`): read from the tokens of the parameter types.
+fn takes_watch(function: &ItemFn) -> bool {
+    fn mentions(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(ident) => ident == "Watch",
+            proc_macro2::TokenTree::Group(group) => mentions(group.stream()),
+            _ => false,
+        })
+    }
+    function.sig.inputs.iter().any(|input| match input {
+        syn::FnArg::Typed(pat) => mentions(quote!(#pat)),
+        syn::FnArg::Receiver(_) => false,
     })
 }
 

@@ -255,7 +255,11 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         if spent {
             // RFC 6749 §4.1.2: a code used twice revokes what it issued.
             let n = self.store.revoke_by_code(hash).await?;
-            self.revoked(Revocation::Grant);
+            // Only when something was revoked: replaying a spent code again
+            // must not make every cache and open stream check again.
+            if n > 0 {
+                self.revoked(Revocation::Grant);
+            }
             tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
             return Err(OAuthError::invalid_grant());
         }
@@ -354,7 +358,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 // RFC 9700 §4.14.2: reuse of a rotated refresh token revokes
                 // the whole family, the attacker's copy and the victim's.
                 let n = self.store.revoke_family(&family).await?;
-                self.revoked(Revocation::Grant);
+                if n > 0 {
+                    self.revoked(Revocation::Grant);
+                }
                 tracing::warn!(client_id = %client.client_id, revoked = n, "refresh token reused");
                 Err(OAuthError::invalid_grant())
             }

@@ -29,8 +29,9 @@
 //!   filling the queue takes many addresses, not a few.
 //!
 //! - **A disabled user cannot log in.** The right password of a disabled
-//!   user is answered as a wrong one (whether the account exists is not
-//!   told), after the same argon2 check, and is not counted as a failure.
+//!   user is answered and counted as a wrong one (whether the account
+//!   exists, or the password was right, is not told), after the same
+//!   argon2 check.
 //!
 //! The address is [`client_ip`](scope_runtime::client_ip::client_ip)'s:
 //! behind a reverse proxy, name it in a
@@ -79,9 +80,8 @@ const AT_ONCE: &str = "Too many logins at once from your address; try again in a
 pub(crate) enum Outcome {
     /// The user of these credentials.
     Success(i64),
-    /// Wrong username or password (counted), or the right password of a
-    /// disabled user (not counted; answered alike, so that the answer
-    /// tells nothing about the account).
+    /// Wrong username or password, or the right password of a disabled
+    /// user (counted and answered alike, so that nothing tells them apart).
     Wrong,
     /// Refused (429) with this message: too many failures for this
     /// account or address, or too many attempts at once from the address.
@@ -269,17 +269,15 @@ impl Logins {
             .await
             .unwrap_or(false);
             let store = server.store();
-            match user.filter(|_| ok) {
-                // Answered as a wrong password (no account oracle), but not
-                // counted: the password was right. Nothing is cleared either.
-                Some(user) if user.disabled => {
-                    tracing::info!(user_id = user.id, "login of a disabled user refused");
-                    Ok(Outcome::Wrong)
-                }
+            match user.filter(|u| ok && !u.disabled) {
                 Some(user) => {
                     store.clear_login_failures(account).await?;
                     Ok(Outcome::Success(user.id))
                 }
+                // A disabled user's right password is a failure like any
+                // other, counted alike: were it answered alike but not
+                // counted, the counter would tell a right guess from a
+                // wrong one.
                 None => {
                     let now = now();
                     for k in &keys {

@@ -5,6 +5,6 @@ scope_hierarchy! { pub Scope { #[default] read { statuses, notifications }, writ
 scope_channels! { pub Channels: Scope { USER = "user" => "read:statuses", token = user; } }
 
 #[requires_scope("read:statuses", stream = sse, stream = websocket)]
-async fn user() {}
+async fn user(_watch: scope_runtime::stream::Watch<Scope>) {}
 
 fn main() {}
