@@ -296,24 +296,15 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
                     stream = Some((key, kind));
                 }
             }
-            Arg::Channel(key, path) => {
+            Arg::Channel(key, path) | Arg::Channels(key, path) => {
                 if channel.is_some() || channels.is_some() {
                     cx.error_spanned_by(
                         &key,
                         "a stream route names its channel once: `channel = ..` (one channel) \
                          or `channels = ..` (a table, chosen at run time)",
                     );
-                } else {
+                } else if key == "channel" {
                     channel = Some((key, path));
-                }
-            }
-            Arg::Channels(key, path) => {
-                if channel.is_some() || channels.is_some() {
-                    cx.error_spanned_by(
-                        &key,
-                        "a stream route names its channel once: `channel = ..` (one channel) \
-                         or `channels = ..` (a table, chosen at run time)",
-                    );
                 } else {
                     channels = Some((key, path));
                 }

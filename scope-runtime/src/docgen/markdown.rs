@@ -130,12 +130,7 @@ pub fn endpoint_table<S: Scope>(routes: &[Route<S>], title: &str) -> String {
          |---|---|---|---|---|---|\n"
     );
     for route in routes {
-        let scopes = match route.requirement() {
-            Requirement::None => "-".to_owned(),
-            Requirement::Scope(s) => format!("`{}`", s.name()),
-            Requirement::AnyOf(l) => format!("any of {}", names(l)),
-            Requirement::AllOf(l) => format!("all of {}", names(l)),
-        };
+        let scopes = scopes_cell(route.requirement());
         let token = match route.access() {
             Access::Public => "public",
             other => other.describe(),
@@ -153,6 +148,16 @@ pub fn endpoint_table<S: Scope>(routes: &[Route<S>], title: &str) -> String {
     }
     streams(&mut out, routes);
     out
+}
+
+/// A requirement in a table cell: `read:a`, any of .., all of .., or `-`.
+fn scopes_cell<S: Scope>(requirement: Requirement<S>) -> String {
+    match requirement {
+        Requirement::None => "-".to_owned(),
+        Requirement::Scope(s) => format!("`{}`", s.name()),
+        Requirement::AnyOf(l) => format!("any of {}", names(l)),
+        Requirement::AllOf(l) => format!("all of {}", names(l)),
+    }
 }
 
 /// The stream routes and the channels each serves, with what a channel
@@ -182,12 +187,7 @@ fn streams<S: Scope>(out: &mut String, routes: &[Route<S>]) {
         }
         out.push_str("| Channel | Scopes | Token | Summary |\n|---|---|---|---|\n");
         for channel in route.channels() {
-            let scopes = match channel.requirement() {
-                Requirement::None => "-".to_owned(),
-                Requirement::Scope(s) => format!("`{}`", s.name()),
-                Requirement::AnyOf(l) => format!("any of {}", names(l)),
-                Requirement::AllOf(l) => format!("all of {}", names(l)),
-            };
+            let scopes = scopes_cell(channel.requirement());
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} | {} |",
