@@ -199,9 +199,14 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
     let v = render::status(&ctx, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let (author, keys) = stream_keys(&ctx, id).await?;
-    // Streams get the status as the REST API renders it for an anonymous
-    // viewer.
+    publish_update(&ctx, id).await?;
+    ok(v)
+}
+
+/// Sends status `id` as an `update` to the streams it goes to, rendered as
+/// the REST API renders it for an anonymous viewer.
+async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
+    let (author, keys) = stream_keys(ctx, id).await?;
     if let Some(public) = render::status(&ctx.seen_by(None), id).await? {
         ctx.hub.publish_all(
             &keys,
@@ -212,7 +217,19 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
             },
         );
     }
-    ok(v)
+    Ok(())
+}
+
+/// Sends a `delete` of status `id` to `keys`.
+fn publish_delete(ctx: &Ctx, id: i64, author: i64, keys: &[String]) {
+    ctx.hub.publish_all(
+        keys,
+        &StreamEvent {
+            event: "delete",
+            payload: id.to_string().into(),
+            author: Some(author),
+        },
+    );
 }
 
 /// The stream keys status `id` goes to: its author's home and their
@@ -220,8 +237,8 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
 /// the public and hashtag streams if public, the direct streams of the
 /// author and the mentioned accounts if direct.
 async fn stream_keys(ctx: &Ctx, id: i64) -> Result<(i64, Vec<String>), ApiError> {
-    let (author, visibility) = sqlx::query_as::<_, (i64, String)>(
-        "SELECT account_id, visibility FROM statuses WHERE id = $1",
+    let (author, visibility, reblog_of) = sqlx::query_as::<_, (i64, String, Option<i64>)>(
+        "SELECT account_id, visibility, reblog_of_id FROM statuses WHERE id = $1",
     )
     .bind(id)
     .fetch_one(&ctx.db)
@@ -252,7 +269,8 @@ async fn stream_keys(ctx: &Ctx, id: i64) -> Result<(i64, Vec<String>), ApiError>
     .fetch_all(&ctx.db)
     .await?;
     keys.extend(lists.iter().map(|l| format!("timeline:list:{l}")));
-    if visibility == "public" {
+    // Boosts go to homes and lists only, as in Mastodon.
+    if visibility == "public" && reblog_of.is_none() {
         keys.push("timeline:public".into());
         keys.push("timeline:public:local".into());
         let tags: Vec<String> =
@@ -306,14 +324,7 @@ pub(crate) async fn delete(ctx: Ctx, Id(id): Id) -> ApiResult {
         .bind(id)
         .execute(&ctx.db)
         .await?;
-    ctx.hub.publish_all(
-        &keys,
-        &StreamEvent {
-            event: "delete",
-            payload: id.to_string().into(),
-            author: Some(author),
-        },
-    );
+    publish_delete(&ctx, id, author, &keys);
     ok(v)
 }
 
@@ -429,6 +440,7 @@ pub(crate) async fn reblog(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResult {
             .fetch_one(&ctx.db)
             .await?;
             notify(&ctx, author, me, "reblog", Some(target)).await?;
+            publish_update(&ctx, b).await?;
             b
         }
     };
@@ -443,11 +455,24 @@ pub(crate) async fn unreblog(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     let (_, reblog_of, _) = author_of(&ctx, id).await?;
     let target = reblog_of.unwrap_or(id);
+    let boost: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
+            .bind(target)
+            .bind(me)
+            .fetch_optional(&ctx.db)
+            .await?;
+    let streams = match boost {
+        Some(boost) => Some((boost, stream_keys(&ctx, boost).await?.1)),
+        None => None,
+    };
     sqlx::query("DELETE FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
         .bind(target)
         .bind(me)
         .execute(&ctx.db)
         .await?;
+    if let Some((boost, keys)) = streams {
+        publish_delete(&ctx, boost, me, &keys);
+    }
     ok(render::status(&ctx, target)
         .await?
         .ok_or_else(ApiError::not_found)?)

@@ -323,13 +323,26 @@ pub(crate) async fn websocket(
         Some(protocol) => upgrade.protocols([protocol.to_owned()]),
         None => upgrade,
     };
+    // `?stream=public` (with `tag` or `list`): a first subscription.
+    let first = match ctx.query.text("stream")? {
+        Some(stream) => Some(
+            serde_json::json!({
+                "type": "subscribe",
+                "stream": stream,
+                "tag": ctx.query.text("tag")?,
+                "list": ctx.query.text("list")?,
+            })
+            .to_string(),
+        ),
+        None => None,
+    };
     let socket = Socket {
         hub: ctx.hub.clone(),
         db: ctx.db.clone(),
         me,
         subscriptions: HashMap::new(),
     };
-    Ok(upgrade.on_upgrade(move |ws| socket.serve(watch, ws)))
+    Ok(upgrade.on_upgrade(move |ws| socket.serve(watch, ws, first)))
 }
 
 /// A WebSocket's subscriptions: one forwarding task each.
@@ -354,8 +367,17 @@ fn error(message: &str, status: StatusCode) -> serde_json::Value {
 }
 
 impl Socket {
-    async fn serve(mut self, mut watch: Watch<Scope>, mut ws: WebSocket) {
+    async fn serve(mut self, mut watch: Watch<Scope>, mut ws: WebSocket, first: Option<String>) {
         let (tx, mut rx) = mpsc::channel::<String>(CAPACITY);
+        if let Some(first) = first
+            && let Some(reply) = self.handle(&mut watch, &tx, &first).await
+            && ws
+                .send(Message::Text(reply.to_string().into()))
+                .await
+                .is_err()
+        {
+            return;
+        }
         loop {
             tokio::select! {
                 message = ws.recv() => {

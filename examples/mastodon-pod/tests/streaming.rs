@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use mastodon_pod::MastodonPod;
-use pod_kit::testing::{Engine, TestApp, TestPod};
+use pod_kit::testing::{Engine, TestApp, TestClient, TestPod};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite;
@@ -283,6 +283,36 @@ async fn the_websocket_checks_each_subscription_and_closes_on_revocation(engine:
         serde_json::from_str(event["payload"].as_str().expect("a JSON string")).expect("json");
     assert_eq!(payload["id"], r.body["id"]);
 
+    // The stream and the token in the URL, as browsers' clients send them.
+    let url = format!(
+        "ws://{}/api/v1/streaming?stream=hashtag&tag=Socket&access_token={reader}",
+        authority(&pod)
+    );
+    let (mut by_query, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connect with the query");
+    // Messages are handled in order: the first subscription is in place
+    // once this is answered.
+    send(
+        &mut by_query,
+        serde_json::json!({"type": "subscribe", "stream": "nothing"}),
+    )
+    .await;
+    assert_eq!(next_text(&mut by_query).await["status"], 400);
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&writer),
+            Some(serde_json::json!({"status": "tagged #socket", "visibility": "public"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let event = next_text(&mut by_query).await;
+    assert_eq!(event["stream"], serde_json::json!(["hashtag", "socket"]));
+    // The first socket has it too (public).
+    assert_eq!(next_text(&mut client).await["event"], "update");
+
     pod.revoke(&app, &reader).await;
     let close = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(message) = client.next().await {
@@ -299,10 +329,107 @@ async fn the_websocket_checks_each_subscription_and_closes_on_revocation(engine:
     assert!(!close.reason.is_empty());
 }
 
+/// A second user, `bob`, and a token of theirs with `scopes`.
+async fn bob(pod: &TestPod, scopes: &str) -> (i64, String) {
+    let client = TestClient::<MastodonPod>::new(pod.database(), &pod_kit::Settings::new(&pod.base));
+    let bob = client.create_user("bob").await;
+    (bob, client.user_token(bob, scopes).await)
+}
+
+async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_accounts_are_hidden(
+    engine: Engine,
+) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
+    let (bob, bobs) = bob(&pod, "read write").await;
+    let mine = pod.token(&app, "read write follow").await;
+    let r = pod
+        .call(
+            "POST",
+            &format!("/api/v1/accounts/{bob}/follow"),
+            Some(&mine),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let mut user = Open::get(&pod, "/api/v1/streaming/user", &mine).await;
+    assert!(user.seen.starts_with("HTTP/1.1 200"), "{}", user.seen);
+    // Without read:notifications, the user stream has no notifications.
+    let statuses_only = pod.token(&app, "read:statuses").await;
+    let mut home_only = Open::get(&pod, "/api/v1/streaming/user", &statuses_only).await;
+    let mut public = Open::get(&pod, "/api/v1/streaming/public", &mine).await;
+
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&bobs),
+            Some(serde_json::json!({
+                "status": format!("hi @{}", pod_kit::testing::USER),
+                "visibility": "public",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let first = r.body["id"].as_str().expect("id").to_owned();
+    assert!(user.until("event: notification").await, "{}", user.seen);
+    assert!(
+        user.until(&format!("\"id\":\"{first}\"")).await,
+        "{}",
+        user.seen
+    );
+    assert!(home_only.until(&format!("\"id\":\"{first}\"")).await);
+    assert!(public.until(&format!("\"id\":\"{first}\"")).await);
+
+    // Blocked (after the public stream opened: a new stream hides bob).
+    let r = pod
+        .call(
+            "POST",
+            &format!("/api/v1/accounts/{bob}/block"),
+            Some(&mine),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut hiding = Open::get(&pod, "/api/v1/streaming/public", &mine).await;
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&bobs),
+            Some(serde_json::json!({"status": "hidden from the blocker", "visibility": "public"})),
+        )
+        .await;
+    let hidden = r.body["id"].as_str().expect("id").to_owned();
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&mine),
+            Some(serde_json::json!({"status": "my own", "visibility": "public"})),
+        )
+        .await;
+    let own = r.body["id"].as_str().expect("id").to_owned();
+    assert!(hiding.until(&format!("\"id\":\"{own}\"")).await);
+    assert!(
+        !hiding.seen.contains(&format!("\"id\":\"{hidden}\"")),
+        "{}",
+        hiding.seen
+    );
+    assert!(
+        !home_only.seen.contains("event: notification"),
+        "{}",
+        home_only.seen
+    );
+}
+
 pod_kit::both_engines!(
     sqlite: Engine::on_sqlite,
     postgres: Engine::on_postgres;
     an_sse_stream_receives_posted_statuses_until_its_token_is_revoked,
     each_stream_checks_its_scopes_and_refuses_app_tokens,
     the_websocket_checks_each_subscription_and_closes_on_revocation,
+    the_user_stream_has_home_statuses_and_notifications_and_blocked_accounts_are_hidden,
 );
