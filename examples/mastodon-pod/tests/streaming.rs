@@ -354,6 +354,48 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 
+    // A list of mine with bob; bob's list is not mine to stream.
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/lists",
+            Some(&mine),
+            Some(serde_json::json!({"title": "friends"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let list = r.body["id"].as_str().expect("id").to_owned();
+    let r = pod
+        .call(
+            "POST",
+            &format!("/api/v1/lists/{list}/accounts"),
+            Some(&mine),
+            Some(serde_json::json!({"account_ids": [bob.to_string()]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/lists",
+            Some(&bobs),
+            Some(serde_json::json!({"title": "bob's"})),
+        )
+        .await;
+    let bobs_list = r.body["id"].as_str().expect("id").to_owned();
+    let r = pod
+        .call(
+            "GET",
+            &format!("/api/v1/streaming/list?list={bobs_list}"),
+            Some(&mine),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let mut listed = Open::get(&pod, &format!("/api/v1/streaming/list?list={list}"), &mine).await;
+    assert!(listed.seen.starts_with("HTTP/1.1 200"), "{}", listed.seen);
+    let mut direct = Open::get(&pod, "/api/v1/streaming/direct", &mine).await;
+
     let mut user = Open::get(&pod, "/api/v1/streaming/user", &mine).await;
     assert!(user.seen.starts_with("HTTP/1.1 200"), "{}", user.seen);
     // Without read:notifications, the user stream has no notifications.
@@ -382,6 +424,27 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
     );
     assert!(home_only.until(&format!("\"id\":\"{first}\"")).await);
     assert!(public.until(&format!("\"id\":\"{first}\"")).await);
+    assert!(listed.until(&format!("\"id\":\"{first}\"")).await);
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&bobs),
+            Some(serde_json::json!({
+                "status": format!("psst @{}", pod_kit::testing::USER),
+                "visibility": "direct",
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let secret = r.body["id"].as_str().expect("id").to_owned();
+    assert!(direct.until(&format!("\"id\":\"{secret}\"")).await);
+    assert_eq!(
+        direct.seen.matches("event: update").count(),
+        1,
+        "a public status is not direct: {}",
+        direct.seen
+    );
 
     // Blocked (after the public stream opened: a new stream hides bob).
     let r = pod
