@@ -421,6 +421,16 @@ impl Socket {
         let Some(channel) = Channels::find(name) else {
             return Some(error("Unknown stream type", StatusCode::BAD_REQUEST));
         };
+        // The scopes first, as Mastodon does: a token that may not read a
+        // channel learns nothing of its lists or tags.
+        if kind == "subscribe"
+            && let Err(refused) = watch.permits(channel)
+        {
+            return Some(error(
+                "Access token does not have the required scopes",
+                refused.status(Default::default()),
+            ));
+        }
         let notifications = watch.permits(&Channels::USER_NOTIFICATION).is_ok();
         let param = |key: &str| match &request[key] {
             serde_json::Value::String(s) => Some(s.clone()),
