@@ -501,3 +501,45 @@ impl Socket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: usize) -> StreamEvent {
+        StreamEvent {
+            event: "update",
+            payload: n.to_string().into(),
+            author: None,
+        }
+    }
+
+    fn keys(hub: &Hub) -> usize {
+        hub.keys.lock().expect("lock").len()
+    }
+
+    #[tokio::test]
+    async fn keys_are_bounded_and_dropped_when_nobody_listens() {
+        let hub = Hub::default();
+        hub.publish("timeline:public", event(0));
+        assert_eq!(keys(&hub), 0, "publishing creates nothing");
+        let mut rx = hub.subscribe("timeline:public");
+        for n in 0..CAPACITY + 10 {
+            hub.publish("timeline:public", event(n));
+        }
+        // A slow receiver lags: the oldest events are gone, the newest kept.
+        assert!(matches!(
+            rx.recv().await,
+            Err(broadcast::error::RecvError::Lagged(10))
+        ));
+        assert_eq!(&*rx.recv().await.expect("event").payload, "10");
+        drop(rx);
+        hub.publish("timeline:public", event(0));
+        assert_eq!(keys(&hub), 0, "dropped once nobody listens");
+        let _other = hub.subscribe("timeline:1");
+        let idle = hub.subscribe("timeline:2");
+        drop(idle);
+        let _third = hub.subscribe("timeline:3");
+        assert_eq!(keys(&hub), 2, "idle keys pruned when a stream opens");
+    }
+}
