@@ -119,7 +119,7 @@ pub(crate) async fn update_credentials(ctx: Ctx, Body(p): Body) -> ApiResult {
     }
     tx.commit().await?;
     for follower in approved {
-        notify(&ctx.db, me, follower, "follow", None).await?;
+        notify(&ctx, me, follower, "follow", None).await?;
     }
     ok(render::credential_account(&ctx, me).await?)
 }
@@ -286,7 +286,7 @@ pub(crate) async fn do_follow(
     .execute(&ctx.db)
     .await?;
     if inserted.rows_affected() > 0 {
-        notify(&ctx.db, target, me, kind, None).await?;
+        notify(ctx, target, me, kind, None).await?;
     }
     Ok(())
 }

@@ -93,7 +93,7 @@ pub(crate) async fn instance_v2(ctx: Ctx) -> ApiResult {
         "thumbnail": { "url": ctx.url("/avatars/original/missing.png") },
         "languages": ["en"],
         "configuration": {
-            "urls": { "streaming": null },
+            "urls": { "streaming": ctx.streaming_url() },
             "accounts": { "max_featured_tags": 0, "max_pinned_statuses": 5 },
             "statuses": statuses_config(),
             "media_attachments": media_config(),

@@ -22,6 +22,7 @@ mod reports;
 mod search;
 mod social;
 mod statuses;
+mod streaming;
 mod support;
 mod timelines;
 
@@ -52,6 +53,8 @@ pub struct AppState {
     /// The issuer's host (and port): the pod's domain in `acct`s and
     /// `/api/v1/instance`.
     host: Arc<str>,
+    /// The streaming API's fan-out of events.
+    hub: streaming::Hub,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
             db,
             base: base.into(),
             host: host.into(),
+            hub: streaming::Hub::default(),
         }
     }
 
@@ -192,7 +196,7 @@ async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
             .execute(db)
             .await?;
             if done.rows_affected() > 0 {
-                notifications::notify(db, b, a, "follow", None)
+                notifications::notify(&me, b, a, "follow", None)
                     .await
                     .map_err(to_sqlx)?;
             }
@@ -218,7 +222,7 @@ async fn seed(db: &AnyPool, user_id: i64) -> Result<(), sqlx::Error> {
                 .bind(status)
                 .execute(db)
                 .await?;
-            notifications::notify(db, author, who, "favourite", Some(status))
+            notifications::notify(&me, author, who, "favourite", Some(status))
                 .await
                 .map_err(to_sqlx)?;
         }
@@ -345,5 +349,17 @@ scope_routes! {
         // Instance
         GET "/api/v1/instance" => instance::instance_v1,
         GET "/api/v2/instance" => instance::instance_v2,
+        // Streaming
+        GET "/api/v1/streaming/health" => streaming::health,
+        GET "/api/v1/streaming" => streaming::websocket,
+        GET "/api/v1/streaming/user" => streaming::user,
+        GET "/api/v1/streaming/user/notification" => streaming::user_notification,
+        GET "/api/v1/streaming/public" => streaming::public,
+        GET "/api/v1/streaming/public/local" => streaming::public_local,
+        GET "/api/v1/streaming/public/remote" => streaming::public_remote,
+        GET "/api/v1/streaming/hashtag" => streaming::hashtag,
+        GET "/api/v1/streaming/hashtag/local" => streaming::hashtag_local,
+        GET "/api/v1/streaming/list" => streaming::list,
+        GET "/api/v1/streaming/direct" => streaming::direct,
     }
 }

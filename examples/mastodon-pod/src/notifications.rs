@@ -1,8 +1,6 @@
 //! Notifications: who is told of what ([`notify`]), and the viewer's
 //! notifications.
 
-use sqlx::AnyPool;
-
 use scope_runtime::requires_scope;
 
 use crate::Scope;
@@ -13,7 +11,7 @@ use crate::support::{ApiError, ApiResult, Arg, Ctx, Id, Params, ok, parse_id};
 /// Creates a notification for `recipient` unless it is the actor's own
 /// action or the recipient blocks the actor or mutes their notifications.
 pub(crate) async fn notify(
-    db: &AnyPool,
+    ctx: &Ctx,
     recipient: i64,
     from: i64,
     kind: &str,
@@ -22,17 +20,32 @@ pub(crate) async fn notify(
     if recipient == from {
         return Ok(());
     }
-    sqlx::query(
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO notifications (account_id, from_account_id, type, status_id) \
          SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2) \
-         AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2 AND hide_notifications = 1)",
+         AND NOT EXISTS (SELECT 1 FROM mutes WHERE account_id = $1 AND target_account_id = $2 AND hide_notifications = 1) \
+         RETURNING id",
     )
     .bind(recipient)
     .bind(from)
     .bind(kind)
     .bind(status_id)
-    .execute(db)
+    .fetch_optional(&ctx.db)
     .await?;
+    // The recipient's streams: the notification as the REST API renders
+    // it for them.
+    if let Some(id) = id
+        && let Some(v) = render::notification(&ctx.seen_by(Some(recipient)), recipient, id).await?
+    {
+        ctx.hub.publish(
+            &format!("timeline:{recipient}:notifications"),
+            crate::streaming::StreamEvent {
+                event: "notification",
+                payload: v.to_string().into(),
+                author: Some(from),
+            },
+        );
+    }
     Ok(())
 }
 

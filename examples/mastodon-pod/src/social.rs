@@ -59,7 +59,7 @@ pub(crate) async fn authorize(ctx: Ctx, Id(from): Id) -> ApiResult {
     }
     tx.commit().await?;
     if moved.rows_affected() > 0 {
-        notify(&ctx.db, me, from, "follow", None).await?;
+        notify(&ctx, me, from, "follow", None).await?;
     }
     ok(render::relationship(&ctx, me, from).await?)
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::notifications::notify;
 use crate::render::{self, readable};
+use crate::streaming::StreamEvent;
 use crate::support::{ApiError, ApiResult, Arg, AsInt, Body, Ctx, Flag, Id, ok, parse_id};
 
 /// Maximum characters of a status (Mastodon's default).
@@ -98,7 +99,7 @@ pub(crate) async fn insert_status(ctx: &Ctx, me: i64, new: NewStatus<'_>) -> Res
     }
     tx.commit().await?;
     for account in mentioned {
-        notify(&ctx.db, account, me, "mention", Some(id)).await?;
+        notify(ctx, account, me, "mention", Some(id)).await?;
     }
     Ok(id)
 }
@@ -195,9 +196,95 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
         },
     )
     .await?;
-    ok(render::status(&ctx, id)
+    let v = render::status(&ctx, id)
         .await?
-        .ok_or_else(ApiError::not_found)?)
+        .ok_or_else(ApiError::not_found)?;
+    publish_update(&ctx, id).await?;
+    ok(v)
+}
+
+/// Sends status `id` as an `update` to the streams it goes to, rendered as
+/// the REST API renders it for an anonymous viewer.
+async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
+    let (author, keys) = stream_keys(ctx, id).await?;
+    if let Some(public) = render::status(&ctx.seen_by(None), id).await? {
+        ctx.hub.publish_all(
+            &keys,
+            &StreamEvent {
+                event: "update",
+                payload: public.to_string().into(),
+                author: Some(author),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Sends a `delete` of status `id` to `keys`.
+fn publish_delete(ctx: &Ctx, id: i64, author: i64, keys: &[String]) {
+    ctx.hub.publish_all(
+        keys,
+        &StreamEvent {
+            event: "delete",
+            payload: id.to_string().into(),
+            author: Some(author),
+        },
+    );
+}
+
+/// The stream keys status `id` goes to: its author's home and their
+/// followers' (and those followers' lists with the author) unless direct,
+/// the public and hashtag streams if public, the direct streams of the
+/// author and the mentioned accounts if direct.
+async fn stream_keys(ctx: &Ctx, id: i64) -> Result<(i64, Vec<String>), ApiError> {
+    let (author, visibility, reblog_of) = sqlx::query_as::<_, (i64, String, Option<i64>)>(
+        "SELECT account_id, visibility, reblog_of_id FROM statuses WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&ctx.db)
+    .await?;
+    let mut keys = vec![format!("timeline:{author}")];
+    if visibility == "direct" {
+        keys.push(format!("timeline:direct:{author}"));
+        let mentioned: Vec<i64> =
+            sqlx::query_scalar("SELECT account_id FROM mentions WHERE status_id = $1")
+                .bind(id)
+                .fetch_all(&ctx.db)
+                .await?;
+        keys.extend(mentioned.iter().map(|m| format!("timeline:direct:{m}")));
+        return Ok((author, keys));
+    }
+    let followers: Vec<i64> =
+        sqlx::query_scalar("SELECT account_id FROM follows WHERE target_account_id = $1")
+            .bind(author)
+            .fetch_all(&ctx.db)
+            .await?;
+    keys.extend(followers.iter().map(|f| format!("timeline:{f}")));
+    let lists: Vec<i64> = sqlx::query_scalar(
+        "SELECT la.list_id FROM list_accounts la JOIN lists l ON l.id = la.list_id \
+         JOIN follows f ON f.account_id = l.account_id AND f.target_account_id = la.account_id \
+         WHERE la.account_id = $1",
+    )
+    .bind(author)
+    .fetch_all(&ctx.db)
+    .await?;
+    keys.extend(lists.iter().map(|l| format!("timeline:list:{l}")));
+    // Boosts go to homes and lists only, as in Mastodon.
+    if visibility == "public" && reblog_of.is_none() {
+        keys.push("timeline:public".into());
+        keys.push("timeline:public:local".into());
+        let tags: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM status_tags WHERE status_id = $1")
+                .bind(id)
+                .fetch_all(&ctx.db)
+                .await?;
+        for tag in tags {
+            let tag = tag.to_lowercase();
+            keys.push(format!("timeline:hashtag:{tag}"));
+            keys.push(format!("timeline:hashtag:{tag}:local"));
+        }
+    }
+    Ok((author, keys))
 }
 
 /// View a single status.
@@ -232,10 +319,12 @@ pub(crate) async fn delete(ctx: Ctx, Id(id): Id) -> ApiResult {
     let v = render::status_with_source(&ctx, id, true)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let (author, keys) = stream_keys(&ctx, id).await?;
     sqlx::query("DELETE FROM statuses WHERE id = $1")
         .bind(id)
         .execute(&ctx.db)
         .await?;
+    publish_delete(&ctx, id, author, &keys);
     ok(v)
 }
 
@@ -350,7 +439,8 @@ pub(crate) async fn reblog(ctx: Ctx, Id(id): Id, Body(p): Body) -> ApiResult {
             .bind(&boost_visibility)
             .fetch_one(&ctx.db)
             .await?;
-            notify(&ctx.db, author, me, "reblog", Some(target)).await?;
+            notify(&ctx, author, me, "reblog", Some(target)).await?;
+            publish_update(&ctx, b).await?;
             b
         }
     };
@@ -365,11 +455,24 @@ pub(crate) async fn unreblog(ctx: Ctx, Id(id): Id) -> ApiResult {
     let me = ctx.me()?;
     let (_, reblog_of, _) = author_of(&ctx, id).await?;
     let target = reblog_of.unwrap_or(id);
+    let boost: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
+            .bind(target)
+            .bind(me)
+            .fetch_optional(&ctx.db)
+            .await?;
+    let streams = match boost {
+        Some(boost) => Some((boost, stream_keys(&ctx, boost).await?.1)),
+        None => None,
+    };
     sqlx::query("DELETE FROM statuses WHERE reblog_of_id = $1 AND account_id = $2")
         .bind(target)
         .bind(me)
         .execute(&ctx.db)
         .await?;
+    if let Some((boost, keys)) = streams {
+        publish_delete(&ctx, boost, me, &keys);
+    }
     ok(render::status(&ctx, target)
         .await?
         .ok_or_else(ApiError::not_found)?)
@@ -392,7 +495,7 @@ pub(crate) async fn favourite(ctx: Ctx, Id(id): Id) -> ApiResult {
     .execute(&ctx.db)
     .await?;
     if inserted.rows_affected() > 0 {
-        notify(&ctx.db, author, me, "favourite", Some(target)).await?;
+        notify(&ctx, author, me, "favourite", Some(target)).await?;
     }
     ok(render::status(&ctx, target)
         .await?

@@ -89,6 +89,11 @@ const EXPLAINED_SOURCE: &[&str] = &[
     "PUT /api/v1/accounts/verify_credentials: served by the code, missing from the matrix",
     "POST /api/v1/follows: served by the code, missing from the matrix",
     "GET /api/v1/reports: served by the code, missing from the matrix",
+    // The Rails row only redirects to Node's streaming server, which needs
+    // a user token; the user stream's scope column is prose.
+    "GET /api/v1/streaming: matrix says token kind public, code says user",
+    "GET /api/v1/streaming/user: matrix names unknown scope \"read:statuses (notifications only delivered if read\"",
+    "GET /api/v1/streaming/user: matrix names unknown scope \"read:notifications)\"",
     // Where the pod serves uploaded media (Mastodon serves them outside the API).
     "GET /system/media_attachments/{id}: served by the code, missing from the matrix",
 ];

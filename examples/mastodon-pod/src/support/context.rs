@@ -23,6 +23,8 @@ pub(crate) struct Ctx {
     pub(crate) query: Params,
     /// The user of the token, if a user token was sent.
     pub(crate) viewer: Option<i64>,
+    /// The streaming API's fan-out.
+    pub(crate) hub: crate::streaming::Hub,
 }
 
 impl Ctx {
@@ -59,6 +61,22 @@ impl Ctx {
             raw_query: Vec::new(),
             query: Params::default(),
             viewer,
+            hub: crate::streaming::Hub::default(),
+        }
+    }
+
+    /// The same server seen by `viewer` (no query): what a stream renders
+    /// for its subscribers.
+    pub(crate) fn seen_by(&self, viewer: Option<i64>) -> Self {
+        Self {
+            db: self.db.clone(),
+            base: self.base.clone(),
+            host: self.host.clone(),
+            path: String::new(),
+            raw_query: Vec::new(),
+            query: Params::default(),
+            viewer,
+            hub: self.hub.clone(),
         }
     }
 }
@@ -83,6 +101,7 @@ impl FromRequestParts<AppState> for Ctx {
             query: Params::from_pairs(raw_query.clone()),
             raw_query,
             viewer,
+            hub: state.hub.clone(),
         })
     }
 }

@@ -1,0 +1,545 @@
+//! The streaming API: Server-Sent Events per channel and one WebSocket
+//! with `subscribe` messages, each channel under the scopes Mastodon's
+//! streaming server checks, each stream ended when its token stops
+//! allowing it (revoked, expired, its user disabled).
+//!
+//! Events fan out through the [`Hub`]: one bounded broadcast channel per
+//! stream key (`timeline:public`, `timeline:<account>`, ...), created when
+//! a stream opens and dropped when nobody listens any more.
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use scope_runtime::stream::{Channel, ChannelTable, Watch};
+use scope_runtime::{requires_scope, scope_channels};
+use sqlx::AnyPool;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::Scope;
+use crate::support::{ApiError, Ctx, parse_id};
+
+scope_channels! {
+    /// The channels of the streaming API, with the scopes Mastodon's
+    /// streaming server checks for each.
+    pub(crate) Channels: Scope {
+        /// The home timeline (and notifications, with `read:notifications`).
+        USER = "user" => "read:statuses", token = user;
+        /// The user's notifications.
+        USER_NOTIFICATION = "user:notification" => "read:notifications", token = user;
+        /// Public statuses.
+        PUBLIC = "public" => "read:statuses", token = user;
+        /// Public statuses of this server.
+        PUBLIC_LOCAL = "public:local" => "read:statuses", token = user;
+        /// Public statuses of other servers.
+        PUBLIC_REMOTE = "public:remote" => "read:statuses", token = user;
+        /// Public statuses with a hashtag.
+        HASHTAG = "hashtag" => "read:statuses", token = user;
+        /// Public statuses of this server with a hashtag.
+        HASHTAG_LOCAL = "hashtag:local" => "read:statuses", token = user;
+        /// The statuses of a list of the user.
+        LIST = "list" => "read:statuses", token = user;
+        /// Direct conversations of the user.
+        DIRECT = "direct" => "read:statuses", token = user;
+    }
+}
+
+/// How many events a stream key holds for a slow subscriber.
+const CAPACITY: usize = 256;
+
+/// One event of a stream, as Mastodon's streaming API names it
+/// (`update`, `delete`, `notification`, `status.update`).
+#[derive(Clone, Debug)]
+pub(crate) struct StreamEvent {
+    pub(crate) event: &'static str,
+    pub(crate) payload: Arc<str>,
+    /// The account the event is about, for subscribers that hide it.
+    pub(crate) author: Option<i64>,
+}
+
+/// The fan-out: a bounded broadcast channel per stream key, created
+/// lazily, dropped when it has no receivers.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hub {
+    keys: Arc<Mutex<HashMap<String, broadcast::Sender<StreamEvent>>>>,
+}
+
+impl Hub {
+    /// Listens to `key`.
+    pub(crate) fn subscribe(&self, key: &str) -> broadcast::Receiver<StreamEvent> {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.retain(|_, tx| tx.receiver_count() > 0);
+        keys.entry(key.to_owned())
+            .or_insert_with(|| broadcast::channel(CAPACITY).0)
+            .subscribe()
+    }
+
+    /// Sends `event` to whoever listens to `key` (nobody: nothing happens).
+    pub(crate) fn publish(&self, key: &str, event: StreamEvent) {
+        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(tx) = keys.get(key)
+            && tx.send(event).is_err()
+        {
+            keys.remove(key);
+        }
+    }
+
+    /// Sends the same event to each of `keys`.
+    pub(crate) fn publish_all(&self, keys: &[String], event: &StreamEvent) {
+        for key in keys {
+            self.publish(key, event.clone());
+        }
+    }
+}
+
+/// The events of a receiver; a lagging receiver skips what it missed.
+fn events(rx: broadcast::Receiver<StreamEvent>) -> BoxStream<'static, StreamEvent> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => return Some((event, rx)),
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+    .boxed()
+}
+
+/// The accounts the viewer blocks or mutes, or who block the viewer:
+/// hidden from public and hashtag streams.
+async fn hidden(db: &AnyPool, me: i64) -> Result<HashSet<i64>, ApiError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT target_account_id FROM blocks WHERE account_id = $1 \
+         UNION SELECT target_account_id FROM mutes WHERE account_id = $1 \
+         UNION SELECT account_id FROM blocks WHERE target_account_id = $1",
+    )
+    .bind(me)
+    .fetch_all(db)
+    .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// What a channel subscription listens to.
+struct Target {
+    keys: Vec<String>,
+    /// The `stream` of WebSocket messages (`["hashtag", "rust"]`).
+    stream: Vec<String>,
+    /// Whether blocked and muted accounts are hidden.
+    filtered: bool,
+}
+
+/// The keys of `channel` for `me`, its `tag` or `list` checked.
+async fn resolve(
+    db: &AnyPool,
+    me: i64,
+    channel: &Channel<Scope>,
+    tag: Option<&str>,
+    list: Option<&str>,
+    notifications: bool,
+) -> Result<Target, ApiError> {
+    let name = channel.name();
+    let mut stream = vec![name.to_owned()];
+    let mut filtered = false;
+    let keys = match name {
+        "user" => {
+            let mut keys = vec![format!("timeline:{me}")];
+            if notifications {
+                keys.push(format!("timeline:{me}:notifications"));
+            }
+            keys
+        }
+        "user:notification" => vec![format!("timeline:{me}:notifications")],
+        "public" | "public:local" | "public:remote" => {
+            filtered = true;
+            vec![format!("timeline:{name}")]
+        }
+        "hashtag" | "hashtag:local" => {
+            let tag = tag
+                .map(|t| t.trim_start_matches('#').to_lowercase())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ApiError::bad_request("No tag for stream provided"))?;
+            filtered = true;
+            stream.push(tag.clone());
+            let local = if name == "hashtag:local" {
+                ":local"
+            } else {
+                ""
+            };
+            vec![format!("timeline:hashtag:{tag}{local}")]
+        }
+        "list" => {
+            let id = list
+                .and_then(parse_id)
+                .ok_or_else(|| ApiError::bad_request("No list for stream provided"))?;
+            let owner: Option<i64> =
+                sqlx::query_scalar("SELECT account_id FROM lists WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(db)
+                    .await?;
+            match owner {
+                None => return Err(ApiError::not_found()),
+                Some(owner) if owner != me => return Err(ApiError::forbidden()),
+                Some(_) => {}
+            }
+            stream.push(id.to_string());
+            vec![format!("timeline:list:{id}")]
+        }
+        _ => vec![format!("timeline:direct:{me}")],
+    };
+    Ok(Target {
+        keys,
+        stream,
+        filtered,
+    })
+}
+
+/// The events of `target`, without those of hidden accounts.
+async fn target_events(
+    hub: &Hub,
+    db: &AnyPool,
+    me: i64,
+    target: &Target,
+) -> Result<BoxStream<'static, StreamEvent>, ApiError> {
+    let hidden = if target.filtered {
+        hidden(db, me).await?
+    } else {
+        HashSet::new()
+    };
+    let merged =
+        futures_util::stream::select_all(target.keys.iter().map(|k| events(hub.subscribe(k))));
+    Ok(merged
+        .filter(move |e| {
+            let keep = e.author.is_none_or(|a| !hidden.contains(&a));
+            async move { keep }
+        })
+        .boxed())
+}
+
+/// An SSE stream of `channel`, until the token stops allowing it.
+async fn sse(
+    ctx: Ctx,
+    watch: Watch<Scope>,
+    channel: &Channel<Scope>,
+) -> Result<Response, ApiError> {
+    let me = ctx.me()?;
+    let notifications = watch.permits(&Channels::USER_NOTIFICATION).is_ok();
+    let tag = ctx.query.text("tag")?;
+    let list = ctx.query.text("list")?;
+    let target = resolve(
+        &ctx.db,
+        me,
+        channel,
+        tag.as_deref(),
+        list.as_deref(),
+        notifications,
+    )
+    .await?;
+    let events = target_events(&ctx.hub, &ctx.db, me, &target)
+        .await?
+        .map(|e| Ok::<_, Infallible>(Event::default().event(e.event).data(&*e.payload)));
+    Ok(Sse::new(watch.until(events))
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// Whether the streaming API is up: `OK`.
+#[requires_scope(public)]
+pub(crate) async fn health() -> &'static str {
+    "OK"
+}
+
+/// The home timeline, with notifications when the token may read them.
+#[requires_scope(stream = sse, channel = Channels::USER)]
+pub(crate) async fn user(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::USER).await
+}
+
+/// The user's notifications.
+#[requires_scope(stream = sse, channel = Channels::USER_NOTIFICATION)]
+pub(crate) async fn user_notification(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::USER_NOTIFICATION).await
+}
+
+/// Public statuses.
+#[requires_scope(stream = sse, channel = Channels::PUBLIC)]
+pub(crate) async fn public(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::PUBLIC).await
+}
+
+/// Public statuses of this server.
+#[requires_scope(stream = sse, channel = Channels::PUBLIC_LOCAL)]
+pub(crate) async fn public_local(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::PUBLIC_LOCAL).await
+}
+
+/// Public statuses of other servers (this pod does not federate: none).
+#[requires_scope(stream = sse, channel = Channels::PUBLIC_REMOTE)]
+pub(crate) async fn public_remote(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::PUBLIC_REMOTE).await
+}
+
+/// Public statuses with the hashtag `tag`.
+#[requires_scope(stream = sse, channel = Channels::HASHTAG)]
+pub(crate) async fn hashtag(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::HASHTAG).await
+}
+
+/// Public statuses of this server with the hashtag `tag`.
+#[requires_scope(stream = sse, channel = Channels::HASHTAG_LOCAL)]
+pub(crate) async fn hashtag_local(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::HASHTAG_LOCAL).await
+}
+
+/// The statuses of the list `list` (only its owner's).
+#[requires_scope(stream = sse, channel = Channels::LIST)]
+pub(crate) async fn list(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::LIST).await
+}
+
+/// Direct conversations.
+#[requires_scope(stream = sse, channel = Channels::DIRECT)]
+pub(crate) async fn direct(ctx: Ctx, watch: Watch<Scope>) -> Result<Response, ApiError> {
+    sse(ctx, watch, &Channels::DIRECT).await
+}
+
+/// One WebSocket for every channel: `{"type":"subscribe","stream":..}`
+/// (with `tag` or `list`) and `unsubscribe`, each subscription checked
+/// against the token's scopes before anything of it is sent.
+#[requires_scope(authenticated, token = user, stream = websocket, channels = Channels)]
+pub(crate) async fn websocket(
+    ctx: Ctx,
+    watch: Watch<Scope>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let me = ctx.me()?;
+    let upgrade = match watch.selected_protocol() {
+        Some(protocol) => upgrade.protocols([protocol.to_owned()]),
+        None => upgrade,
+    };
+    // `?stream=public` (with `tag` or `list`): a first subscription.
+    let first = match ctx.query.text("stream")? {
+        Some(stream) => Some(
+            serde_json::json!({
+                "type": "subscribe",
+                "stream": stream,
+                "tag": ctx.query.text("tag")?,
+                "list": ctx.query.text("list")?,
+            })
+            .to_string(),
+        ),
+        None => None,
+    };
+    let socket = Socket {
+        hub: ctx.hub.clone(),
+        db: ctx.db.clone(),
+        me,
+        subscriptions: HashMap::new(),
+    };
+    Ok(upgrade.on_upgrade(move |ws| socket.serve(watch, ws, first)))
+}
+
+/// A WebSocket's subscriptions: one forwarding task each.
+struct Socket {
+    hub: Hub,
+    db: AnyPool,
+    me: i64,
+    /// By the subscription's `stream` (joined), its channel and task.
+    subscriptions: HashMap<String, (&'static Channel<Scope>, tokio::task::JoinHandle<()>)>,
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        for (_, task) in self.subscriptions.values() {
+            task.abort();
+        }
+    }
+}
+
+fn error(message: &str, status: StatusCode) -> serde_json::Value {
+    serde_json::json!({"error": message, "status": status.as_u16()})
+}
+
+impl Socket {
+    async fn serve(mut self, mut watch: Watch<Scope>, mut ws: WebSocket, first: Option<String>) {
+        let (tx, mut rx) = mpsc::channel::<String>(CAPACITY);
+        if let Some(first) = first
+            && let Some(reply) = self.handle(&mut watch, &tx, &first).await
+            && ws
+                .send(Message::Text(reply.to_string().into()))
+                .await
+                .is_err()
+        {
+            return;
+        }
+        loop {
+            tokio::select! {
+                message = ws.recv() => {
+                    let text = match message {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                        Some(Ok(_)) => continue,
+                    };
+                    if let Some(reply) = self.handle(&mut watch, &tx, &text).await
+                        && ws.send(Message::Text(reply.to_string().into())).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                Some(out) = rx.recv() => {
+                    if ws.send(Message::Text(out.into())).await.is_err() {
+                        return;
+                    }
+                }
+                ended = watch.ended() => {
+                    let frame = CloseFrame { code: close_code::POLICY, reason: ended.reason().into() };
+                    let _ = ws.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Handles one client message; the reply, if any.
+    async fn handle(
+        &mut self,
+        watch: &mut Watch<Scope>,
+        tx: &mpsc::Sender<String>,
+        text: &str,
+    ) -> Option<serde_json::Value> {
+        let Ok(request) = serde_json::from_str::<serde_json::Value>(text) else {
+            return Some(error("Invalid JSON", StatusCode::BAD_REQUEST));
+        };
+        let kind = request["type"].as_str().unwrap_or_default();
+        let name = request["stream"].as_str().unwrap_or_default();
+        let Some(channel) = Channels::find(name) else {
+            return Some(error("Unknown stream type", StatusCode::BAD_REQUEST));
+        };
+        // The scopes first, as Mastodon does: a token that may not read a
+        // channel learns nothing of its lists or tags.
+        if kind == "subscribe"
+            && let Err(refused) = watch.permits(channel)
+        {
+            return Some(error(
+                "Access token does not have the required scopes",
+                refused.status(Default::default()),
+            ));
+        }
+        let notifications = watch.permits(&Channels::USER_NOTIFICATION).is_ok();
+        let param = |key: &str| match &request[key] {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let (tag, list) = (param("tag"), param("list"));
+        let target = match resolve(
+            &self.db,
+            self.me,
+            channel,
+            tag.as_deref(),
+            list.as_deref(),
+            notifications,
+        )
+        .await
+        {
+            Ok(target) => target,
+            Err(e) => return Some(error(e.message(), e.status())),
+        };
+        let id = target.stream.join(":");
+        match kind {
+            "subscribe" => {
+                if let Err(refused) = watch.admit(channel) {
+                    return Some(error(
+                        "Access token does not have the required scopes",
+                        refused.status(Default::default()),
+                    ));
+                }
+                if self.subscriptions.contains_key(&id) {
+                    return None;
+                }
+                let mut events = match target_events(&self.hub, &self.db, self.me, &target).await {
+                    Ok(events) => events,
+                    Err(e) => return Some(error(e.message(), e.status())),
+                };
+                let tx = tx.clone();
+                let stream = target.stream.clone();
+                let task = tokio::spawn(async move {
+                    while let Some(e) = events.next().await {
+                        let message = serde_json::json!({
+                            "stream": stream,
+                            "event": e.event,
+                            "payload": &*e.payload,
+                        });
+                        if tx.send(message.to_string()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                self.subscriptions.insert(id, (channel, task));
+                None
+            }
+            "unsubscribe" => {
+                if let Some((channel, task)) = self.subscriptions.remove(&id) {
+                    task.abort();
+                    if !self
+                        .subscriptions
+                        .values()
+                        .any(|(c, _)| c.name() == channel.name())
+                    {
+                        watch.release(channel);
+                    }
+                }
+                None
+            }
+            _ => Some(error("Unknown message type", StatusCode::BAD_REQUEST)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: usize) -> StreamEvent {
+        StreamEvent {
+            event: "update",
+            payload: n.to_string().into(),
+            author: None,
+        }
+    }
+
+    fn keys(hub: &Hub) -> usize {
+        hub.keys.lock().expect("lock").len()
+    }
+
+    #[tokio::test]
+    async fn keys_are_bounded_and_dropped_when_nobody_listens() {
+        let hub = Hub::default();
+        hub.publish("timeline:public", event(0));
+        assert_eq!(keys(&hub), 0, "publishing creates nothing");
+        let mut rx = hub.subscribe("timeline:public");
+        for n in 0..CAPACITY + 10 {
+            hub.publish("timeline:public", event(n));
+        }
+        // A slow receiver lags: the oldest events are gone, the newest kept.
+        assert!(matches!(
+            rx.recv().await,
+            Err(broadcast::error::RecvError::Lagged(10))
+        ));
+        assert_eq!(&*rx.recv().await.expect("event").payload, "10");
+        drop(rx);
+        hub.publish("timeline:public", event(0));
+        assert_eq!(keys(&hub), 0, "dropped once nobody listens");
+        let _other = hub.subscribe("timeline:1");
+        let idle = hub.subscribe("timeline:2");
+        drop(idle);
+        let _third = hub.subscribe("timeline:3");
+        assert_eq!(keys(&hub), 2, "idle keys pruned when a stream opens");
+    }
+}
