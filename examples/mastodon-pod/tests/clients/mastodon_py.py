@@ -9,6 +9,7 @@ failure.
 """
 import re
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -63,7 +64,45 @@ def main():
     lst = m.list_create("friends")
     assert any(l["id"] == lst["id"] for l in m.lists())
     m.status_delete(status["id"])
+    streams(m)
     print(f"Mastodon.py against mastodon-pod {version}: ok")
+
+
+def streams(m):
+    """Mastodon.py's streaming (stream_user, stream_public, stream_hashtag)
+    against the pod's SSE endpoints: each receives the update
+    a status posted through the REST API produces."""
+    import threading
+    from mastodon.streaming import StreamListener
+
+    class Listener(StreamListener):
+        def __init__(self):
+            self.updates = []
+            self.event = threading.Event()
+
+        def on_update(self, status):
+            self.updates.append(status)
+            self.event.set()
+
+    opened = {
+        "user": lambda l: m.stream_user(l, run_async=True),
+        "public": lambda l: m.stream_public(l, run_async=True),
+        "hashtag": lambda l: m.stream_hashtag("streamtest", l, run_async=True),
+    }
+    listeners = {}
+    handles = []
+    for name, open_stream in opened.items():
+        listener = Listener()
+        listeners[name] = listener
+        handles.append(open_stream(listener))
+    time.sleep(0.5)
+    posted = m.status_post("streamed to Mastodon.py #streamtest")
+    for name, listener in listeners.items():
+        assert listener.event.wait(10), f"no update on the {name} stream"
+        assert any(u["id"] == posted["id"] for u in listener.updates), (name, listener.updates)
+    for handle in handles:
+        handle.close()
+
 
 
 if __name__ == "__main__":
