@@ -491,9 +491,61 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
     );
 }
 
+/// A suspended (disabled) account's open stream ends, when the suspension
+/// comes from another process's store handle (the operator's command line):
+/// on PostgreSQL through the database's notice at once; on SQLite, which
+/// has no notices, at the next periodic check once the token cache (1 s
+/// here) has let the validation go.
+async fn a_suspended_account_s_stream_ends(engine: Engine) {
+    use oauth_server::primitives::Store;
+    let Some(pod) = TestPod::start_engine::<MastodonPod>(engine, |mut s| {
+        s.token_cache_ttl = Duration::from_secs(1);
+        s
+    })
+    .await
+    else {
+        return;
+    };
+    let app = pod.register("read write follow profile").await;
+    let reader = pod.token(&app, "read:statuses").await;
+    let mut public = Open::get(&pod, "/api/v1/streaming/public", &reader).await;
+    assert!(public.seen.starts_with("HTTP/1.1 200"), "{}", public.seen);
+    let store = pod.database().store;
+    let user = store
+        .user_by_name(pod_kit::testing::USER)
+        .await
+        .expect("query")
+        .expect("user")
+        .id;
+    assert!(store.set_disabled(user, true).await.expect("disable"));
+    // Bounded: the notice (PostgreSQL), or the 5 s check plus the 1 s cache.
+    let mut buf = [0u8; 4096];
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match public.socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the suspended account's stream ended");
+    // And a new one is refused.
+    let refused = pod
+        .call(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            Some(&reader),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+}
+
 pod_kit::both_engines!(
     sqlite: Engine::on_sqlite,
     postgres: Engine::on_postgres;
+    a_suspended_account_s_stream_ends,
     an_sse_stream_receives_posted_statuses_until_its_token_is_revoked,
     each_stream_checks_its_scopes_and_refuses_app_tokens,
     the_websocket_checks_each_subscription_and_closes_on_revocation,
