@@ -53,6 +53,10 @@ scope_channels! {
 /// How many events a stream key holds for a slow subscriber.
 const CAPACITY: usize = 256;
 
+/// Subscriptions one WebSocket may hold at once (Mastodon sets none; a
+/// client subscribes to a handful of timelines and tags).
+const MAX_SUBSCRIPTIONS: usize = 64;
+
 /// One event of a stream, as Mastodon's streaming API names it
 /// (`update`, `delete`, `notification`, `status.update`).
 #[derive(Clone, Debug)]
@@ -462,6 +466,14 @@ impl Socket {
                 }
                 if self.subscriptions.contains_key(&id) {
                     return None;
+                }
+                // Each subscription is a task and a hub channel: a socket
+                // holds a bounded number of them.
+                if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+                    return Some(error(
+                        "Too many subscriptions on this connection",
+                        StatusCode::TOO_MANY_REQUESTS,
+                    ));
                 }
                 let mut events = match target_events(&self.hub, &self.db, self.me, &target).await {
                     Ok(events) => events,

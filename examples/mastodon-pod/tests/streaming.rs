@@ -491,6 +491,51 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
     );
 }
 
+/// A WebSocket holds at most 64 subscriptions (each is a task and a hub
+/// channel); the 65th is refused, and the socket goes on.
+async fn subscriptions_per_socket_are_bounded(engine: Engine) {
+    let Some((pod, app)) = pod(engine).await else {
+        return;
+    };
+    let reader = pod.token(&app, "read:statuses").await;
+    let mut request = format!("ws://{}/api/v1/streaming", authority(&pod))
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {reader}").parse().expect("header"),
+    );
+    let (mut client, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    for n in 0..65 {
+        send(
+            &mut client,
+            serde_json::json!({"type": "subscribe", "stream": "hashtag", "tag": format!("t{n}")}),
+        )
+        .await;
+    }
+    let refused = next_text(&mut client).await;
+    assert_eq!(refused["status"], 429, "{refused}");
+    // Unsubscribing one makes room again.
+    send(
+        &mut client,
+        serde_json::json!({"type": "unsubscribe", "stream": "hashtag", "tag": "t0"}),
+    )
+    .await;
+    send(
+        &mut client,
+        serde_json::json!({"type": "subscribe", "stream": "hashtag", "tag": "again"}),
+    )
+    .await;
+    send(
+        &mut client,
+        serde_json::json!({"type": "subscribe", "stream": "hashtag", "tag": "over"}),
+    )
+    .await;
+    assert_eq!(next_text(&mut client).await["status"], 429, "full again");
+}
+
 /// A suspended (disabled) account's open stream ends, when the suspension
 /// comes from another process's store handle (the operator's command line):
 /// on PostgreSQL through the database's notice at once; on SQLite, which
@@ -546,6 +591,7 @@ pod_kit::both_engines!(
     sqlite: Engine::on_sqlite,
     postgres: Engine::on_postgres;
     a_suspended_account_s_stream_ends,
+    subscriptions_per_socket_are_bounded,
     an_sse_stream_receives_posted_statuses_until_its_token_is_revoked,
     each_stream_checks_its_scopes_and_refuses_app_tokens,
     the_websocket_checks_each_subscription_and_closes_on_revocation,
