@@ -112,6 +112,12 @@ async fn selecting(mut watch: Watch<Scope>) -> Response {
     Sse::new(events).into_response()
 }
 
+/// Echoes its query (as a handler that logs its URI would write it).
+#[requires_scope("read:statuses", stream = sse)]
+async fn query(_watch: Watch<Scope>, uri: axum::http::Uri) -> String {
+    uri.query().unwrap_or_default().to_owned()
+}
+
 /// Not a stream.
 #[requires_scope("read:statuses")]
 async fn rest() -> &'static str {
@@ -127,6 +133,7 @@ scope_routes! {
         GET "/streaming/public" => public,
         GET "/misdeclared" => misdeclared,
         GET "/streaming/select" => selecting,
+        GET "/streaming/query" => query,
     }
 }
 
@@ -367,6 +374,17 @@ async fn stream_routes_take_the_token_from_the_query_and_rest_routes_do_not() {
     )
     .await;
     assert!(stream.head.starts_with("HTTP/1.1 200"), "{}", stream.head);
+    // The handler never sees the token in its query.
+    let echoed = get(
+        server.addr,
+        "/streaming/query?access_token=q%2Bt%2F&x=1",
+        None,
+        short,
+    )
+    .await;
+    assert!(echoed.head.starts_with("HTTP/1.1 200"), "{}", echoed.head);
+    assert!(echoed.body.contains("x=1"), "{}", echoed.body);
+    assert!(!echoed.body.contains("access_token"), "{}", echoed.body);
     let rest = get(server.addr, "/rest?access_token=q%2Bt%2F", None, short).await;
     assert!(rest.head.starts_with("HTTP/1.1 401"), "{}", rest.head);
     let twice = get(

@@ -126,6 +126,23 @@ fn query_token(query: Option<&str>) -> Result<Option<Cow<'_, str>>, Malformed> {
     Ok(found)
 }
 
+/// `uri` without its `access_token` parameters (the other parameters kept,
+/// in order, form-encoded again); `None` if it cannot be rebuilt.
+pub(crate) fn without_query_token(uri: &Uri) -> Option<Uri> {
+    let query = uri.query()?;
+    let kept: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "access_token"))
+        .finish();
+    let path_and_query = if kept.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{kept}", uri.path())
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse().ok()?);
+    Uri::from_parts(parts).ok()
+}
+
 /// A single-valued `Sec-WebSocket-Protocol` header that is a token68 value.
 fn protocol_token(headers: &HeaderMap) -> Result<Option<&str>, Malformed> {
     let mut values = headers.get_all(SEC_WEBSOCKET_PROTOCOL).iter();
@@ -230,6 +247,17 @@ mod tests {
             read(Some(StreamKind::WebSocket), &protocol, &bare),
             Ok(Some(("p".to_owned(), Source::Protocol)))
         );
+    }
+
+    #[test]
+    fn the_query_token_leaves_the_uri() {
+        let uri: Uri = "/s?tag=rust&access_token=secret&list=1".parse().unwrap();
+        assert_eq!(
+            without_query_token(&uri).unwrap().to_string(),
+            "/s?tag=rust&list=1"
+        );
+        let only: Uri = "/s?access_token=secret".parse().unwrap();
+        assert_eq!(without_query_token(&only).unwrap().to_string(), "/s");
     }
 
     #[test]

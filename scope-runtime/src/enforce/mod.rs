@@ -538,6 +538,13 @@ impl<S: Scope> Enforcer<S> {
                 as_protocol: source == bearer::Source::Protocol,
             };
             request.extensions_mut().insert(ticket);
+            if source == bearer::Source::Query {
+                // The handler, its extractors and any logging after this
+                // never see the token in the URI.
+                if let Some(uri) = bearer::without_query_token(request.uri()) {
+                    *request.uri_mut() = uri;
+                }
+            }
         }
     }
 }
