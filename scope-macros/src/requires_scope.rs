@@ -415,20 +415,9 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
 
     let krate = krate.map_or_else(|| quote!(::scope_runtime), |path| quote!(#path));
     let runtime = quote!(#krate::route);
-    let vis = &function.vis;
     let fn_name = &function.sig.ident;
-    let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
     let summary = summary(function);
-    let throttle = match &throttle {
-        Some(name) => quote!(::core::option::Option::Some(#name)),
-        None => quote!(::core::option::Option::None),
-    };
-    // The marker exists exactly when the handler does.
-    let cfgs: Vec<_> = function
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("cfg"))
-        .collect();
+    let throttle = throttle_tokens(&throttle);
     let hierarchy = hierarchy.unwrap_or_else(|| syn::parse_quote_spanned!(fn_name.span()=> Scope));
     let resolve =
         |lit: &LitStr| quote_spanned!(lit.span()=> #hierarchy! { @resolve [#hierarchy] #lit });
@@ -464,22 +453,21 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
             ),
             None => (quote!(<S: #krate::Scope>), quote!(S)),
         };
-        return Some(quote! {
-            #(#cfgs)*
-            #[doc(hidden)]
-            #[allow(non_camel_case_types)]
-            #vis struct #marker;
-
-            #(#cfgs)*
-            impl #generics #runtime::ScopedHandler<#hierarchy> for #marker {
-                const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__new(
-                    #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
-                    #access,
-                    #throttle,
-                    #summary,
-                )#stream;
-            }
-        });
+        let declaration = quote! {
+            #runtime::HandlerScope::__new(
+                #runtime::ScopeRule::Fixed(#runtime::Requirement::None),
+                #access,
+                #throttle,
+                #summary,
+            )#stream
+        };
+        return Some(marker_item(
+            function,
+            &runtime,
+            &generics,
+            &hierarchy,
+            &declaration,
+        ));
     }
 
     let rule = match &rule {
@@ -502,22 +490,53 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         }
         Rule::Public(_) | Rule::Authenticated(_) => unreachable!("handled above"),
     };
-    Some(quote! {
+    let declaration = quote! {
+        #runtime::HandlerScope::__new(#rule, #access, #throttle, #summary)#stream
+    };
+    Some(marker_item(
+        function,
+        &runtime,
+        &quote!(),
+        &quote!(#hierarchy),
+        &declaration,
+    ))
+}
+
+/// The hidden marker `scope_routes!` finds next to the handler
+/// (`__requires_scope_<fn>`, under the handler's `cfg`s, so that it exists
+/// exactly when the handler does) and its `ScopedHandler` impl with
+/// `declaration`: the one writer of both, whatever the rule.
+fn marker_item(
+    function: &ItemFn,
+    runtime: &TokenStream,
+    generics: &TokenStream,
+    hierarchy: &TokenStream,
+    declaration: &TokenStream,
+) -> TokenStream {
+    let vis = &function.vis;
+    let fn_name = &function.sig.ident;
+    let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
+    let cfgs = function.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    let cfgs_again = cfgs.clone();
+    quote! {
         #(#cfgs)*
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker;
 
-        #(#cfgs)*
-        impl #runtime::ScopedHandler<#hierarchy> for #marker {
-            const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__new(
-                #rule,
-                #access,
-                #throttle,
-                #summary,
-            )#stream;
+        #(#cfgs_again)*
+        impl #generics #runtime::ScopedHandler<#hierarchy> for #marker {
+            const DECLARATION: #runtime::HandlerScope<#hierarchy> = #declaration;
         }
-    })
+    }
+}
+
+/// `Some("..")` or `None`: the declared throttling bucket as an expression.
+fn throttle_tokens(throttle: &Option<LitStr>) -> TokenStream {
+    match throttle {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    }
 }
 
 /// Whether a parameter of the handler is a `Watch` (or holds one, as
@@ -557,41 +576,31 @@ fn channel_declaration(
     throttle: &Option<LitStr>,
 ) -> TokenStream {
     let runtime = quote!(#krate::route);
-    let vis = &function.vis;
     let fn_name = &function.sig.ident;
-    let marker = format_ident!("__requires_scope_{}", fn_name, span = fn_name.span());
     let summary = summary(function);
-    let throttle = match throttle {
-        Some(name) => quote!(::core::option::Option::Some(#name)),
-        None => quote!(::core::option::Option::None),
-    };
-    let cfgs: Vec<_> = function
-        .attrs
-        .iter()
-        .filter(|a| a.path().is_ident("cfg"))
-        .collect();
-    let hierarchy = hierarchy.unwrap_or_else(|| syn::parse_quote_spanned!(fn_name.span()=> Scope));
+    let throttle = throttle_tokens(throttle);
+    let hierarchy: Path =
+        hierarchy.unwrap_or_else(|| syn::parse_quote_spanned!(fn_name.span()=> Scope));
     let variant = Ident::new(
         kind.and_then(stream_kind).unwrap_or("Sse"),
         kind.map_or_else(Span::call_site, Ident::span),
     );
     let channel = quote_spanned!(channel.span()=> &#channel);
-    quote! {
-        #(#cfgs)*
-        #[doc(hidden)]
-        #[allow(non_camel_case_types)]
-        #vis struct #marker;
-
-        #(#cfgs)*
-        impl #runtime::ScopedHandler<#hierarchy> for #marker {
-            const DECLARATION: #runtime::HandlerScope<#hierarchy> = #runtime::HandlerScope::__channel(
-                #channel,
-                #krate::stream::StreamKind::#variant,
-                #throttle,
-                #summary,
-            );
-        }
-    }
+    let declaration = quote! {
+        #runtime::HandlerScope::__channel(
+            #channel,
+            #krate::stream::StreamKind::#variant,
+            #throttle,
+            #summary,
+        )
+    };
+    marker_item(
+        function,
+        &runtime,
+        &quote!(),
+        &quote!(#hierarchy),
+        &declaration,
+    )
 }
 
 fn rule_span(rule: &Rule) -> Span {
