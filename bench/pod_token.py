@@ -2,9 +2,11 @@
 """Gets a real user token from a running pod, as a client would: registers
 an app, logs in and consents on the page, exchanges the code.
 
-    bench/pod_token.py BASE_URL USER PASSWORD "read write"
+    bench/pod_token.py BASE_URL USER PASSWORD "read write" [COUNT]
 
-Prints the access token. Standard library only.
+Prints the access token. With COUNT, gets COUNT tokens through one app (a
+consent each) and prints the app's client_id and client_secret on the
+first line, then one token per line. Standard library only.
 """
 import json
 import re
@@ -23,6 +25,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def main():
     base, user, password, scopes = sys.argv[1:5]
+    count = int(sys.argv[5]) if len(sys.argv) > 5 else None
     opener = urllib.request.build_opener(NoRedirect)
 
     def post(path, fields, headers=None):
@@ -35,6 +38,14 @@ def main():
 
     app = json.load(post("/api/v1/apps", {
         "client_name": "load", "redirect_uris": REDIRECT, "scopes": scopes}))
+    if count is not None:
+        print(app["client_id"], app["client_secret"], flush=True)
+    for _ in range(count or 1):
+        print(consent(opener, post, base, app, user, password, scopes), flush=True)
+
+
+def consent(opener, post, base, app, user, password, scopes):
+    """One authorization through the login and consent page: a token."""
     query = urllib.parse.urlencode({
         "response_type": "code", "client_id": app["client_id"],
         "redirect_uri": REDIRECT, "scope": scopes})
@@ -53,7 +64,7 @@ def main():
     token = json.load(post("/oauth/token", {
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
         "client_id": app["client_id"], "client_secret": app["client_secret"]}))
-    print(token["access_token"])
+    return token["access_token"]
 
 
 if __name__ == "__main__":

@@ -39,11 +39,7 @@ pub(crate) async fn notify(
     {
         ctx.hub.publish(
             &format!("timeline:{recipient}:notifications"),
-            crate::streaming::StreamEvent {
-                event: "notification",
-                payload: v.to_string().into(),
-                author: Some(from),
-            },
+            crate::streaming::StreamEvent::new("notification", v.to_string(), Some(from)),
         );
     }
     Ok(())

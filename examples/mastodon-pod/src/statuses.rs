@@ -210,11 +210,7 @@ async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
     if let Some(public) = render::status(&ctx.seen_by(None), id).await? {
         ctx.hub.publish_all(
             &keys,
-            &StreamEvent {
-                event: "update",
-                payload: public.to_string().into(),
-                author: Some(author),
-            },
+            &StreamEvent::new("update", public.to_string(), Some(author)),
         );
     }
     Ok(())
@@ -224,11 +220,7 @@ async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
 fn publish_delete(ctx: &Ctx, id: i64, author: i64, keys: &[String]) {
     ctx.hub.publish_all(
         keys,
-        &StreamEvent {
-            event: "delete",
-            payload: id.to_string().into(),
-            author: Some(author),
-        },
+        &StreamEvent::new("delete", id.to_string(), Some(author)),
     );
 }
 

@@ -16,11 +16,11 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
+use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll, abortable};
 use scope_runtime::stream::{Channel, ChannelTable, Watch};
 use scope_runtime::{requires_scope, scope_channels};
 use sqlx::AnyPool;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 use crate::Scope;
 use crate::support::{ApiError, Ctx, parse_id};
@@ -50,12 +50,33 @@ scope_channels! {
     }
 }
 
-/// How many events a stream key holds for a slow subscriber.
+/// How many events a shared stream key (public, hashtag) holds for a slow
+/// subscriber. tokio's broadcast channel allocates every slot up front
+/// (~64 bytes each), so the keys of one account hold fewer.
 const CAPACITY: usize = 256;
+
+/// How many events the key of one account (its home, notifications,
+/// direct messages, a list) holds for a slow subscriber.
+const PERSONAL_CAPACITY: usize = 32;
 
 /// Subscriptions one WebSocket may hold at once (Mastodon sets none; a
 /// client subscribes to a handful of timelines and tags).
 const MAX_SUBSCRIPTIONS: usize = 64;
+
+/// The WebSocket's read buffer. tungstenite zero-fills its whole read
+/// buffer (128 KiB by default) on every read, so each socket would keep
+/// that much resident; a client sends only small `subscribe` messages,
+/// and a larger frame grows the buffer up to [`MAX_MESSAGE`].
+const READ_BUFFER: usize = 256;
+
+/// The largest message a client may send (default: 64 MiB, which one
+/// socket could make the pod hold); Mastodon's messages are a few
+/// hundred bytes.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Bytes queued for a socket that does not read before sends fail
+/// (default: unbounded).
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 
 /// One event of a stream, as Mastodon's streaming API names it
 /// (`update`, `delete`, `notification`, `status.update`).
@@ -63,34 +84,82 @@ const MAX_SUBSCRIPTIONS: usize = 64;
 pub(crate) struct StreamEvent {
     pub(crate) event: &'static str,
     pub(crate) payload: Arc<str>,
+    /// `payload` as a JSON string (quoted, escaped), for WebSocket
+    /// messages: escaped once per event, not once per subscriber.
+    quoted: Arc<str>,
     /// The account the event is about, for subscribers that hide it.
     pub(crate) author: Option<i64>,
+}
+
+impl StreamEvent {
+    /// The event `event` carrying `payload` (an entity's JSON, or an id).
+    pub(crate) fn new(event: &'static str, payload: String, author: Option<i64>) -> Self {
+        // A string always serializes; the fallback is never taken.
+        let quoted = serde_json::to_string(&payload).unwrap_or_else(|_| "\"\"".into());
+        StreamEvent {
+            event,
+            payload: payload.into(),
+            quoted: quoted.into(),
+            author,
+        }
+    }
+
+    /// The WebSocket message of this event for the subscription `stream`
+    /// (its JSON array, as [`stream_json`] writes it), as Mastodon sends it:
+    /// `{"stream":[..],"event":"update","payload":"<the entity's JSON>"}`.
+    fn message(&self, stream: &str) -> String {
+        format!(
+            "{{\"stream\":{stream},\"event\":\"{}\",\"payload\":{}}}",
+            self.event, self.quoted
+        )
+    }
+}
+
+/// A subscription's `stream` as a JSON array.
+fn stream_json(stream: &[String]) -> String {
+    serde_json::Value::from(stream.to_vec()).to_string()
 }
 
 /// The fan-out: a bounded broadcast channel per stream key, created
 /// lazily, dropped when it has no receivers.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Hub {
-    keys: Arc<Mutex<HashMap<String, broadcast::Sender<StreamEvent>>>>,
+    keys: Arc<Mutex<Keys>>,
+}
+
+#[derive(Debug, Default)]
+struct Keys {
+    senders: HashMap<String, broadcast::Sender<StreamEvent>>,
+    /// The number of keys after the last sweep of unheard ones.
+    swept: usize,
 }
 
 impl Hub {
     /// Listens to `key`.
     pub(crate) fn subscribe(&self, key: &str) -> broadcast::Receiver<StreamEvent> {
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        keys.retain(|_, tx| tx.receiver_count() > 0);
-        keys.entry(key.to_owned())
-            .or_insert_with(|| broadcast::channel(CAPACITY).0)
+        // Keys nobody listens to are dropped when published to; those never
+        // published to again go in a sweep each time the map doubles
+        // (amortised: a subscription does not scan every key).
+        if keys.senders.len() >= 2 * keys.swept.max(64) {
+            keys.senders.retain(|_, tx| tx.receiver_count() > 0);
+            keys.swept = keys.senders.len();
+        }
+        let shared = key.starts_with("timeline:public") || key.starts_with("timeline:hashtag:");
+        let capacity = if shared { CAPACITY } else { PERSONAL_CAPACITY };
+        keys.senders
+            .entry(key.to_owned())
+            .or_insert_with(|| broadcast::channel(capacity).0)
             .subscribe()
     }
 
     /// Sends `event` to whoever listens to `key` (nobody: nothing happens).
     pub(crate) fn publish(&self, key: &str, event: StreamEvent) {
         let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(tx) = keys.get(key)
+        if let Some(tx) = keys.senders.get(key)
             && tx.send(event).is_err()
         {
-            keys.remove(key);
+            keys.senders.remove(key);
         }
     }
 
@@ -216,8 +285,13 @@ async fn target_events(
     } else {
         HashSet::new()
     };
-    let merged =
-        futures_util::stream::select_all(target.keys.iter().map(|k| events(hub.subscribe(k))));
+    // One key (most channels): its receiver alone, without a select.
+    let merged = match &target.keys[..] {
+        [key] => events(hub.subscribe(key)),
+        keys => {
+            futures_util::stream::select_all(keys.iter().map(|k| events(hub.subscribe(k)))).boxed()
+        }
+    };
     Ok(merged
         .filter(move |e| {
             let keep = e.author.is_none_or(|a| !hidden.contains(&a));
@@ -323,6 +397,11 @@ pub(crate) async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let me = ctx.me()?;
+    let upgrade = upgrade
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .max_write_buffer_size(MAX_WRITE_BUFFER);
     let upgrade = match watch.selected_protocol() {
         Some(protocol) => upgrade.protocols([protocol.to_owned()]),
         None => upgrade,
@@ -345,25 +424,26 @@ pub(crate) async fn websocket(
         db: ctx.db.clone(),
         me,
         subscriptions: HashMap::new(),
+        events: SelectAll::new(),
     };
     Ok(upgrade.on_upgrade(move |ws| socket.serve(watch, ws, first)))
 }
 
-/// A WebSocket's subscriptions: one forwarding task each.
+/// A subscription's events, each with the subscription's `stream`.
+type Subscribed = Abortable<BoxStream<'static, (Arc<str>, StreamEvent)>>;
+
+/// A WebSocket's subscriptions, served by the socket's own task: one
+/// stream of events each, no task or queue of their own (an open socket
+/// costs what its subscriptions' broadcast receivers do).
 struct Socket {
     hub: Hub,
     db: AnyPool,
     me: i64,
-    /// By the subscription's `stream` (joined), its channel and task.
-    subscriptions: HashMap<String, (&'static Channel<Scope>, tokio::task::JoinHandle<()>)>,
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        for (_, task) in self.subscriptions.values() {
-            task.abort();
-        }
-    }
+    /// By the subscription's `stream` (joined): its channel, and the
+    /// handle that ends its events.
+    subscriptions: HashMap<String, (&'static Channel<Scope>, AbortHandle)>,
+    /// The events of every subscription.
+    events: SelectAll<Subscribed>,
 }
 
 fn error(message: &str, status: StatusCode) -> serde_json::Value {
@@ -372,9 +452,10 @@ fn error(message: &str, status: StatusCode) -> serde_json::Value {
 
 impl Socket {
     async fn serve(mut self, mut watch: Watch<Scope>, mut ws: WebSocket, first: Option<String>) {
-        let (tx, mut rx) = mpsc::channel::<String>(CAPACITY);
+        // `handle` is boxed: its state (a database query) exists only while
+        // a message is handled, not in every idle socket's task.
         if let Some(first) = first
-            && let Some(reply) = self.handle(&mut watch, &tx, &first).await
+            && let Some(reply) = Box::pin(self.handle(&mut watch, &first)).await
             && ws
                 .send(Message::Text(reply.to_string().into()))
                 .await
@@ -390,14 +471,14 @@ impl Socket {
                         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                         Some(Ok(_)) => continue,
                     };
-                    if let Some(reply) = self.handle(&mut watch, &tx, &text).await
+                    if let Some(reply) = Box::pin(self.handle(&mut watch, &text)).await
                         && ws.send(Message::Text(reply.to_string().into())).await.is_err()
                     {
                         return;
                     }
                 }
-                Some(out) = rx.recv() => {
-                    if ws.send(Message::Text(out.into())).await.is_err() {
+                Some((stream, e)) = self.events.next(), if !self.events.is_empty() => {
+                    if ws.send(Message::Text(e.message(&stream).into())).await.is_err() {
                         return;
                     }
                 }
@@ -411,12 +492,7 @@ impl Socket {
     }
 
     /// Handles one client message; the reply, if any.
-    async fn handle(
-        &mut self,
-        watch: &mut Watch<Scope>,
-        tx: &mpsc::Sender<String>,
-        text: &str,
-    ) -> Option<serde_json::Value> {
+    async fn handle(&mut self, watch: &mut Watch<Scope>, text: &str) -> Option<serde_json::Value> {
         let Ok(request) = serde_json::from_str::<serde_json::Value>(text) else {
             return Some(error("Invalid JSON", StatusCode::BAD_REQUEST));
         };
@@ -467,7 +543,7 @@ impl Socket {
                 if self.subscriptions.contains_key(&id) {
                     return None;
                 }
-                // Each subscription is a task and a hub channel: a socket
+                // Each subscription is a hub receiver and a filter: a socket
                 // holds a bounded number of them.
                 if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
                     return Some(error(
@@ -475,30 +551,19 @@ impl Socket {
                         StatusCode::TOO_MANY_REQUESTS,
                     ));
                 }
-                let mut events = match target_events(&self.hub, &self.db, self.me, &target).await {
+                let events = match target_events(&self.hub, &self.db, self.me, &target).await {
                     Ok(events) => events,
                     Err(e) => return Some(error(e.message(), e.status())),
                 };
-                let tx = tx.clone();
-                let stream = target.stream.clone();
-                let task = tokio::spawn(async move {
-                    while let Some(e) = events.next().await {
-                        let message = serde_json::json!({
-                            "stream": stream,
-                            "event": e.event,
-                            "payload": &*e.payload,
-                        });
-                        if tx.send(message.to_string()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-                self.subscriptions.insert(id, (channel, task));
+                let stream: Arc<str> = stream_json(&target.stream).into();
+                let (events, ending) = abortable(events.map(move |e| (stream.clone(), e)).boxed());
+                self.events.push(events);
+                self.subscriptions.insert(id, (channel, ending));
                 None
             }
             "unsubscribe" => {
-                if let Some((channel, task)) = self.subscriptions.remove(&id) {
-                    task.abort();
+                if let Some((channel, ending)) = self.subscriptions.remove(&id) {
+                    ending.abort();
                     if !self
                         .subscriptions
                         .values()
@@ -519,15 +584,27 @@ mod tests {
     use super::*;
 
     fn event(n: usize) -> StreamEvent {
-        StreamEvent {
-            event: "update",
-            payload: n.to_string().into(),
-            author: None,
-        }
+        StreamEvent::new("update", n.to_string(), None)
+    }
+
+    #[test]
+    fn a_websocket_message_is_mastodons_with_the_payload_escaped_once() {
+        let e = StreamEvent::new("update", r#"{"content":"<p>\"hi\"\n</p>"}"#.into(), Some(1));
+        assert_eq!(&*e.payload, r#"{"content":"<p>\"hi\"\n</p>"}"#);
+        let message = e.message(&stream_json(&["hashtag".into(), "rust".into()]));
+        let parsed: serde_json::Value = serde_json::from_str(&message).expect("JSON");
+        assert_eq!(
+            parsed,
+            serde_json::json!({
+                "stream": ["hashtag", "rust"],
+                "event": "update",
+                "payload": r#"{"content":"<p>\"hi\"\n</p>"}"#,
+            })
+        );
     }
 
     fn keys(hub: &Hub) -> usize {
-        hub.keys.lock().expect("lock").len()
+        hub.keys.lock().expect("lock").senders.len()
     }
 
     #[tokio::test]
@@ -548,10 +625,23 @@ mod tests {
         drop(rx);
         hub.publish("timeline:public", event(0));
         assert_eq!(keys(&hub), 0, "dropped once nobody listens");
-        let _other = hub.subscribe("timeline:1");
-        let idle = hub.subscribe("timeline:2");
-        drop(idle);
-        let _third = hub.subscribe("timeline:3");
-        assert_eq!(keys(&hub), 2, "idle keys pruned when a stream opens");
+        // Keys never published to again go in a sweep once the map has
+        // doubled; a key someone listens to stays.
+        let mut live = hub.subscribe("timeline:live");
+        for n in 0..1000 {
+            drop(hub.subscribe(&format!("timeline:{n}")));
+        }
+        assert!(keys(&hub) <= 128, "idle keys swept: {} left", keys(&hub));
+        hub.publish("timeline:live", event(7));
+        assert_eq!(&*live.recv().await.expect("event").payload, "7");
+        // One account's key holds fewer events than a shared one.
+        let mut personal = hub.subscribe("timeline:1");
+        for n in 0..PERSONAL_CAPACITY + 1 {
+            hub.publish("timeline:1", event(n));
+        }
+        assert!(matches!(
+            personal.recv().await,
+            Err(broadcast::error::RecvError::Lagged(1))
+        ));
     }
 }
