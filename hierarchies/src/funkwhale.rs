@@ -8,7 +8,8 @@
 
 /// Declares this hierarchy in the calling crate, as `$name` with the
 /// visibility given, so that `scope!` and `#[requires_scope]` can name its
-/// scopes there (compile-time lookup works only in the declaring crate).
+/// scopes there as a type of its own (`FunkwhaleScope` itself can be
+/// used from any crate as well).
 ///
 /// ```
 /// scope_hierarchies::funkwhale_scopes!(

@@ -98,15 +98,26 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
         quote!(self as usize)
     };
 
-    let macro_name = format_ident!("__scope_hierarchy_{}", ident);
-    // A `macro_rules!` macro can be re-exported at most crate-wide: a
-    // `#[macro_export]` one could not be re-exported by path from the crate
-    // that defines it (rust-lang/rust#52234), so compile-time lookup is
-    // available in the declaring crate only.
-    let macro_vis = match vis {
-        Visibility::Public(_) => quote!(pub(crate)),
-        other => quote!(#other),
+    // The lookup macro. A `pub` hierarchy's is `#[macro_export]`ed (at the
+    // crate root, under a name unique to this tree) and re-exported beside
+    // the enum under the enum's name by a single-segment `use`, so that
+    // `use other_crate::Scope;` or `hierarchy = other_crate::Scope` brings
+    // both, and `scope!` and `#[requires_scope]` check names in every crate
+    // that depends on the declaring one. (A macro-expanded exported macro
+    // may not be named by a multi-segment path in its own crate,
+    // rust-lang/rust#52234; the `use` below names it by one segment.)
+    // Other visibilities keep a crate-local `macro_rules!`.
+    let exported = matches!(vis, Visibility::Public(_));
+    let (macro_name, export) = if exported {
+        let unique = fingerprint(&site(ident), &hierarchy, &names);
+        (
+            format_ident!("__scope_hierarchy_{}_{:016x}", ident, unique),
+            quote!(#[macro_export]),
+        )
+    } else {
+        (format_ident!("__scope_hierarchy_{}", ident), quote!())
     };
+    let macro_vis = vis;
 
     quote! {
         #(#attrs)*
@@ -176,6 +187,7 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
 
         #[doc(hidden)]
         #[allow(unused_macros)]
+        #export
         macro_rules! #macro_name {
             (@resolve [$($path:tt)*] $($name:tt)*) => {
                 #krate::__private::__resolve_scope! {
@@ -192,6 +204,30 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
         #[allow(unused_imports)]
         #macro_vis use #macro_name as #ident;
     }
+}
+
+/// Where the hierarchy's name was written (file, line, column): two `pub`
+/// hierarchies of one crate, even with the same name and scopes (in two
+/// test modules, say), were written in two places.
+fn site(ident: &Ident) -> String {
+    if !proc_macro::is_available() {
+        return String::new();
+    }
+    let span = ident.span().unwrap();
+    format!("{}:{}:{}", span.file(), span.line(), span.column())
+}
+
+/// A name for an exported lookup macro: unique to the declaration's site
+/// and tree (FNV-1a: stable across builds of the same source).
+fn fingerprint(site: &str, hierarchy: &str, names: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [site, hierarchy].into_iter().chain(names.iter().copied()) {
+        for byte in part.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
 }
 
 fn option_str(value: Option<String>) -> TokenStream {
