@@ -78,7 +78,7 @@ GET\t/api/v1/instance\t-\tuser
 POST\t/api/v1/statuses\twrite | write:statuse\tuser
 GET\t/api/v1/not_implemented\tread\tuser
 ";
-    let report = docgen::check(published, Api::ROUTES, &CheckOptions::default());
+    let report = docgen::check(published, Api::ROUTES, &CheckOptions::new());
     let found: Vec<(String, String, DisagreementKind)> = report
         .disagreements
         .iter()
@@ -127,7 +127,7 @@ GET\t/api/v1/not_implemented\tread\tuser
     let quiet = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     assert!(
         !quiet
@@ -158,7 +158,7 @@ The API is divided up into access scopes:
     let report = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     assert_eq!(report.compared, 4);
     assert!(
@@ -173,7 +173,7 @@ The API is divided up into access scopes:
 #[test]
 fn the_generated_matrix_checks_clean_against_the_code() {
     let matrix = docgen::markdown_matrix(Api::ROUTES, "Test API");
-    let report = docgen::check(&matrix, Api::ROUTES, &CheckOptions::default());
+    let report = docgen::check(&matrix, Api::ROUTES, &CheckOptions::new());
     assert!(report.is_clean(), "{report}\n{matrix}");
     assert_eq!(report.compared, Api::ROUTES.len());
 }
@@ -205,7 +205,7 @@ fn check_follows_the_nesting_of_markdown_lists() {
     let report = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     let wrong: Vec<_> = report
         .disagreements
@@ -229,7 +229,7 @@ fn check_accepts_head_rows_for_get_routes() {
     let report = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     assert_eq!(report.compared, 1);
     assert!(
