@@ -240,3 +240,72 @@ fn check_accepts_head_rows_for_get_routes() {
         "{report}"
     );
 }
+
+/// A handler generic over its store, routed once per store type: the
+/// table names it `instance::<Memory>`, which is no identifier.
+mod generic {
+    use scope_runtime::{requires_scope, scope_routes};
+
+    use crate::common::Scope;
+
+    pub(crate) trait Store: Send + Sync + 'static {
+        const NAME: &'static str;
+    }
+    pub(crate) struct Memory;
+    impl Store for Memory {
+        const NAME: &'static str = "memory";
+    }
+    pub(crate) struct Sqlite;
+    impl Store for Sqlite {
+        const NAME: &'static str = "sqlite";
+    }
+
+    /// The instance, from one store.
+    #[requires_scope("read:accounts", hierarchy = Scope)]
+    pub(crate) async fn get_instance<St: Store>() -> &'static str {
+        St::NAME
+    }
+
+    scope_routes! {
+        /// One generic handler under two stores, and twice under one.
+        pub Generic {
+            GET "/memory/instance" => get_instance::<Memory>,
+            GET "/sqlite/instance" => get_instance::<Sqlite>,
+            GET "/sqlite/instance/again" => get_instance::<Sqlite>,
+        }
+    }
+}
+
+#[test]
+fn operation_ids_are_unique_identifiers() {
+    use generic::Generic;
+    assert_eq!(Generic::ROUTES[0].handler(), "get_instance::<Memory>");
+    let doc = docgen::openapi(Generic::ROUTES, &info());
+    let id = |path: &str| doc["paths"][path]["get"]["operationId"].clone();
+    assert_eq!(id("/memory/instance"), "get_get_instance_Memory");
+    assert_eq!(id("/sqlite/instance"), "get_get_instance_Sqlite");
+    assert_eq!(id("/sqlite/instance/again"), "get_get_instance_Sqlite_2");
+
+    // Every operationId of every table is an identifier, none repeated.
+    let mut ids = Vec::new();
+    for doc in [doc.clone(), docgen::openapi(Api::ROUTES, &info())] {
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("path item").values() {
+                let id = op["operationId"].as_str().expect("operationId").to_owned();
+                let mut chars = id.chars();
+                assert!(
+                    chars
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "{id} is not an identifier"
+                );
+                ids.push(id);
+            }
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "repeated operationIds");
+}
