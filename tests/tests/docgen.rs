@@ -78,7 +78,7 @@ GET\t/api/v1/instance\t-\tuser
 POST\t/api/v1/statuses\twrite | write:statuse\tuser
 GET\t/api/v1/not_implemented\tread\tuser
 ";
-    let report = docgen::check(published, Api::ROUTES, &CheckOptions::default());
+    let report = docgen::check(published, Api::ROUTES, &CheckOptions::new());
     let found: Vec<(String, String, DisagreementKind)> = report
         .disagreements
         .iter()
@@ -127,7 +127,7 @@ GET\t/api/v1/not_implemented\tread\tuser
     let quiet = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     assert!(
         !quiet
@@ -158,7 +158,7 @@ The API is divided up into access scopes:
     let report = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     assert_eq!(report.compared, 4);
     assert!(
@@ -173,7 +173,7 @@ The API is divided up into access scopes:
 #[test]
 fn the_generated_matrix_checks_clean_against_the_code() {
     let matrix = docgen::markdown_matrix(Api::ROUTES, "Test API");
-    let report = docgen::check(&matrix, Api::ROUTES, &CheckOptions::default());
+    let report = docgen::check(&matrix, Api::ROUTES, &CheckOptions::new());
     assert!(report.is_clean(), "{report}\n{matrix}");
     assert_eq!(report.compared, Api::ROUTES.len());
 }
@@ -205,7 +205,7 @@ fn check_follows_the_nesting_of_markdown_lists() {
     let report = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     let wrong: Vec<_> = report
         .disagreements
@@ -229,7 +229,7 @@ fn check_accepts_head_rows_for_get_routes() {
     let report = docgen::check(
         published,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     assert_eq!(report.compared, 1);
     assert!(
@@ -239,4 +239,73 @@ fn check_accepts_head_rows_for_get_routes() {
             .any(|d| d.kind == DisagreementKind::OnlyPublished),
         "{report}"
     );
+}
+
+/// A handler generic over its store, routed once per store type: the
+/// table names it `instance::<Memory>`, which is no identifier.
+mod generic {
+    use scope_runtime::{requires_scope, scope_routes};
+
+    use crate::common::Scope;
+
+    pub(crate) trait Store: Send + Sync + 'static {
+        const NAME: &'static str;
+    }
+    pub(crate) struct Memory;
+    impl Store for Memory {
+        const NAME: &'static str = "memory";
+    }
+    pub(crate) struct Sqlite;
+    impl Store for Sqlite {
+        const NAME: &'static str = "sqlite";
+    }
+
+    /// The instance, from one store.
+    #[requires_scope("read:accounts", hierarchy = Scope)]
+    pub(crate) async fn get_instance<St: Store>() -> &'static str {
+        St::NAME
+    }
+
+    scope_routes! {
+        /// One generic handler under two stores, and twice under one.
+        pub Generic {
+            GET "/memory/instance" => get_instance::<Memory>,
+            GET "/sqlite/instance" => get_instance::<Sqlite>,
+            GET "/sqlite/instance/again" => get_instance::<Sqlite>,
+        }
+    }
+}
+
+#[test]
+fn operation_ids_are_unique_identifiers() {
+    use generic::Generic;
+    assert_eq!(Generic::ROUTES[0].handler(), "get_instance::<Memory>");
+    let doc = docgen::openapi(Generic::ROUTES, &info());
+    let id = |path: &str| doc["paths"][path]["get"]["operationId"].clone();
+    assert_eq!(id("/memory/instance"), "get_get_instance_Memory");
+    assert_eq!(id("/sqlite/instance"), "get_get_instance_Sqlite");
+    assert_eq!(id("/sqlite/instance/again"), "get_get_instance_Sqlite_2");
+
+    // Every operationId of every table is an identifier, none repeated.
+    let mut ids = Vec::new();
+    for doc in [doc.clone(), docgen::openapi(Api::ROUTES, &info())] {
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("path item").values() {
+                let id = op["operationId"].as_str().expect("operationId").to_owned();
+                let mut chars = id.chars();
+                assert!(
+                    chars
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "{id} is not an identifier"
+                );
+                ids.push(id);
+            }
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "repeated operationIds");
 }

@@ -36,7 +36,7 @@ fn the_research_matrix_agrees_with_the_code() {
     let report = docgen::check(
         tsv,
         Api::ROUTES,
-        &CheckOptions::default().implemented_only(true),
+        &CheckOptions::new().implemented_only(true),
     );
     let found: Vec<String> = report
         .disagreements

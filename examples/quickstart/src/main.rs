@@ -148,6 +148,41 @@ mod tests {
         app().oneshot(request).await.expect("infallible").status()
     }
 
+    /// The README's error examples are copied from this server's answers:
+    /// every header (but `date`) and the body, as sent.
+    #[tokio::test]
+    async fn the_readme_error_examples_are_what_is_sent() {
+        const README: &str = include_str!("../../../README.md");
+        let cases = [
+            ("GET", "/api/v1/users/me", None),
+            ("GET", "/api/v1/users/me", Some("nobody")),
+            ("POST", "/api/v1/playlists/", Some("reader")),
+        ];
+        for (method, path, token) in cases {
+            let mut request = Request::builder().method(method).uri(path);
+            if let Some(token) = token {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            let response = app()
+                .oneshot(request.body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let mut shown = format!("  HTTP/1.1 {}\n", response.status());
+            for (name, value) in response.headers() {
+                let value = value.to_str().expect("ASCII header");
+                shown.push_str(&format!("  {name}: {value}\n"));
+            }
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .expect("body");
+            shown.push_str(&format!("\n  {}\n", String::from_utf8_lossy(&body)));
+            assert!(
+                README.contains(&shown),
+                "README lacks the answer to {method} {path}:\n{shown}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn the_printed_curl_lines_behave_as_printed() {
         assert_eq!(

@@ -24,7 +24,30 @@ use crate::route::{Access, Method, Requirement, Route};
 use crate::scope::Scope;
 use crate::set::ScopeSet;
 
-/// Options of [`check`].
+/// Options of [`check`], built with [`CheckOptions::new`] (or `default()`)
+/// and one chained setter per field.
+///
+/// The struct is `#[non_exhaustive]` so that options can be added without
+/// breaking callers; that is also why struct-literal syntax
+/// (`CheckOptions { implemented_only: true, .. }`) does not compile outside
+/// this crate (`E0639`): use the setters.
+///
+/// ```
+/// use scope_runtime::docgen::CheckOptions;
+///
+/// // Mastodon's research file: scopes in column 4, token kinds in column 5.
+/// let options = CheckOptions::new()
+///     .scope_column(4)
+///     .token_column(Some(5))
+///     .implemented_only(true);
+/// assert_eq!(options.scope_column, 4);
+/// assert_eq!(options.token_column, Some(5));
+/// assert!(options.implemented_only);
+/// // The defaults: column 2, token kinds in column 3, every endpoint.
+/// let default = CheckOptions::default();
+/// assert_eq!((default.scope_column, default.token_column), (2, Some(3)));
+/// assert!(!default.implemented_only);
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CheckOptions {
@@ -51,6 +74,12 @@ impl Default for CheckOptions {
 }
 
 impl CheckOptions {
+    /// The default options (the same as [`Default::default`]).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Reads scopes from column `n` (zero-based) of tab-separated input.
     #[must_use]
     pub fn scope_column(mut self, n: usize) -> Self {
@@ -170,7 +199,7 @@ struct Published {
 }
 
 /// `/a/:id/{x}/` -> `/a/{}/{}/`.
-fn normalize(path: &str) -> String {
+pub(crate) fn normalize(path: &str) -> String {
     path.split('/')
         .map(|seg| {
             if seg.starts_with(':') || (seg.starts_with('{') && seg.ends_with('}')) {

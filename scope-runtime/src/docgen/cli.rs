@@ -73,22 +73,22 @@ pub fn run<S: Scope>(
                 eprintln!("{USAGE}");
                 return ExitCode::from(2);
             };
-            let mut options = CheckOptions::default();
+            let mut options = CheckOptions::new();
             let mut rest = args[2..].iter();
             while let Some(flag) = rest.next() {
                 match flag.as_str() {
-                    "--implemented-only" => options.implemented_only = true,
+                    "--implemented-only" => options = options.implemented_only(true),
                     "--scope-column" => match rest.next().and_then(|n| n.parse().ok()) {
-                        Some(n) => options.scope_column = n,
+                        Some(n) => options = options.scope_column(n),
                         None => {
                             eprintln!("error: --scope-column takes a number\n{USAGE}");
                             return ExitCode::from(2);
                         }
                     },
                     "--token-column" => match rest.next().map(String::as_str) {
-                        Some("none") => options.token_column = None,
+                        Some("none") => options = options.token_column(None),
                         Some(n) if n.parse::<usize>().is_ok() => {
-                            options.token_column = n.parse().ok()
+                            options = options.token_column(n.parse().ok())
                         }
                         _ => {
                             eprintln!("error: --token-column takes a number or `none`\n{USAGE}");
