@@ -1271,7 +1271,7 @@ async fn postgres_disabling_a_user_reaches_every_listener() {
             assert!(store.set_disabled(erin, true).await.expect("disable"));
             assert_eq!(
                 notice(&mut feed, wait).await,
-                Some(RevocationNotice::GrantsChanged)
+                Some(RevocationNotice::User(erin))
             );
             assert!(matches!(
                 validate(&other, "erin-access").await,
@@ -1281,7 +1281,7 @@ async fn postgres_disabling_a_user_reaches_every_listener() {
             assert!(store.set_disabled(erin, false).await.expect("enable"));
             assert_eq!(
                 notice(&mut feed, wait).await,
-                Some(RevocationNotice::GrantsChanged)
+                Some(RevocationNotice::User(erin))
             );
             assert!(validate(&other, "erin-access").await.is_ok());
             other.pool().close().await;

@@ -349,11 +349,28 @@ impl<S: Scope, St: Store> Revoked<S, St> {
         self.streams.revoked(digest);
     }
 
-    /// Anything (a grant, a user's rights): every cached validation goes,
-    /// and every open stream checks its token again.
+    /// What user `user`'s tokens may do (a grant revoked, the user disabled
+    /// or demoted): every cached validation goes (the cache cannot tell
+    /// whose), and that user's open streams check their tokens again.
+    fn user(&self, user: i64) {
+        self.cache.clear();
+        self.streams.recheck_user(&user.to_string());
+    }
+
+    /// Anything, whose is not known: every cached validation goes, and
+    /// every open stream checks its token again.
     fn all(&self) {
         self.cache.clear();
         self.streams.recheck_all();
+    }
+
+    /// Notices may have been missed: every cached validation goes, so the
+    /// next request, and each open stream's next periodic check (every
+    /// `Enforcer::stream_recheck`), asks the database. The streams are not
+    /// all woken: while the database cannot be reached that would only
+    /// spend their allowance of unanswered checks.
+    fn missed(&self) {
+        self.cache.clear();
     }
 }
 
@@ -392,6 +409,7 @@ fn assemble<P: Pod, St: Store>(
     let server = server.on_revoke(Arc::new(move |what| match what {
         Revocation::AccessToken(token) => hook.token(BearerToken::new(token).digest()),
         Revocation::AccessTokenDigest(digest) => hook.token(&digest),
+        Revocation::Grant { user: Some(user) } | Revocation::User(user) => hook.user(user),
         _ => hook.all(),
     }));
     let limiter = settings
@@ -468,17 +486,19 @@ async fn follow_revocations<S: Scope, St: Store>(
             Ok(feed) => feed,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot listen for revocations; retrying");
-                revoked.all();
+                revoked.missed();
                 tokio::time::sleep(FEED_RETRY).await;
                 continue;
             }
         };
         // Anything cached before the feed listened may have been revoked
         // unseen.
-        revoked.all();
+        revoked.missed();
         loop {
             match feed.recv().await {
                 RevocationNotice::AccessToken(digest) => revoked.token(&digest),
+                RevocationNotice::User(user) => revoked.user(user),
+                RevocationNotice::Missed => revoked.missed(),
                 _ => revoked.all(),
             }
         }

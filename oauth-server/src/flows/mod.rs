@@ -50,8 +50,11 @@ pub enum Revocation<'a> {
     AccessToken(&'a str),
     /// A whole grant: every access token of a family (a revoked or reused
     /// refresh token, a replayed code), whose values the server never
-    /// kept.
-    Grant,
+    /// kept, of this user (`None`: an app's grant).
+    Grant {
+        /// The grant's user.
+        user: Option<i64>,
+    },
     /// The access token with this SHA-256 (the one a refresh replaced;
     /// evict it with `CachedValidator::evict_digest`).
     AccessTokenDigest([u8; 32]),

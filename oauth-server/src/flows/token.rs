@@ -258,7 +258,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             // Only when something was revoked: replaying a spent code again
             // must not make every cache and open stream check again.
             if n > 0 {
-                self.revoked(Revocation::Grant);
+                self.revoked(Revocation::Grant {
+                    user: Some(code.user_id),
+                });
             }
             tracing::warn!(client_id = %client.client_id, revoked = n, "authorization code replayed");
             return Err(OAuthError::invalid_grant());
@@ -298,7 +300,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
             Redeemed::Issued => Ok(issued),
             Redeemed::Replayed => {
                 // The store revoked what the code issued.
-                self.revoked(Revocation::Grant);
+                self.revoked(Revocation::Grant {
+                    user: Some(code.user_id),
+                });
                 tracing::warn!(client_id = %client.client_id, "authorization code replayed concurrently");
                 Err(OAuthError::invalid_grant())
             }
@@ -359,7 +363,7 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
                 // the whole family, the attacker's copy and the victim's.
                 let n = self.store.revoke_family(&family).await?;
                 if n > 0 {
-                    self.revoked(Revocation::Grant);
+                    self.revoked(Revocation::Grant { user: old.user_id });
                 }
                 tracing::warn!(client_id = %client.client_id, revoked = n, "refresh token reused");
                 Err(OAuthError::invalid_grant())
@@ -450,7 +454,9 @@ impl<S: Scope, St: Store> AuthServer<S, St> {
         }
         if !record.revoked {
             self.revoked(if is_refresh {
-                Revocation::Grant
+                Revocation::Grant {
+                    user: record.user_id,
+                }
             } else {
                 Revocation::AccessToken(token)
             });

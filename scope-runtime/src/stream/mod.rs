@@ -66,7 +66,7 @@ pub(crate) mod watch;
 use core::fmt;
 
 #[doc(inline)]
-pub use self::open::{DEFAULT_PER_TOKEN, OpenStreams, TooManyStreams};
+pub use self::open::{DEFAULT_PER_TOKEN, DEFAULT_PER_USER, OpenStreams, TooManyStreams};
 #[doc(inline)]
 pub use self::watch::{Ended, Until, Watch, WatchRejection};
 use crate::route::{Access, Requirement};

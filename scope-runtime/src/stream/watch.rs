@@ -14,16 +14,30 @@ use http::request::Parts;
 use tokio::time::{Instant, sleep_until};
 
 use super::Channel;
-use super::open::{Registration, TooManyStreams};
+use super::open::{Notice, Registration, TooManyStreams};
 use crate::enforce::{AuthError, Enforcer};
 use crate::extract::MissingPrincipal;
 use crate::route::{Access, Route};
 use crate::scope::Scope;
 use crate::token::{BearerToken, Principal, TokenError};
 
+/// `Watch` can be held across an `.await` by reference in a spawned task.
+#[allow(dead_code)]
+fn watch_is_send_and_sync<S: Scope>() {
+    fn is<T: Send + Sync>() {}
+    is::<Watch<S>>();
+}
+
 /// Failed checks in a row, for want of an answer from the validator, after
 /// which a stream ends rather than run on unchecked.
 const UNAVAILABLE_CHECKS: u32 = 3;
+
+/// Where a check is scheduled when the interval overflows `Instant`
+/// (`Enforcer::stream_recheck(Duration::MAX)`: "only on notices").
+const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// Spreads the seeds of the checks' jitter over the streams of a process.
+static SEEDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x9e37_79b9_7f4a_7c15);
 
 /// What the enforcer leaves in the extensions of a stream request it let
 /// through with a token: what a [`Watch`] needs to check it again.
@@ -100,17 +114,19 @@ pub struct Watch<S: Scope> {
     next_check: Instant,
     unavailable: u32,
     /// The validation under way, kept across calls of `ended` (a `select!`
-    /// that drops `ended` resumes it, never restarts it or loses the
-    /// notice that started it).
+    /// that drops `ended` resumes it, never restarts it).
     pending: Option<Pending<S>>,
+    /// Why the stream ended, once it has: `ended` answers it again at once.
+    ended: Option<Ended>,
+    /// The state of the checks' jitter (xorshift).
+    seed: u64,
 }
 
-/// A check under way: the validator's answer to come, and whether a
-/// revocation notice for this very token started it.
-struct Pending<S: Scope> {
-    answer: Pin<Box<dyn Future<Output = Result<Principal<S>, TokenError>> + Send>>,
-    revoked: bool,
-}
+/// A check under way: the validator's answer to come. (`SyncWrapper`: the
+/// future is only ever polled through `&mut`, so `Watch` can be `Sync`.)
+type Pending<S> = sync_wrapper::SyncWrapper<
+    Pin<Box<dyn Future<Output = Result<Principal<S>, TokenError>> + Send>>,
+>;
 
 impl<S: Scope> fmt::Debug for Watch<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -180,20 +196,29 @@ impl<S: Scope> Watch<S> {
     /// again in every turn of a `select!` loop; a check under way when the
     /// call was dropped goes on in the next call, with what started it.
     pub async fn ended(&mut self) -> Ended {
+        if let Some(ended) = self.ended {
+            return ended;
+        }
+        let ended = self.watch().await;
+        self.ended = Some(ended);
+        ended
+    }
+
+    async fn watch(&mut self) -> Ended {
         loop {
             if self.pending.is_none() {
                 if self.principal.is_expired() {
                     return Ended::Expired;
                 }
                 let wake = self.wake_at();
-                let revoked = {
+                let notice = {
                     let mut sleep = pin!(sleep_until(wake));
                     let mut notified = pin!(self.registration.notified());
                     poll_fn(|cx| {
-                        if let Poll::Ready(revoked) = notified.as_mut().poll(cx) {
-                            Poll::Ready(revoked)
+                        if let Poll::Ready(notice) = notified.as_mut().poll(cx) {
+                            Poll::Ready(Some(notice))
                         } else if sleep.as_mut().poll(cx).is_ready() {
-                            Poll::Ready(false)
+                            Poll::Ready(None)
                         } else {
                             Poll::Pending
                         }
@@ -201,27 +226,46 @@ impl<S: Scope> Watch<S> {
                     .await
                 };
                 // No await between the wake-up and this: what woke it is
-                // never lost to a cancellation.
+                // never lost to a cancellation. A revocation of this token
+                // ends the stream itself, whatever a validator (or its
+                // cache) would still answer.
+                if notice == Some(Notice::Revoked) {
+                    return Ended::Revoked;
+                }
                 let enforcer = self.ticket.enforcer.clone();
                 let token = self.ticket.token.clone();
-                self.pending = Some(Pending {
-                    answer: Box::pin(async move { enforcer.revalidate(&token).await }),
-                    revoked,
-                });
+                self.pending = Some(sync_wrapper::SyncWrapper::new(Box::pin(async move {
+                    enforcer.revalidate(&token).await
+                })));
             }
             let Some(pending) = self.pending.as_mut() else {
                 continue;
             };
-            let answer = pending.answer.as_mut().await;
-            let revoked = pending.revoked;
+            let answer = pending.get_mut().as_mut().await;
             self.pending = None;
-            match self.judge(answer, revoked) {
-                Ok(()) => {
-                    self.next_check = Instant::now() + self.ticket.enforcer.recheck_interval();
-                }
+            match self.judge(answer) {
+                Ok(()) => self.schedule(),
                 Err(ended) => return ended,
             }
         }
+    }
+
+    /// Sets the next periodic check: the enforcer's interval, give or take
+    /// an eighth (streams opened together do not all check at once), never
+    /// past what `Instant` can hold.
+    fn schedule(&mut self) {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let fraction = (self.seed >> 11) as f64 / (1u64 << 53) as f64;
+        let interval = self.ticket.enforcer.recheck_interval();
+        let jittered = Duration::try_from_secs_f64(interval.as_secs_f64() * (0.875 + 0.25 * fraction))
+            .unwrap_or(interval);
+        let now = Instant::now();
+        self.next_check = now
+            .checked_add(jittered)
+            .or_else(|| now.checked_add(FAR))
+            .unwrap_or(now);
     }
 
     /// The event stream `events`, ended when this watch ends: an SSE
@@ -250,21 +294,12 @@ impl<S: Scope> Watch<S> {
     }
 
     /// The validator's new answer against the route and the admitted
-    /// channels, with the enforcer's own decision. `revoked`: a notice for
-    /// this token started the check, so a validator that cannot answer
-    /// ends the stream at once.
-    fn judge(
-        &mut self,
-        answer: Result<Principal<S>, TokenError>,
-        revoked: bool,
-    ) -> Result<(), Ended> {
+    /// channels, with the enforcer's own decision.
+    fn judge(&mut self, answer: Result<Principal<S>, TokenError>) -> Result<(), Ended> {
         if self.principal.is_expired() {
             return Err(Ended::Expired);
         }
         if let Err(TokenError::Unavailable(_)) = &answer {
-            if revoked {
-                return Err(Ended::Revoked);
-            }
             self.unavailable += 1;
             return if self.unavailable >= UNAVAILABLE_CHECKS {
                 Err(Ended::Unavailable)
@@ -396,8 +431,10 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Watch<S> {
         let registration = ticket
             .enforcer
             .open_streams()
-            .register(*ticket.token.digest())
+            .register(*ticket.token.digest(), principal.user_id())
             .map_err(WatchRejection::TooManyStreams)?;
+        let seed = SEEDS.fetch_add(0x9e37_79b9_7f4a_7c15, std::sync::atomic::Ordering::Relaxed)
+            | 1;
         Ok(Self {
             ticket,
             principal,
@@ -408,6 +445,8 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Watch<S> {
             next_check: Instant::now(),
             unavailable: 0,
             pending: None,
+            ended: None,
+            seed,
         })
     }
 }

@@ -17,8 +17,13 @@ pub enum RevocationNotice {
     /// The access token with this SHA-256 was revoked (or replaced by a
     /// refresh): drop it from validation caches.
     AccessToken([u8; 32]),
-    /// What some user's tokens may do changed (an administrator was
-    /// demoted, a user disabled or enabled): drop every cached validation.
+    /// What this user's tokens may do changed (an administrator demoted, a
+    /// user disabled or enabled): drop their cached validations (or every
+    /// cached validation, if the cache cannot tell whose), and check their
+    /// open streams again.
+    User(i64),
+    /// What some user's tokens may do changed, whose is not said (a notice
+    /// of an earlier version): drop every cached validation.
     GrantsChanged,
     /// Notices may have been lost (the listening connection dropped, or
     /// cannot be re-established yet): drop every cached validation.
@@ -110,6 +115,13 @@ impl RevocationFeed {
                 Ok(Some(notification)) => {
                     if let Some(digest) = parse_digest(notification.payload()) {
                         return RevocationNotice::AccessToken(digest);
+                    }
+                    if let Some(user) = notification
+                        .payload()
+                        .strip_prefix("grants:")
+                        .and_then(|id| id.parse().ok())
+                    {
+                        return RevocationNotice::User(user);
                     }
                     if notification.payload() == "grants" {
                         return RevocationNotice::GrantsChanged;

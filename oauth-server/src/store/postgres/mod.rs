@@ -490,7 +490,7 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let changed = statements::set_admin(&mut *tx, user_id, admin).await?;
         if changed {
-            notify_grants_changed(&mut tx).await?;
+            notify_grants_changed(&mut tx, user_id).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(changed)
@@ -502,21 +502,25 @@ impl Store for PgStore {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         let changed = statements::set_disabled(&mut *tx, user_id, disabled).await?;
         if changed {
-            notify_grants_changed(&mut tx).await?;
+            notify_grants_changed(&mut tx, user_id).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(changed)
     }
 }
 
-/// Sends, when `tx` commits, the notice that what some user's tokens may
-/// do changed ([`RevocationNotice::GrantsChanged`] on every feed).
-async fn notify_grants_changed(tx: &mut sqlx::Transaction<'_, Postgres>) -> Result<(), StoreError> {
+/// Sends, when `tx` commits, the notice that what user `user_id`'s tokens
+/// may do changed ([`RevocationNotice::User`] on every feed).
+async fn notify_grants_changed(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    user_id: i64,
+) -> Result<(), StoreError> {
     sqlx::query(concat!(
         "SELECT pg_notify(",
         revocation_channel!(),
-        ", 'grants')"
+        ", 'grants:' || $1::text)"
     ))
+    .bind(user_id)
     .execute(&mut **tx)
     .await
     .map_err(backend)?;
