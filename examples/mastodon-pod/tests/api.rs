@@ -1525,7 +1525,12 @@ async fn multipart_uploads_keep_the_body_limits(pod: Pod) {
         r.body,
         json!({ "error": "Too many parts in the multipart body (at most 4096)" })
     );
-    // A part cut short, and no boundary.
+    // An empty body, a part cut short, and no boundary. (An empty
+    // multipart body is malformed, as Rack has it: it has no closing
+    // boundary.)
+    let r = upload(Vec::new()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.body, json!({ "error": "Malformed multipart body" }));
     let r = upload(UPLOAD.as_bytes()[..UPLOAD.len() - 12].to_vec()).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
     assert_eq!(r.body, json!({ "error": "Malformed multipart body" }));
