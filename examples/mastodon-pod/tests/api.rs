@@ -5,6 +5,10 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use mastodon_pod::{Api, MastodonPod, seed_demo};
@@ -1424,6 +1428,141 @@ async fn media_upload_update_attach(pod: Pod) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+/// A multipart upload of one small PNG.
+const UPLOAD: &str = "--XyZ\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nA cat\r\n\
+     --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cat.png\"\r\nContent-Type: image/png\r\n\r\nPNG-bytes\r\n\
+     --XyZ--\r\n";
+
+/// `UPLOAD` as a streamed body that records whether anything polled it.
+fn probed_upload(read: Arc<AtomicBool>) -> Body {
+    let mut chunks = vec![axum::body::Bytes::from_static(UPLOAD.as_bytes())].into_iter();
+    Body::from_stream(futures_util::stream::poll_fn(move |_| {
+        read.store(true, Ordering::SeqCst);
+        Poll::Ready(chunks.next().map(Ok::<_, std::io::Error>))
+    }))
+}
+
+/// The enforcement layer answers before the upload's body is read: no
+/// token is 401 and a token without `write:media` 403, the multipart
+/// parser never polled; with the scope the same body is read and stored.
+async fn uploads_are_refused_before_their_body_is_read(pod: Pod) {
+    let (alice, a) = pod.account("alice").await;
+    let reader = pod.token(alice, "read write:statuses").await;
+    for (token, status) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(reader.as_str()), StatusCode::FORBIDDEN),
+        (Some(a.as_str()), StatusCode::OK),
+    ] {
+        for path in ["/api/v1/media", "/api/v2/media"] {
+            let read = Arc::new(AtomicBool::new(false));
+            let mut req = Request::builder()
+                .method("POST")
+                .uri(path)
+                .header("host", "pod.example")
+                .header("content-type", "multipart/form-data; boundary=XyZ");
+            if let Some(t) = token {
+                req = req.header("authorization", format!("Bearer {t}"));
+            }
+            let res = pod
+                .client
+                .oneshot(req.body(probed_upload(Arc::clone(&read))).unwrap())
+                .await;
+            assert_eq!(res.status(), status, "{path} {token:?}");
+            assert_eq!(
+                read.load(Ordering::SeqCst),
+                status == StatusCode::OK,
+                "{path}: the body is read only once the token is accepted"
+            );
+        }
+    }
+}
+
+/// A multipart body keeps the pod's limits: 16 MiB in all (413, as any
+/// other body), Rack's 4096 parts (400), and a malformed part is a 400;
+/// each answered as `{"error": ...}`.
+async fn multipart_uploads_keep_the_body_limits(pod: Pod) {
+    let (_, a) = pod.account("alice").await;
+    let upload = |body: Vec<u8>| {
+        pod.send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw("multipart/form-data; boundary=XyZ", body),
+        )
+    };
+    // A file just under the limit is taken whole.
+    let head = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n";
+    let tail = "\r\n--XyZ--\r\n";
+    let size = 16 * 1024 * 1024 - head.len() - tail.len();
+    let big = |size: usize| [head.as_bytes(), &vec![b'x'; size], tail.as_bytes()].concat();
+    let r = upload(big(size)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["meta"]["original"]["filesize"], size);
+    let r = upload(big(size + 1)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", r.body);
+    assert_eq!(r.body, json!({ "error": "Request body too large" }));
+    // Parts: 4096 are read, one more is refused.
+    let parts = |n: usize| {
+        let mut body = String::new();
+        for i in 0..n {
+            body.push_str(&format!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"p{i}\"\r\n\r\nx\r\n"
+            ));
+        }
+        body.push_str("--XyZ--\r\n");
+        body.into_bytes()
+    };
+    let r = upload(parts(4096)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no file: {:?}",
+        r.body
+    );
+    let r = upload(parts(4097)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(
+        r.body,
+        json!({ "error": "Too many parts in the multipart body (at most 4096)" })
+    );
+    // An empty body, a part cut short, and no boundary. (An empty
+    // multipart body is malformed, as Rack has it: it has no closing
+    // boundary.)
+    let r = upload(Vec::new()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.body, json!({ "error": "Malformed multipart body" }));
+    let r = upload(UPLOAD.as_bytes()[..UPLOAD.len() - 12].to_vec()).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(r.body, json!({ "error": "Malformed multipart body" }));
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/media",
+            Some(&a),
+            Payload::Raw("multipart/form-data", UPLOAD.as_bytes().to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert_eq!(
+        r.body,
+        json!({ "error": "multipart body without a boundary" })
+    );
+    // Text fields of a multipart body are parameters of any endpoint.
+    let r = pod
+        .send(
+            "POST",
+            "/api/v1/statuses",
+            Some(&a),
+            Payload::Raw(
+                "multipart/form-data; boundary=XyZ",
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"status\"\r\n\r\nfrom a form\r\n--XyZ--\r\n".to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["content"].as_str().unwrap().contains("from a form"));
+}
+
 async fn search_lookup_domain_blocks_context_pins_and_status_mutes(pod: Pod) {
     let (alice, a) = pod.account("alice").await;
     let (bob, b) = pod.account("bob").await;
@@ -1953,6 +2092,8 @@ both_engines!(
     notifications_get_dismiss_clear,
     reports_file_and_list,
     media_upload_update_attach,
+    uploads_are_refused_before_their_body_is_read,
+    multipart_uploads_keep_the_body_limits,
     search_lookup_domain_blocks_context_pins_and_status_mutes,
     instance_and_public_routes_need_no_token,
     seed_demo_is_idempotent_and_fills_every_list,

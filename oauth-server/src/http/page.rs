@@ -3,6 +3,7 @@
 //! an `HttpOnly; SameSite=Lax` cookie ([`session`](super::session)), failed
 //! logins limited per account and address ([`login`](super::login)).
 
+use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -16,62 +17,54 @@ use super::{ClientAddr, HttpState};
 use crate::flows::{AuthorizeRequest, OAuthError, ValidAuthorization};
 use crate::primitives::Store;
 
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// An HTML page of the authorization server, with the headers every such
-/// page carries.
+/// page carries. The HTML comes from the askama templates in
+/// `oauth-server/templates/` (checked at compile time, every value
+/// HTML-escaped).
 pub(crate) struct Page {
     pub(crate) status: StatusCode,
-    title: String,
-    body: String,
+    html: String,
 }
 
 impl Page {
-    pub(crate) fn new(status: StatusCode, title: &str, body: String) -> Self {
-        Self {
-            status,
-            title: title.to_owned(),
-            body,
+    /// `template` rendered, answered with `status`.
+    pub(crate) fn new(status: StatusCode, template: &impl Template) -> Self {
+        match template.render() {
+            Ok(html) => Self { status, html },
+            // Only a value's `Display` can fail, and ours (strings,
+            // numbers) do not: still an answer rather than a panic.
+            Err(e) => {
+                tracing::error!("a page failed to render: {e}");
+                Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    html: "<!DOCTYPE html>\n<title>Server error</title><p>The page failed to render.</p>\n"
+                        .into(),
+                }
+            }
         }
+    }
+
+    /// The page's HTML.
+    #[cfg(test)]
+    pub(crate) fn html(&self) -> &str {
+        &self.html
     }
 
     pub(crate) fn error(e: &OAuthError) -> Self {
         Self::new(
             e.status,
-            "Authorization error",
-            format!(
-                "<p class=\"error\"><strong>{}</strong>: {}</p>",
-                escape(e.code),
-                escape(&e.description)
-            ),
+            &ErrorPage {
+                title: "Authorization error",
+                code: e.code,
+                description: &e.description,
+            },
         )
     }
 }
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let html = format!(
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title}</title><style>{STYLE}</style></head>\
-             <body><main><h1>{title}</h1>{body}</main></body></html>\n",
-            title = escape(&self.title),
-            body = self.body,
-        );
-        let mut response = (self.status, html).into_response();
+        let mut response = (self.status, self.html).into_response();
         let h = response.headers_mut();
         h.insert(
             CONTENT_TYPE,
@@ -94,39 +87,64 @@ impl IntoResponse for Page {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f4f7;margin:0}\
-main{max-width:32rem;margin:3rem auto;background:#fff;padding:2rem;border-radius:8px;\
-box-shadow:0 1px 4px rgba(0,0,0,.15)}h1{font-size:1.4rem;margin-top:0}\
-ul.scopes{padding-left:1.2rem}ul.scopes li{margin:.3rem 0}code{background:#eee;padding:0 .2rem}\
-label{display:block;margin:.6rem 0 .2rem}input[type=text],input[type=password]{width:100%;\
-padding:.5rem;box-sizing:border-box}.actions{margin-top:1.2rem;display:flex;gap:.8rem}\
-button{padding:.6rem 1.2rem;font-size:1rem;cursor:pointer}button.approve{background:#2b6cb0;\
-color:#fff;border:0;border-radius:4px}.error{color:#b00020}.deprecated{color:#8a6d3b}\
-.code{font-size:1.3rem;word-break:break-all;background:#eee;padding:.6rem}";
+/// `templates/error.html`: a refused request.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    code: &'a str,
+    description: &'a str,
+}
 
-fn hidden_fields(req: &AuthorizeRequest, csrf: &str) -> String {
-    let mut out = String::new();
-    let mut field = |name: &str, value: Option<&str>| {
-        if let Some(v) = value {
-            out.push_str(&format!(
-                "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-                escape(v)
-            ));
-        }
-    };
-    field("csrf_token", Some(csrf));
-    field("response_type", req.response_type.as_deref());
-    field("client_id", req.client_id.as_deref());
-    field("redirect_uri", req.redirect_uri.as_deref());
-    field("scope", req.scope.as_deref());
-    field("state", req.state.as_deref());
-    field("code_challenge", req.code_challenge.as_deref());
-    field(
-        "code_challenge_method",
-        req.code_challenge_method.as_deref(),
-    );
-    field("force_login", req.force_login.as_deref());
-    out
+/// One line of the consent page's scope list.
+struct ScopeLine<'a> {
+    name: &'a str,
+    description: &'a str,
+    deprecated: bool,
+}
+
+/// `templates/consent.html`: the login and consent page.
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    title: &'a str,
+    message: Option<&'a str>,
+    client_name: &'a str,
+    scopes: Vec<ScopeLine<'a>>,
+    /// The hidden inputs, in order: name, value.
+    hidden: Vec<(&'static str, &'a str)>,
+    login: bool,
+    /// Where the browser goes next (none out of band).
+    redirect_uri: Option<&'a str>,
+}
+
+/// `templates/code.html`: the out-of-band code.
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage<'a> {
+    title: &'a str,
+    client_name: &'a str,
+    code: &'a str,
+}
+
+fn hidden_fields<'a>(req: &'a AuthorizeRequest, csrf: &'a str) -> Vec<(&'static str, &'a str)> {
+    [
+        ("csrf_token", Some(csrf)),
+        ("response_type", req.response_type.as_deref()),
+        ("client_id", req.client_id.as_deref()),
+        ("redirect_uri", req.redirect_uri.as_deref()),
+        ("scope", req.scope.as_deref()),
+        ("state", req.state.as_deref()),
+        ("code_challenge", req.code_challenge.as_deref()),
+        (
+            "code_challenge_method",
+            req.code_challenge_method.as_deref(),
+        ),
+        ("force_login", req.force_login.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name, value?)))
+    .collect()
 }
 
 fn consent_page<S: Scope>(
@@ -136,55 +154,30 @@ fn consent_page<S: Scope>(
     login: bool,
     message: Option<&str>,
 ) -> Page {
-    let mut body = String::new();
-    if let Some(m) = message {
-        body.push_str(&format!(
-            "<p class=\"error\" role=\"alert\">{}</p>",
-            escape(m)
-        ));
-    }
-    body.push_str(&format!(
-        "<p><strong>{}</strong> asks for access to your account:</p><ul class=\"scopes\">",
-        escape(&auth.client.name)
-    ));
-    for scope in auth.scopes.iter() {
-        let info = scope.info();
-        let description = if info.description().is_empty() {
-            String::new()
-        } else {
-            format!(": {}", escape(info.description()))
-        };
-        let deprecated = if info.deprecated().is_some() {
-            " <span class=\"deprecated\">(deprecated)</span>"
-        } else {
-            ""
-        };
-        body.push_str(&format!(
-            "<li><code>{}</code>{description}{deprecated}</li>",
-            escape(info.name())
-        ));
-    }
-    body.push_str("</ul><form method=\"post\" action=\"/oauth/authorize\">");
-    body.push_str(&hidden_fields(req, csrf));
-    if login {
-        body.push_str(
-            "<label for=\"username\">Username</label>\
-             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
-             <label for=\"password\">Password</label>\
-             <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>",
-        );
-    }
-    body.push_str(
-        "<div class=\"actions\"><button class=\"approve\" type=\"submit\" name=\"decision\" value=\"approve\">Authorize</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button></div></form>",
-    );
-    if !auth.is_oob() {
-        body.push_str(&format!(
-            "<p><small>You will be sent to <code>{}</code>.</small></p>",
-            escape(&auth.redirect_uri)
-        ));
-    }
-    Page::new(StatusCode::OK, "Authorize application", body)
+    let scopes = auth
+        .scopes
+        .iter()
+        .map(|scope| {
+            let info = scope.info();
+            ScopeLine {
+                name: info.name(),
+                description: info.description(),
+                deprecated: info.deprecated().is_some(),
+            }
+        })
+        .collect();
+    Page::new(
+        StatusCode::OK,
+        &ConsentPage {
+            title: "Authorize application",
+            message,
+            client_name: &auth.client.name,
+            scopes,
+            hidden: hidden_fields(req, csrf),
+            login,
+            redirect_uri: (!auth.is_oob()).then_some(auth.redirect_uri.as_str()),
+        },
+    )
 }
 
 fn request_from(params: &Params) -> AuthorizeRequest {
@@ -340,12 +333,11 @@ pub(crate) async fn decide<S: Scope, St: Store>(
     let response = if auth.is_oob() {
         Page::new(
             StatusCode::OK,
-            "Authorization code",
-            format!(
-                "<p>Copy this code into <strong>{}</strong>:</p><p class=\"code\" id=\"code\">{}</p>",
-                escape(&auth.client.name),
-                escape(&code)
-            ),
+            &CodePage {
+                title: "Authorization code",
+                client_name: &auth.client.name,
+                code: &code,
+            },
         )
         .into_response()
     } else {
@@ -353,4 +345,87 @@ pub(crate) async fn decide<S: Scope, St: Store>(
         Redirect::to(&auth.redirect_with(&[("code", &code)])).into_response()
     };
     with_cookie(&visitor, response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert(1)</script>\"'&";
+    const ESCAPED: &str = "&#60;script&#62;alert(1)&#60;/script&#62;&#34;&#39;&#38;";
+
+    fn only_escaped(page: &Page) {
+        assert!(!page.html.contains("<script>"), "{}", page.html);
+        assert!(page.html.contains(ESCAPED), "{}", page.html);
+    }
+
+    #[test]
+    fn error_pages_escape_the_code_and_description() {
+        let page = Page::error(&OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            description: HOSTILE.into(),
+        });
+        assert_eq!(page.status, StatusCode::BAD_REQUEST);
+        only_escaped(&page);
+        assert!(
+            page.html
+                .contains("<p class=\"error\"><strong>invalid_request</strong>: "),
+            "{}",
+            page.html
+        );
+        assert!(page.html.contains("<title>Authorization error</title>"));
+    }
+
+    #[test]
+    fn the_consent_page_escapes_every_value_and_keeps_its_form() {
+        let page = Page::new(
+            StatusCode::OK,
+            &ConsentPage {
+                title: "Authorize application",
+                message: Some(HOSTILE),
+                client_name: HOSTILE,
+                scopes: vec![ScopeLine {
+                    name: "read",
+                    description: "read <all>",
+                    deprecated: true,
+                }],
+                hidden: vec![("csrf_token", "t0k"), ("state", HOSTILE)],
+                login: true,
+                redirect_uri: Some(HOSTILE),
+            },
+        );
+        let html = &page.html;
+        only_escaped(&page);
+        // The alert, the hidden inputs in the form the bench's regular
+        // expression reads, the login fields with their labels, the scope
+        // line with its description.
+        assert!(html.contains(&format!("<p class=\"error\" role=\"alert\">{ESCAPED}</p>")));
+        assert!(html.contains("<input type=\"hidden\" name=\"csrf_token\" value=\"t0k\">"));
+        assert!(html.contains(&format!(
+            "<input type=\"hidden\" name=\"state\" value=\"{ESCAPED}\">"
+        )));
+        assert!(html.contains("<form method=\"post\" action=\"/oauth/authorize\">"));
+        assert!(html.contains("<label for=\"username\">Username</label>"));
+        assert!(html.contains("<label for=\"password\">Password</label>"));
+        assert!(html.contains(
+            "<li><code>read</code>: read &#60;all&#62; <span class=\"deprecated\">(deprecated)</span></li>"
+        ));
+        assert!(html.contains(&format!("You will be sent to <code>{ESCAPED}</code>")));
+        assert_eq!(html.matches(ESCAPED).count(), 4, "{html}");
+    }
+
+    #[test]
+    fn the_code_page_shows_the_code_alone() {
+        let page = Page::new(
+            StatusCode::OK,
+            &CodePage {
+                title: "Authorization code",
+                client_name: HOSTILE,
+                code: "abc",
+            },
+        );
+        only_escaped(&page);
+        assert!(page.html.contains("<p class=\"code\" id=\"code\">abc</p>"));
+    }
 }

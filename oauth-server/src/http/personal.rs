@@ -3,6 +3,7 @@
 //! page `/settings/applications/new` or through its API equivalent
 //! `POST /api/v1/oauth/apps/personal` (with the user's own credentials).
 
+use askama::Template;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use super::error::Rejection;
 use super::login::Outcome;
-use super::page::{Page, escape, form_expired, with_cookie};
+use super::page::{Page, form_expired, with_cookie};
 use super::params::Params;
 use super::session::Visitor;
 use super::{ClientAddr, HttpState};
@@ -22,38 +23,36 @@ use crate::primitives::Store;
 /// The redirect URI of personal applications: they never redirect.
 const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 
+/// `templates/personal_form.html`: the form of a new personal application.
+#[derive(Template)]
+#[template(path = "personal_form.html")]
+struct FormPage<'a> {
+    title: &'a str,
+    message: Option<&'a str>,
+    csrf: &'a str,
+    login: bool,
+}
+
+/// `templates/personal_created.html`: the new application's token.
+#[derive(Template)]
+#[template(path = "personal_created.html")]
+struct CreatedPage<'a> {
+    title: &'a str,
+    name: &'a str,
+    scope: &'a str,
+    token: &'a str,
+}
+
 fn form(csrf: &str, login_fields: bool, message: Option<&str>) -> Page {
-    let mut body = String::new();
-    if let Some(m) = message {
-        body.push_str(&format!(
-            "<p class=\"error\" role=\"alert\">{}</p>",
-            escape(m)
-        ));
-    }
-    body.push_str(
-        "<p>Create an application for yourself and get an access token for it at once.</p>\
-         <form method=\"post\" action=\"/settings/applications/new\">",
-    );
-    body.push_str(&format!(
-        "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
-        escape(csrf)
-    ));
-    if login_fields {
-        body.push_str(
-            "<label for=\"username\">Username</label>\
-             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
-             <label for=\"password\">Password</label>\
-             <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>",
-        );
-    }
-    body.push_str(
-        "<label for=\"name\">Application name</label>\
-         <input type=\"text\" id=\"name\" name=\"name\" required>\
-         <label for=\"scopes\">Scopes (space separated)</label>\
-         <input type=\"text\" id=\"scopes\" name=\"scopes\" value=\"read\">\
-         <div class=\"actions\"><button class=\"approve\" type=\"submit\">Create</button></div></form>",
-    );
-    Page::new(StatusCode::OK, "New application", body)
+    Page::new(
+        StatusCode::OK,
+        &FormPage {
+            title: "New application",
+            message,
+            csrf,
+            login: login_fields,
+        },
+    )
 }
 
 /// `GET /settings/applications/new`.
@@ -120,14 +119,12 @@ pub(crate) async fn create<S: Scope, St: Store>(
     match state.server.personal_token(user_id, app).await {
         Ok((app, token)) => Page::new(
             StatusCode::OK,
-            "Application created",
-            format!(
-                "<p>Access token of <strong>{}</strong> (scopes <code>{}</code>). It is shown once:</p>\
-                 <p class=\"code\" id=\"token\">{}</p>",
-                escape(&app.record.name),
-                escape(&token.scope),
-                escape(&token.access_token)
-            ),
+            &CreatedPage {
+                title: "Application created",
+                name: &app.record.name,
+                scope: &token.scope,
+                token: &token.access_token,
+            },
         )
         .into_response(),
         Err(e) => form(&csrf, false, Some(&e.description)).into_response(),
@@ -192,5 +189,26 @@ pub(crate) async fn create_api<S: Scope, St: Store>(
         }))
         .into_response(),
         Err(e) => Rejection(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_escapes_its_message_and_token() {
+        let page = form("a\"b", true, Some("<script>alert(1)</script>"));
+        let html = page.html();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains(
+            "<p class=\"error\" role=\"alert\">&#60;script&#62;alert(1)&#60;/script&#62;</p>"
+        ));
+        assert!(html.contains("<input type=\"hidden\" name=\"csrf_token\" value=\"a&#34;b\">"));
+        assert!(html.contains("<label for=\"username\">Username</label>"));
+        assert!(html.contains("<label for=\"name\">Application name</label>"));
+        let without_login = form("t", false, None);
+        assert!(!without_login.html().contains("name=\"password\""));
+        assert!(!without_login.html().contains("role=\"alert\""));
     }
 }

@@ -206,11 +206,17 @@ pub fn hidden_fields(html: &str) -> HashMap<String, String> {
 }
 
 fn unescape(s: &str) -> String {
+    // Named references and askama's numeric ones (`&#34;` `&#38;` `&#39;`
+    // `&#60;` `&#62;`); `&` last, so that `&#38;lt;` stays `&lt;`.
     s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
         .replace("&#39;", "'")
         .replace("&lt;", "<")
+        .replace("&#60;", "<")
         .replace("&gt;", ">")
+        .replace("&#62;", ">")
         .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }
 
 /// The value of query parameter `name` in `url`.

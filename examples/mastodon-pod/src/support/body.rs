@@ -3,7 +3,6 @@
 
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
 use pod_kit::body::{self as decode, JsonBodyError};
 use serde_json::Map;
 
@@ -20,16 +19,14 @@ pub(crate) struct Body(pub(crate) Params);
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let mut params = Params::from_pairs(decode::query_pairs(req.uri().query()));
         let mime = decode::media_type(req.headers());
-        // The whole header: the multipart reader wants its boundary.
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        if mime == "multipart/form-data" {
+            // Streamed part by part by axum's `Multipart`, not buffered here.
+            params.merge_under(multipart(req, state, MAX_BODY).await?);
+            return Ok(Self(params));
+        }
         let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
             .await
             .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"))?;
@@ -46,8 +43,6 @@ impl<S: Send + Sync> FromRequest<S> for Body {
                 }
                 Err(_) => return Err(ApiError::invalid("the body must be a JSON object")),
             }
-        } else if mime == "multipart/form-data" {
-            multipart(&content_type, &bytes)?
         } else if decode::is_form(&mime) || mime.is_empty() {
             Params::from_pairs(decode::form_pairs(&bytes))
         } else if mime.starts_with("image/")

@@ -1,72 +1,72 @@
-//! A small hand-written multipart/form-data reader (a later change replaces
-//! it with axum's `Multipart`).
+//! multipart/form-data bodies, read with axum's [`Multipart`] extractor
+//! (multer): text fields become parameters, parts with a file name become
+//! uploads.
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
+use axum::http::StatusCode;
 
 use super::{ApiError, Params, Upload};
 
-/// A small multipart/form-data reader: text fields become parameters, parts
-/// with a file name become uploads.
-pub(super) fn multipart(content_type: &str, body: &[u8]) -> Result<Params, ApiError> {
-    let boundary = content_type
-        .split(';')
-        .filter_map(|p| p.trim().strip_prefix("boundary="))
-        .next()
-        .map(|b| b.trim_matches('"'))
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| ApiError::bad_request("multipart body without a boundary"))?;
-    let delimiter = format!("--{boundary}");
-    let malformed = || ApiError::bad_request("Malformed multipart body");
+/// Parts of one multipart body at most: Rack's `multipart_total_part_limit`
+/// (Mastodon's server), so that a body of tiny parts cannot make the pod
+/// build thousands of parameters. The body size bounds the rest.
+pub(super) const MAX_PARTS: usize = 4096;
+
+/// The parameters and uploads of a multipart body of at most `max_body`
+/// bytes.
+///
+/// # Errors
+/// 400 without a boundary, for a malformed body or more than
+/// [`MAX_PARTS`] parts; 413 for a body over `max_body` (or one that could
+/// not be read), as for any other body.
+pub(super) async fn multipart<S: Send + Sync>(
+    mut req: Request,
+    state: &S,
+    max_body: usize,
+) -> Result<Params, ApiError> {
+    // The pod's own limit rather than axum's default 2 MiB, for this
+    // request only (the other extractors keep theirs).
+    DefaultBodyLimit::max(max_body).apply(&mut req);
+    let mut form = Multipart::from_request(req, state)
+        .await
+        .map_err(|_| ApiError::bad_request("multipart body without a boundary"))?;
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::BAD_REQUEST {
+            ApiError::bad_request("Malformed multipart body")
+        } else {
+            // Too large, or the body failed mid-way: as the other bodies.
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+        }
+    };
     let mut params = Params::default();
-    let mut rest = body;
-    let start = find(rest, delimiter.as_bytes()).ok_or_else(malformed)?;
-    rest = &rest[start + delimiter.len()..];
-    loop {
-        if rest.starts_with(b"--") {
-            break;
+    let mut parts = 0;
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(ApiError::bad_request(format!(
+                "Too many parts in the multipart body (at most {MAX_PARTS})"
+            )));
         }
-        rest = rest.strip_prefix(b"\r\n").ok_or_else(malformed)?;
-        let head_end = find(rest, b"\r\n\r\n").ok_or_else(malformed)?;
-        let head = String::from_utf8_lossy(&rest[..head_end]).into_owned();
-        rest = &rest[head_end + 4..];
-        let end_marker = format!("\r\n{delimiter}");
-        let end = find(rest, end_marker.as_bytes()).ok_or_else(malformed)?;
-        let data = &rest[..end];
-        rest = &rest[end + end_marker.len()..];
-        let mut name = None;
-        let mut file_name = None;
-        let mut part_type = String::from("application/octet-stream");
-        for line in head.split("\r\n") {
-            let Some((h, v)) = line.split_once(':') else {
-                continue;
-            };
-            if h.trim().eq_ignore_ascii_case("content-disposition") {
-                for attr in v.split(';') {
-                    let attr = attr.trim();
-                    if let Some(n) = attr.strip_prefix("name=") {
-                        name = Some(n.trim_matches('"').to_owned());
-                    } else if let Some(n) = attr.strip_prefix("filename=") {
-                        file_name = Some(n.trim_matches('"').to_owned());
-                    }
-                }
-            } else if h.trim().eq_ignore_ascii_case("content-type") {
-                part_type = v.trim().to_ascii_lowercase();
-            }
-        }
-        let Some(name) = name else {
+        // A part without a name is skipped (multer reads past it).
+        let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map_or_else(
+            || "application/octet-stream".to_owned(),
+            str::to_ascii_lowercase,
+        );
+        let data = field.bytes().await.map_err(unreadable)?;
         match file_name {
             Some(file_name) => params.files.push(Upload {
                 field: name,
                 file_name,
-                content_type: part_type,
+                content_type,
                 data: data.to_vec(),
             }),
-            None => params.insert(&name, String::from_utf8_lossy(data).into_owned()),
+            // As Rails: invalid UTF-8 is replaced, not refused.
+            None => params.insert(&name, String::from_utf8_lossy(&data).into_owned()),
         }
     }
     Ok(params)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }

@@ -7,6 +7,7 @@ standard library), lets Mastodon.py exchange the code (it sends extra
 parameters to the token endpoint), then uses the API. Exits non-zero on any
 failure.
 """
+import io
 import re
 import sys
 import time
@@ -64,8 +65,28 @@ def main():
     lst = m.list_create("friends")
     assert any(l["id"] == lst["id"] for l in m.lists())
     m.status_delete(status["id"])
+    media(m)
     streams(m)
     print(f"Mastodon.py against mastodon-pod {version}: ok")
+
+
+def media(m):
+    """Mastodon.py's upload (multipart POST /api/v2/media with the file,
+    description and focus as parts), its update, and a status with it."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    media = m.media_post(io.BytesIO(png), mime_type="image/png", description="a pixel",
+                         focus=(0.5, -0.25), file_name="pixel.png")
+    assert media["type"] == "image", media
+    assert media["description"] == "a pixel", media
+    assert media["meta"]["focus"] == {"x": 0.5, "y": -0.25}, media
+    assert media["meta"]["original"]["filesize"] == len(png), media
+    updated = m.media_update(media["id"], description="a black pixel")
+    assert updated["description"] == "a black pixel", updated
+    assert m.media(media["id"])["description"] == "a black pixel"
+    status = m.status_post("with a picture", media_ids=[media["id"]])
+    assert status["media_attachments"][0]["id"] == media["id"], status
+    served = urllib.request.urlopen(media["url"]).read()
+    assert served == png, "the file is served as uploaded"
 
 
 def streams(m):

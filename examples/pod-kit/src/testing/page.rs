@@ -11,19 +11,28 @@ pub fn hidden_fields(html: &str) -> HashMap<String, String> {
                 .nth(1)?
                 .split('"')
                 .next()
-                .map(|s| {
-                    s.replace("&quot;", "\"")
-                        .replace("&#39;", "'")
-                        .replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&amp;", "&")
-                })
+                .map(unescape)
         };
         if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
             out.insert(n, v);
         }
     }
     out
+}
+
+/// An attribute value as the page escapes it (askama writes numeric
+/// references: `&#34;` `&#38;` `&#39;` `&#60;` `&#62;`), unescaped; `&`
+/// last, so that `&#38;lt;` stays `&lt;`.
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&#60;", "<")
+        .replace("&gt;", ">")
+        .replace("&#62;", ">")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&")
 }
 
 /// The value of query parameter `name` in `url`.
