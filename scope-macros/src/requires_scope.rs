@@ -380,6 +380,15 @@ fn declaration(cx: &Ctxt, args: Args, function: &ItemFn) -> Option<TokenStream> 
         );
         return None;
     };
+    if let (Rule::Public(public), Some(_)) = (&rule, &stream) {
+        cx.error_spanned_by(
+            public,
+            "a `public` route reads no token, so its stream's `Watch` could never be had: \
+             for a stream anyone may open whose token is checked when sent, write the scope \
+             and `token = optional` (and take `Option<Watch<Scope>>`); for any valid token, \
+             `authenticated`",
+        );
+    }
     if let (Rule::Public(public), Some((_, kind))) = (&rule, &token) {
         cx.error_spanned_by(
             kind,

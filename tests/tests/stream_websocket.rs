@@ -49,6 +49,15 @@ async fn socket(watch: Watch<Scope>, upgrade: WebSocketUpgrade) -> Response {
 async fn serve(mut watch: Watch<Scope>, mut socket: WebSocket) {
     loop {
         tokio::select! {
+            // The end first: nothing more is sent once the stream must end.
+            biased;
+            ended = watch.ended() => {
+                let frame = CloseFrame { code: close_code::POLICY, reason: ended.reason().into() };
+                // Bounded: a peer that does not read gets its connection dropped.
+                let close = socket.send(Message::Close(Some(frame)));
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), close).await;
+                return;
+            }
             message = socket.recv() => {
                 let Some(Ok(Message::Text(text))) = message else { return };
                 let request: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
@@ -63,14 +72,14 @@ async fn serve(mut watch: Watch<Scope>, mut socket: WebSocket) {
                         }),
                     },
                 };
-                if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
-                    return;
+                // A send to a peer that stopped reading must not keep the
+                // stream past its end: race it against the check.
+                let send = socket.send(Message::Text(reply.to_string().into()));
+                tokio::select! {
+                    biased;
+                    _ = watch.ended() => return,
+                    sent = send => if sent.is_err() { return },
                 }
-            }
-            ended = watch.ended() => {
-                let frame = CloseFrame { code: close_code::POLICY, reason: ended.reason().into() };
-                let _ = socket.send(Message::Close(Some(frame))).await;
-                return;
             }
         }
     }

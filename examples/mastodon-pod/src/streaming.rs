@@ -17,10 +17,12 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll, abortable};
-use scope_runtime::stream::{Channel, ChannelTable, Watch};
+use scope_runtime::stream::{Channel, ChannelTable, Ended, Watch};
 use scope_runtime::{requires_scope, scope_channels};
 use sqlx::AnyPool;
+use std::time::Duration;
 use tokio::sync::broadcast;
+use tokio::time::Instant;
 
 use crate::Scope;
 use crate::support::{ApiError, Ctx, parse_id};
@@ -50,14 +52,18 @@ scope_channels! {
     }
 }
 
-/// How many events a shared stream key (public, hashtag) holds for a slow
-/// subscriber. tokio's broadcast channel allocates every slot up front
-/// (~64 bytes each), so the keys of one account hold fewer.
+/// How many events a public timeline's key holds for a slow subscriber.
+/// tokio's broadcast channel allocates every slot up front (~96 bytes
+/// each), so the other keys hold fewer.
 const CAPACITY: usize = 256;
 
-/// How many events the key of one account (its home, notifications,
-/// direct messages, a list) holds for a slow subscriber.
+/// How many events any other key (an account's home, notifications and
+/// direct messages, a list, a hashtag) holds for a slow subscriber.
 const PERSONAL_CAPACITY: usize = 32;
+
+/// The longest hashtag a stream follows (Mastodon's tags are at most a few
+/// dozen characters); a longer one is a 400.
+const MAX_TAG: usize = 128;
 
 /// Subscriptions one WebSocket may hold at once (Mastodon sets none; a
 /// client subscribes to a handful of timelines and tags).
@@ -145,8 +151,13 @@ impl Hub {
             keys.senders.retain(|_, tx| tx.receiver_count() > 0);
             keys.swept = keys.senders.len();
         }
-        let shared = key.starts_with("timeline:public") || key.starts_with("timeline:hashtag:");
-        let capacity = if shared { CAPACITY } else { PERSONAL_CAPACITY };
+        // The public timelines are few and busy; every other key (one per
+        // account, list and hashtag, which clients choose) holds fewer.
+        let capacity = if key.starts_with("timeline:public") {
+            CAPACITY
+        } else {
+            PERSONAL_CAPACITY
+        };
         keys.senders
             .entry(key.to_owned())
             .or_insert_with(|| broadcast::channel(capacity).0)
@@ -155,11 +166,24 @@ impl Hub {
 
     /// Sends `event` to whoever listens to `key` (nobody: nothing happens).
     pub(crate) fn publish(&self, key: &str, event: StreamEvent) {
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(tx) = keys.senders.get(key)
-            && tx.send(event).is_err()
-        {
-            keys.senders.remove(key);
+        // The sender is cloned out so that waking its receivers (10,000 on
+        // a public timeline) does not hold the hub's lock.
+        let tx = {
+            let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            match keys.senders.get(key) {
+                Some(tx) => tx.clone(),
+                None => return,
+            }
+        };
+        if tx.send(event).is_err() {
+            let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            if keys
+                .senders
+                .get(key)
+                .is_some_and(|tx| tx.receiver_count() == 0)
+            {
+                keys.senders.remove(key);
+            }
         }
     }
 
@@ -238,6 +262,9 @@ async fn resolve(
                 .map(|t| t.trim_start_matches('#').to_lowercase())
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| ApiError::bad_request("No tag for stream provided"))?;
+            if tag.len() > MAX_TAG {
+                return Err(ApiError::bad_request("Tag too long"));
+            }
             filtered = true;
             stream.push(tag.clone());
             let local = if name == "hashtag:local" {
@@ -251,20 +278,24 @@ async fn resolve(
             let id = list
                 .and_then(parse_id)
                 .ok_or_else(|| ApiError::bad_request("No list for stream provided"))?;
-            let owner: Option<i64> =
-                sqlx::query_scalar("SELECT account_id FROM lists WHERE id = $1")
+            // Another's list is answered as one that does not exist (as
+            // Mastodon's streaming server does): which lists exist is not told.
+            let mine: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM lists WHERE id = $1 AND account_id = $2")
                     .bind(id)
+                    .bind(me)
                     .fetch_optional(db)
                     .await?;
-            match owner {
-                None => return Err(ApiError::not_found()),
-                Some(owner) if owner != me => return Err(ApiError::forbidden()),
-                Some(_) => {}
+            if mine.is_none() {
+                return Err(ApiError::not_found());
             }
             stream.push(id.to_string());
             vec![format!("timeline:list:{id}")]
         }
-        _ => vec![format!("timeline:direct:{me}")],
+        "direct" => vec![format!("timeline:direct:{me}")],
+        // A channel added to `Channels` without its keys here streams
+        // nothing rather than something else.
+        _ => return Err(ApiError::bad_request("Unknown stream type")),
     };
     Ok(Target {
         keys,
@@ -450,42 +481,98 @@ fn error(message: &str, status: StatusCode) -> serde_json::Value {
     serde_json::json!({"error": message, "status": status.as_u16()})
 }
 
+/// How long one message may take to reach a socket that does not read
+/// before the socket is dropped: a peer that stopped reading holds nothing
+/// (its task, its registration, its receivers) for longer.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often the pod pings an idle socket (Mastodon: every 30 s); a socket
+/// that answered nothing since the last ping is closed.
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+/// Sends `message`, unless the stream must end first or the peer does not
+/// take it within [`SEND_TIMEOUT`]; `Err` when the socket is done with
+/// (the close frame, if any, already sent).
+async fn deliver(
+    ws: &mut WebSocket,
+    watch: &mut Watch<Scope>,
+    message: Message,
+) -> Result<(), ()> {
+    tokio::select! {
+        biased;
+        // The check is polled while a send waits on a peer that does not
+        // read: a revoked token's socket is dropped then, without a close
+        // frame it could not take.
+        _ = watch.ended() => Err(()),
+        sent = tokio::time::timeout(SEND_TIMEOUT, ws.send(message)) => match sent {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        },
+    }
+}
+
+/// Closes `ws` with a policy-violation frame saying why `ended`, within a
+/// second (a peer that does not read gets its connection dropped).
+async fn close(ws: &mut WebSocket, ended: Ended) {
+    let frame = CloseFrame {
+        code: close_code::POLICY,
+        reason: ended.reason().into(),
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.send(Message::Close(Some(frame)))).await;
+}
+
 impl Socket {
     async fn serve(mut self, mut watch: Watch<Scope>, mut ws: WebSocket, first: Option<String>) {
         // `handle` is boxed: its state (a database query) exists only while
         // a message is handled, not in every idle socket's task.
         if let Some(first) = first
             && let Some(reply) = Box::pin(self.handle(&mut watch, &first)).await
-            && ws
-                .send(Message::Text(reply.to_string().into()))
+            && deliver(&mut ws, &mut watch, Message::Text(reply.to_string().into()))
                 .await
                 .is_err()
         {
             return;
         }
+        let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        let mut heard = true;
         loop {
             tokio::select! {
+                // The end first: a stream that must end sends nothing more,
+                // however many events are ready.
+                biased;
+                ended = watch.ended() => {
+                    close(&mut ws, ended).await;
+                    return;
+                }
                 message = ws.recv() => {
+                    heard = true;
                     let text = match message {
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                         Some(Ok(_)) => continue,
                     };
                     if let Some(reply) = Box::pin(self.handle(&mut watch, &text)).await
-                        && ws.send(Message::Text(reply.to_string().into())).await.is_err()
+                        && deliver(&mut ws, &mut watch, Message::Text(reply.to_string().into()))
+                            .await
+                            .is_err()
                     {
                         return;
                     }
                 }
                 Some((stream, e)) = self.events.next(), if !self.events.is_empty() => {
-                    if ws.send(Message::Text(e.message(&stream).into())).await.is_err() {
+                    let message = Message::Text(e.message(&stream).into());
+                    if deliver(&mut ws, &mut watch, message).await.is_err() {
                         return;
                     }
                 }
-                ended = watch.ended() => {
-                    let frame = CloseFrame { code: close_code::POLICY, reason: ended.reason().into() };
-                    let _ = ws.send(Message::Close(Some(frame))).await;
-                    return;
+                _ = ping.tick() => {
+                    // Nothing (not even the pong) since the last ping: gone.
+                    if !std::mem::replace(&mut heard, false) {
+                        return;
+                    }
+                    if deliver(&mut ws, &mut watch, Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
                 }
             }
         }
@@ -501,11 +588,16 @@ impl Socket {
         let Some(channel) = Channels::find(name) else {
             return Some(error("Unknown stream type", StatusCode::BAD_REQUEST));
         };
+        if kind != "subscribe" && kind != "unsubscribe" {
+            return Some(error("Unknown message type", StatusCode::BAD_REQUEST));
+        }
         // The scopes first, as Mastodon does: a token that may not read a
-        // channel learns nothing of its lists or tags.
-        if kind == "subscribe"
-            && let Err(refused) = watch.permits(channel)
-        {
+        // channel learns nothing of its lists or tags (and cannot have
+        // subscribed to it: an unsubscribe is a no-op).
+        if let Err(refused) = watch.permits(channel) {
+            if kind == "unsubscribe" {
+                return None;
+            }
             return Some(error(
                 "Access token does not have the required scopes",
                 refused.status(Default::default()),

@@ -397,7 +397,8 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
             None,
         )
         .await;
-    assert_eq!(r.status, 403, "{}", r.text);
+    // Answered as a list that does not exist: which lists exist is not told.
+    assert_eq!(r.status, 404, "{}", r.text);
     let mut listed = Open::get(&pod, &format!("/api/v1/streaming/list?list={list}"), &mine).await;
     assert!(listed.seen.starts_with("HTTP/1.1 200"), "{}", listed.seen);
     let mut direct = Open::get(&pod, "/api/v1/streaming/direct", &mine).await;
@@ -491,8 +492,8 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
     );
 }
 
-/// A WebSocket holds at most 64 subscriptions (each is a task and a hub
-/// channel); the 65th is refused, and the socket goes on.
+/// A WebSocket holds at most 64 subscriptions (each a hub receiver); the
+/// 65th is refused, and the socket goes on.
 async fn subscriptions_per_socket_are_bounded(engine: Engine) {
     let Some((pod, app)) = pod(engine).await else {
         return;
