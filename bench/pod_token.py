@@ -6,7 +6,9 @@ an app, logs in and consents on the page, exchanges the code.
 
 Prints the access token. With COUNT, gets COUNT tokens through one app (a
 consent each) and prints the app's client_id and client_secret on the
-first line, then one token per line. Standard library only.
+first line, then one token per line; USER may then be a comma-separated
+list of users sharing PASSWORD: COUNT tokens for each, user after user.
+Standard library only.
 """
 import json
 import re
@@ -40,8 +42,9 @@ def main():
         "client_name": "load", "redirect_uris": REDIRECT, "scopes": scopes}))
     if count is not None:
         print(app["client_id"], app["client_secret"], flush=True)
-    for _ in range(count or 1):
-        print(consent(opener, post, base, app, user, password, scopes), flush=True)
+    for name in user.split(",") if count is not None else [user]:
+        for _ in range(count or 1):
+            print(consent(opener, post, base, app, name, password, scopes), flush=True)
 
 
 def consent(opener, post, base, app, user, password, scopes):

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Streams under load: the Mastodon pod (release, SQLite, demo data) holds
+# Streams under load: the Mastodon pod (release, SQLite, demo data, and
+# STREAMS / 256 users, the per-user bound, with 4 tokens each, 64 streams
+# per token, the per-token bound) holds
 # STREAMS authenticated streams of public statuses, SSE
 # (/api/v1/streaming/public) and then, in a fresh pod, WebSocket
 # (/api/v1/streaming?stream=public), opened by the Rust client
@@ -29,6 +31,7 @@ streams=${1:-10000}
 posts=${2:-20}
 revocations=${3:-5}
 kinds=${4:-sse websocket}
+password=load-password-1234
 
 # Each stream is a socket at both ends (the client's and the pod's).
 ulimit -n "$(ulimit -Hn)"
@@ -52,9 +55,14 @@ for kind in $kinds; do
         curl -s -o /dev/null "http://$addr/api/v1/streaming/health" && break
         sleep 0.1
     done
-    tokens=$(( (streams + 63) / 64 ))
-    echo "== $kind: a fresh pod; getting $tokens read tokens and a poster's token through the consent page" >&2
-    python3 bench/pod_token.py "http://$addr" demo demo-password read "$tokens" >"$work/tokens"
+    users=$(( (streams + 255) / 256 ))
+    names=$(seq -f "load%g" 1 "$users" | paste -sd, -)
+    echo "== $kind: a fresh pod, $users users; getting $((users * 4)) read tokens and a poster's token through the consent page" >&2
+    for name in ${names//,/ }; do
+        echo "$password" | target/release/mastodon-pod --database "sqlite://$work/pod.db" \
+            create-user "$name" --password-stdin >/dev/null
+    done
+    python3 bench/pod_token.py "http://$addr" "$names" "$password" read 4 >"$work/tokens"
     poster=$(python3 bench/pod_token.py "http://$addr" demo demo-password "read write")
     target/release/examples/stream-load "$kind" "$addr" "$pod" "$work/tokens" "$poster" \
         "$streams" "$posts" "$revocations"

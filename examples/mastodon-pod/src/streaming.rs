@@ -493,11 +493,7 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// Sends `message`, unless the stream must end first or the peer does not
 /// take it within [`SEND_TIMEOUT`]; `Err` when the socket is done with
 /// (the close frame, if any, already sent).
-async fn deliver(
-    ws: &mut WebSocket,
-    watch: &mut Watch<Scope>,
-    message: Message,
-) -> Result<(), ()> {
+async fn deliver(ws: &mut WebSocket, watch: &mut Watch<Scope>, message: Message) -> Result<(), ()> {
     tokio::select! {
         biased;
         // The check is polled while a send waits on a peer that does not
@@ -518,7 +514,8 @@ async fn close(ws: &mut WebSocket, ended: Ended) {
         code: close_code::POLICY,
         reason: ended.reason().into(),
     };
-    let _ = tokio::time::timeout(Duration::from_secs(1), ws.send(Message::Close(Some(frame)))).await;
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), ws.send(Message::Close(Some(frame)))).await;
 }
 
 impl Socket {

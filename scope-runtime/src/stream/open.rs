@@ -339,7 +339,10 @@ mod tests {
         );
         drop(a);
         drop(b);
-        assert_eq!((streams.tokens(), streams.users(), streams.streams()), (0, 0, 0));
+        assert_eq!(
+            (streams.tokens(), streams.users(), streams.streams()),
+            (0, 0, 0)
+        );
     }
 
     #[test]

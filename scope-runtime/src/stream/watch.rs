@@ -37,7 +37,8 @@ const UNAVAILABLE_CHECKS: u32 = 3;
 const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Spreads the seeds of the checks' jitter over the streams of a process.
-static SEEDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0x9e37_79b9_7f4a_7c15);
+static SEEDS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0x9e37_79b9_7f4a_7c15);
 
 /// What the enforcer leaves in the extensions of a stream request it let
 /// through with a token: what a [`Watch`] needs to check it again.
@@ -101,11 +102,13 @@ impl fmt::Display for Ended {
 /// ends an SSE event stream then. Channels chosen at run time are checked
 /// with [`admit`](Self::admit) and, once admitted, at every later check.
 ///
-/// A stream is checked again when its token is revoked (through
-/// [`OpenStreams`](super::OpenStreams), within moments), when it expires
-/// (at that instant), and otherwise every
-/// [`Enforcer::stream_recheck`](crate::Enforcer::stream_recheck) interval,
-/// through the enforcer's validator (and its cache).
+/// A stream ends at once when its token is revoked (a notice through
+/// [`OpenStreams::revoked`](super::OpenStreams::revoked)), and at its
+/// expiry. It is checked again, through the enforcer's validator (and its
+/// cache), when its user's tokens change
+/// ([`OpenStreams::recheck_user`](super::OpenStreams::recheck_user)) and
+/// otherwise every [`Enforcer::stream_recheck`](crate::Enforcer::stream_recheck)
+/// interval, give or take an eighth.
 pub struct Watch<S: Scope> {
     ticket: Ticket<S>,
     principal: Principal<S>,
@@ -259,8 +262,9 @@ impl<S: Scope> Watch<S> {
         self.seed ^= self.seed << 17;
         let fraction = (self.seed >> 11) as f64 / (1u64 << 53) as f64;
         let interval = self.ticket.enforcer.recheck_interval();
-        let jittered = Duration::try_from_secs_f64(interval.as_secs_f64() * (0.875 + 0.25 * fraction))
-            .unwrap_or(interval);
+        let jittered =
+            Duration::try_from_secs_f64(interval.as_secs_f64() * (0.875 + 0.25 * fraction))
+                .unwrap_or(interval);
         let now = Instant::now();
         self.next_check = now
             .checked_add(jittered)
@@ -433,8 +437,7 @@ impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Watch<S> {
             .open_streams()
             .register(*ticket.token.digest(), principal.user_id())
             .map_err(WatchRejection::TooManyStreams)?;
-        let seed = SEEDS.fetch_add(0x9e37_79b9_7f4a_7c15, std::sync::atomic::Ordering::Relaxed)
-            | 1;
+        let seed = SEEDS.fetch_add(0x9e37_79b9_7f4a_7c15, std::sync::atomic::Ordering::Relaxed) | 1;
         Ok(Self {
             ticket,
             principal,
