@@ -358,6 +358,7 @@ pub(crate) async fn block(ctx: Ctx, Id(target): Id) -> ApiResult {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    ctx.hub.relations_changed(&[me, target]);
     ok(render::relationship(&ctx, me, target).await?)
 }
 
@@ -371,6 +372,7 @@ pub(crate) async fn unblock(ctx: Ctx, Id(target): Id) -> ApiResult {
         .bind(target)
         .execute(&ctx.db)
         .await?;
+    ctx.hub.relations_changed(&[me, target]);
     ok(render::relationship(&ctx, me, target).await?)
 }
 
@@ -400,6 +402,7 @@ pub(crate) async fn mute(ctx: Ctx, Id(target): Id, Body(p): Body) -> ApiResult {
     .bind((duration > 0).then(|| in_seconds(duration)))
     .execute(&ctx.db)
     .await?;
+    ctx.hub.relations_changed(&[me]);
     ok(render::relationship(&ctx, me, target).await?)
 }
 
@@ -413,6 +416,7 @@ pub(crate) async fn unmute(ctx: Ctx, Id(target): Id) -> ApiResult {
         .bind(target)
         .execute(&ctx.db)
         .await?;
+    ctx.hub.relations_changed(&[me]);
     ok(render::relationship(&ctx, me, target).await?)
 }
 

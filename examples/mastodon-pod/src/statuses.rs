@@ -238,26 +238,43 @@ async fn stream_keys(ctx: &Ctx, id: i64) -> Result<(i64, Vec<String>), ApiError>
     let mut keys = vec![format!("timeline:{author}")];
     if visibility == "direct" {
         keys.push(format!("timeline:direct:{author}"));
-        let mentioned: Vec<i64> =
-            sqlx::query_scalar("SELECT account_id FROM mentions WHERE status_id = $1")
-                .bind(id)
-                .fetch_all(&ctx.db)
-                .await?;
+        let mentioned: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT m.account_id FROM mentions m JOIN statuses s ON s.id = m.status_id \
+             WHERE m.status_id = $1 AND {} AND {}",
+            render::readable_to("s", "m.account_id"),
+            render::not_hidden_to("s", "m.account_id"),
+        ))
+        .bind(id)
+        .fetch_all(&ctx.db)
+        .await?;
         keys.extend(mentioned.iter().map(|m| format!("timeline:direct:{m}")));
         return Ok((author, keys));
     }
-    let followers: Vec<i64> =
-        sqlx::query_scalar("SELECT account_id FROM follows WHERE target_account_id = $1")
-            .bind(author)
-            .fetch_all(&ctx.db)
-            .await?;
+    // Homes, lists and direct streams get what the REST timelines would
+    // show their owner, with the relations of now (as Mastodon's feeds are
+    // filtered when a status is pushed to them): not a status of, or a
+    // boost of, an account the owner blocks or mutes, or one that blocks
+    // the owner.
+    let followers: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT f.account_id FROM follows f JOIN statuses s ON s.id = $1 \
+         WHERE f.target_account_id = s.account_id AND {} AND {}",
+        render::readable_to("s", "f.account_id"),
+        render::not_hidden_to("s", "f.account_id"),
+    ))
+    .bind(id)
+    .fetch_all(&ctx.db)
+    .await?;
     keys.extend(followers.iter().map(|f| format!("timeline:{f}")));
-    let lists: Vec<i64> = sqlx::query_scalar(
+    let lists: Vec<i64> = sqlx::query_scalar(&format!(
         "SELECT la.list_id FROM list_accounts la JOIN lists l ON l.id = la.list_id \
          JOIN follows f ON f.account_id = l.account_id AND f.target_account_id = la.account_id \
-         WHERE la.account_id = $1",
-    )
+         JOIN statuses s ON s.id = $2 \
+         WHERE la.account_id = $1 AND {} AND {}",
+        render::readable_to("s", "l.account_id"),
+        render::not_hidden_to("s", "l.account_id"),
+    ))
     .bind(author)
+    .bind(id)
     .fetch_all(&ctx.db)
     .await?;
     keys.extend(lists.iter().map(|l| format!("timeline:list:{l}")));

@@ -131,6 +131,17 @@ fn stream_json(stream: &[String]) -> String {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Hub {
     keys: Arc<Mutex<Keys>>,
+    relations: Arc<Relations>,
+}
+
+/// When accounts' blocks and mutes changed, for the public and hashtag
+/// streams that hide what their viewer would not see: a global epoch read
+/// on every event (one atomic load), and a generation per account looked
+/// up only when the epoch moved.
+#[derive(Debug, Default)]
+struct Relations {
+    epoch: std::sync::atomic::AtomicU64,
+    generations: Mutex<HashMap<i64, u64>>,
 }
 
 #[derive(Debug, Default)]
@@ -185,6 +196,38 @@ impl Hub {
                 keys.senders.remove(key);
             }
         }
+    }
+
+    /// Says that the blocks or mutes of `accounts` (made by or against
+    /// them) changed: their filtered streams read them again before their
+    /// next event.
+    pub(crate) fn relations_changed(&self, accounts: &[i64]) {
+        let mut generations = self
+            .relations
+            .generations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for account in accounts {
+            *generations.entry(*account).or_default() += 1;
+        }
+        self.relations
+            .epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    fn relations_epoch(&self) -> u64 {
+        self.relations
+            .epoch
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn relations_generation(&self, account: i64) -> u64 {
+        let generations = self
+            .relations
+            .generations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        generations.get(&account).copied().unwrap_or(0)
     }
 
     /// Sends the same event to each of `keys`.
@@ -304,18 +347,16 @@ async fn resolve(
     })
 }
 
-/// The events of `target`, without those of hidden accounts.
+/// The events of `target`. Public and hashtag streams leave out the
+/// accounts their viewer blocks or mutes, or who block the viewer, as the
+/// relations are when each event comes (personal keys get only what their
+/// owner would see: `statuses::stream_keys` filters when publishing).
 async fn target_events(
     hub: &Hub,
     db: &AnyPool,
     me: i64,
     target: &Target,
 ) -> Result<BoxStream<'static, StreamEvent>, ApiError> {
-    let hidden = if target.filtered {
-        hidden(db, me).await?
-    } else {
-        HashSet::new()
-    };
     // One key (most channels): its receiver alone, without a select.
     let merged = match &target.keys[..] {
         [key] => events(hub.subscribe(key)),
@@ -323,12 +364,61 @@ async fn target_events(
             futures_util::stream::select_all(keys.iter().map(|k| events(hub.subscribe(k)))).boxed()
         }
     };
-    Ok(merged
-        .filter(move |e| {
-            let keep = e.author.is_none_or(|a| !hidden.contains(&a));
-            async move { keep }
-        })
-        .boxed())
+    if !target.filtered {
+        return Ok(merged);
+    }
+    let state = Filtered {
+        epoch: hub.relations_epoch(),
+        generation: hub.relations_generation(me),
+        hidden: hidden(db, me).await?,
+        events: merged,
+        hub: hub.clone(),
+        db: db.clone(),
+        me,
+    };
+    Ok(futures_util::stream::unfold(state, |mut state| async move {
+        loop {
+            let event = state.events.next().await?;
+            state.refresh().await;
+            if event.author.is_none_or(|a| !state.hidden.contains(&a)) {
+                return Some((event, state));
+            }
+        }
+    })
+    .boxed())
+}
+
+/// A filtered subscription's view of its viewer's relations.
+struct Filtered {
+    events: BoxStream<'static, StreamEvent>,
+    hidden: HashSet<i64>,
+    /// The hub's relations epoch and the viewer's generation when
+    /// `hidden` was read.
+    epoch: u64,
+    generation: u64,
+    hub: Hub,
+    db: AnyPool,
+    me: i64,
+}
+
+impl Filtered {
+    /// Reads the hidden accounts again if the viewer's relations changed
+    /// (a database that cannot answer keeps the last set).
+    async fn refresh(&mut self) {
+        let epoch = self.hub.relations_epoch();
+        if epoch == self.epoch {
+            return;
+        }
+        self.epoch = epoch;
+        let generation = self.hub.relations_generation(self.me);
+        if generation == self.generation {
+            return;
+        }
+        if let Ok(hidden) = hidden(&self.db, self.me).await {
+            self.hidden = hidden;
+            self.generation = generation;
+        }
+    }
 }
 
 /// An SSE stream of `channel`, until the token stops allowing it.
@@ -507,6 +597,43 @@ async fn deliver(ws: &mut WebSocket, watch: &mut Watch<Scope>, message: Message)
     }
 }
 
+/// Client messages one socket may send: a burst of [`MESSAGE_BURST`], then
+/// one every [`MESSAGE_EVERY`] (a token bucket).
+struct Allowance {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Messages a socket may send at once (room for a client that subscribes
+/// to all [`MAX_SUBSCRIPTIONS`] at once, and more).
+const MESSAGE_BURST: f64 = 100.0;
+
+/// How often a socket earns another message.
+const MESSAGE_EVERY: Duration = Duration::from_millis(200);
+
+impl Allowance {
+    fn new() -> Self {
+        Self {
+            tokens: MESSAGE_BURST,
+            at: Instant::now(),
+        }
+    }
+
+    /// Whether one more message is allowed now (and counts it).
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let earned = now.duration_since(self.at).as_secs_f64() / MESSAGE_EVERY.as_secs_f64();
+        self.tokens = (self.tokens + earned).min(MESSAGE_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// Closes `ws` with a policy-violation frame saying why `ended`, within a
 /// second (a peer that does not read gets its connection dropped).
 async fn close(ws: &mut WebSocket, ended: Ended) {
@@ -532,6 +659,7 @@ impl Socket {
         }
         let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
         let mut heard = true;
+        let mut allowance = Allowance::new();
         loop {
             tokio::select! {
                 // The end first: a stream that must end sends nothing more,
@@ -548,6 +676,19 @@ impl Socket {
                         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
                         Some(Ok(_)) => continue,
                     };
+                    // Each message may cost database queries: a socket
+                    // sends a bounded number (the HTTP rate limits do not
+                    // see them).
+                    if !allowance.take() {
+                        let refusal = error("Too many messages", StatusCode::TOO_MANY_REQUESTS);
+                        if deliver(&mut ws, &mut watch, Message::Text(refusal.to_string().into()))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        continue;
+                    }
                     if let Some(reply) = Box::pin(self.handle(&mut watch, &text)).await
                         && deliver(&mut ws, &mut watch, Message::Text(reply.to_string().into()))
                             .await
@@ -600,6 +741,13 @@ impl Socket {
                 refused.status(Default::default()),
             ));
         }
+        // A socket at its bound costs no database query for more.
+        if kind == "subscribe" && self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+            return Some(error(
+                "Too many subscriptions on this connection",
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
         let notifications = watch.permits(&Channels::USER_NOTIFICATION).is_ok();
         let param = |key: &str| match &request[key] {
             serde_json::Value::String(s) => Some(s.clone()),
@@ -620,7 +768,10 @@ impl Socket {
             Ok(target) => target,
             Err(e) => return Some(error(e.message(), e.status())),
         };
-        let id = target.stream.join(":");
+        // The JSON array, not the parts joined: `hashtag` of `local:x` and
+        // `hashtag:local` of `x` are two subscriptions.
+        let stream = stream_json(&target.stream);
+        let id = stream.clone();
         match kind {
             "subscribe" => {
                 if let Err(refused) = watch.admit(channel) {
@@ -632,19 +783,11 @@ impl Socket {
                 if self.subscriptions.contains_key(&id) {
                     return None;
                 }
-                // Each subscription is a hub receiver and a filter: a socket
-                // holds a bounded number of them.
-                if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
-                    return Some(error(
-                        "Too many subscriptions on this connection",
-                        StatusCode::TOO_MANY_REQUESTS,
-                    ));
-                }
                 let events = match target_events(&self.hub, &self.db, self.me, &target).await {
                     Ok(events) => events,
                     Err(e) => return Some(error(e.message(), e.status())),
                 };
-                let stream: Arc<str> = stream_json(&target.stream).into();
+                let stream: Arc<str> = stream.into();
                 let (events, ending) = abortable(events.map(move |e| (stream.clone(), e)).boxed());
                 self.events.push(events);
                 self.subscriptions.insert(id, (channel, ending));

@@ -485,6 +485,59 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
         "{}",
         hiding.seen
     );
+    // The stream opened before the block hides bob as well: the relations
+    // are read as they are when each event comes.
+    assert!(public.until(&status_uri(&own)).await);
+    assert!(
+        !public.seen.contains(&status_uri(&hidden)),
+        "{}",
+        public.seen
+    );
+
+    // A muted account I follow stays out of my home stream, as it stays out
+    // of GET /api/v1/timelines/home.
+    let client = TestClient::<MastodonPod>::new(pod.database(), &pod_kit::Settings::new(&pod.base));
+    let carol = client.create_user("carol").await;
+    let carols = client.user_token(carol, "read write").await;
+    for action in ["follow", "mute"] {
+        let r = pod
+            .call(
+                "POST",
+                &format!("/api/v1/accounts/{carol}/{action}"),
+                Some(&mine),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{action}: {}", r.text);
+    }
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&carols),
+            Some(serde_json::json!({"status": "muted", "visibility": "public"})),
+        )
+        .await;
+    let muted = r.body["id"].as_str().expect("id").to_owned();
+    let r = pod
+        .call(
+            "POST",
+            "/api/v1/statuses",
+            Some(&mine),
+            Some(serde_json::json!({"status": "mine again", "visibility": "public"})),
+        )
+        .await;
+    let again = r.body["id"].as_str().expect("id").to_owned();
+    assert!(user.until(&status_uri(&again)).await, "{}", user.seen);
+    assert!(!user.seen.contains(&status_uri(&muted)), "{}", user.seen);
+    let r = pod
+        .call("GET", "/api/v1/timelines/home", Some(&mine), None)
+        .await;
+    assert!(
+        !r.text.contains(&status_uri(&muted)),
+        "REST agrees: {}",
+        r.text
+    );
     assert!(
         !home_only.seen.contains("event: notification"),
         "{}",
@@ -535,6 +588,39 @@ async fn subscriptions_per_socket_are_bounded(engine: Engine) {
     )
     .await;
     assert_eq!(next_text(&mut client).await["status"], 429, "full again");
+
+    // Messages are bounded too (each may cost a database query): past a
+    // burst of 100, a 429 and the message is not handled.
+    let mut client = {
+        let mut request = format!("ws://{}/api/v1/streaming", authority(&pod))
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {reader}").parse().expect("header"),
+        );
+        tokio_tungstenite::connect_async(request)
+            .await
+            .expect("connect")
+            .0
+    };
+    for _ in 0..101 {
+        send(
+            &mut client,
+            serde_json::json!({"type": "subscribe", "stream": "nope"}),
+        )
+        .await;
+    }
+    for n in 0..100 {
+        assert_eq!(
+            next_text(&mut client).await["status"],
+            400,
+            "message {n} is handled"
+        );
+    }
+    let refused = next_text(&mut client).await;
+    assert_eq!(refused["status"], 429, "{refused}");
+    assert_eq!(refused["error"], "Too many messages", "{refused}");
 }
 
 /// A suspended (disabled) account's open stream ends, when the suspension

@@ -20,7 +20,7 @@ pub(crate) use account::{
 pub(crate) use media::{media, media_json};
 pub(crate) use status::{status, status_with_source, statuses, visible_status};
 pub(crate) use text::render_text;
-pub(crate) use visibility::{not_hidden, readable};
+pub(crate) use visibility::{not_hidden, not_hidden_to, readable, readable_to};
 
 /// The Notification entity, or `None` if it is not the viewer's.
 pub(crate) async fn notification(ctx: &Ctx, me: i64, id: i64) -> Result<Option<Value>, ApiError> {

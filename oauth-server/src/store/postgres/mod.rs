@@ -518,7 +518,7 @@ async fn notify_grants_changed(
     sqlx::query(concat!(
         "SELECT pg_notify(",
         revocation_channel!(),
-        ", 'grants:' || $1::text)"
+        ", 'grants:' || ($1::bigint)::text)"
     ))
     .bind(user_id)
     .execute(&mut **tx)
