@@ -187,6 +187,19 @@ pub(crate) fn expand(input: Input) -> TokenStream {
         }
     });
 
+    // Each handler checked against the table's state first, on its name:
+    // the error says what to write (see `__private::RoutedWith`).
+    let state_checks = entries.iter().map(|(_, row)| {
+        let handler = &row.handler;
+        let span = handler
+            .segments
+            .last()
+            .map_or(ident.span(), |s| s.ident.span());
+        quote_spanned! {span=>
+            #runtime::__private::routed_with::<_, _, #state>(&#handler);
+        }
+    });
+
     // One axum route per path, its methods merged; each method behind the
     // enforcement layer of its own row.
     let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
@@ -228,7 +241,8 @@ pub(crate) fn expand(input: Input) -> TokenStream {
             const ROUTES: &'static [#runtime::route::Route<#hierarchy>] = &[#(#table),*];
 
             fn router(enforcer: #runtime::enforce::Enforcer<#hierarchy>) -> #axum::Router<#state> {
-                let mut router = #axum::Router::new();
+                #(#state_checks)*
+                let mut router = #axum::Router::<#state>::new();
                 #(#routes)*
                 router
             }

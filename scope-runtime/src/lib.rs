@@ -200,4 +200,26 @@ pub mod __private {
     /// Seals [`Scope`](crate::Scope): implemented by `scope_hierarchy!` only,
     /// whose tables the set operations rely on.
     pub trait Sealed {}
+
+    /// A handler a route table of state `S` can serve: `scope_routes!`
+    /// asserts it of each handler, on the handler's name, so that a
+    /// handler whose extractors need another state (or that is not a
+    /// handler) is reported there with the fix, not inside the macro.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be served by a route table whose state is `{S}`",
+        label = "routed here, by a table of state `{S}`",
+        note = "a table whose handlers take `State<AppState>` names that state: \
+                `scope_routes! {{ pub Api<Scope, AppState> {{ .. }} }}`; \
+                `Api::router(enforcer)` is then an `axum::Router<AppState>` \
+                (give it the state with `.with_state(state)`)",
+        note = "otherwise, one of its arguments is not an extractor, or the body \
+                extractor is not the last one: `#[axum::debug_handler]` on the \
+                handler says which"
+    )]
+    pub trait RoutedWith<T, S> {}
+
+    impl<H: axum::handler::Handler<T, S>, T, S> RoutedWith<T, S> for H {}
+
+    /// Asserts [`RoutedWith`] of `handler`.
+    pub const fn routed_with<H: RoutedWith<T, S>, T, S>(_handler: &H) {}
 }
