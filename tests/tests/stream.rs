@@ -385,6 +385,18 @@ async fn stream_routes_take_the_token_from_the_query_and_rest_routes_do_not() {
     assert!(echoed.head.starts_with("HTTP/1.1 200"), "{}", echoed.head);
     assert!(echoed.body.contains("x=1"), "{}", echoed.body);
     assert!(!echoed.body.contains("access_token"), "{}", echoed.body);
+    // Nor a stray one sent beside the Authorization header's.
+    server.tokens.insert("header", user("read"));
+    let beside = get(
+        server.addr,
+        "/streaming/query?access_token=stray&x=2",
+        Some("header"),
+        short,
+    )
+    .await;
+    assert!(beside.head.starts_with("HTTP/1.1 200"), "{}", beside.head);
+    assert!(beside.body.contains("x=2"), "{}", beside.body);
+    assert!(!beside.body.contains("stray"), "{}", beside.body);
     let rest = get(server.addr, "/rest?access_token=q%2Bt%2F", None, short).await;
     assert!(rest.head.starts_with("HTTP/1.1 401"), "{}", rest.head);
     let twice = get(

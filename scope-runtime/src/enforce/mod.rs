@@ -538,12 +538,16 @@ impl<S: Scope> Enforcer<S> {
                 as_protocol: source == bearer::Source::Protocol,
             };
             request.extensions_mut().insert(ticket);
-            if source == bearer::Source::Query {
-                // The handler, its extractors and any logging after this
-                // never see the token in the URI.
-                if let Some(uri) = bearer::without_query_token(request.uri()) {
-                    *request.uri_mut() = uri;
-                }
+            // The handler, its extractors and any logging after this never
+            // see a token in the URI: the one read, or one sent beside a
+            // header's.
+            if request
+                .uri()
+                .query()
+                .is_some_and(|q| q.contains("access_token"))
+                && let Some(uri) = bearer::without_query_token(request.uri())
+            {
+                *request.uri_mut() = uri;
             }
         }
     }
