@@ -29,8 +29,15 @@ async fn mastodon_py_works_unmodified() {
     let pod = TestPod::start::<MastodonPod>(|s| s).await;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mastodon_py.py");
     let base = pod.base.clone();
+    // A second account, whose statuses reach the first one's list stream.
+    let client = pod_kit::testing::TestClient::<MastodonPod>::new(
+        pod.database(),
+        &pod_kit::Settings::new(&base),
+    );
+    let friend = client.create_user("friend").await;
+    let friends_token = client.user_token(friend, "read write").await;
     let output = tokio::process::Command::new("python3")
-        .args([script, &base, USER, PASSWORD])
+        .args([script, &base, USER, PASSWORD, &friends_token])
         .output()
         .await
         .expect("run python3");

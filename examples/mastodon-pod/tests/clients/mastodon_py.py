@@ -44,7 +44,7 @@ def consent(url, user, password):
 
 
 def main():
-    base, user, password = sys.argv[1:4]
+    base, user, password, friends_token = sys.argv[1:5]
     client_id, client_secret = Mastodon.create_app(
         "Mastodon.py e2e", scopes=SCOPES, redirect_uris=OOB, api_base_url=base)
     m = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
@@ -66,7 +66,8 @@ def main():
     assert any(l["id"] == lst["id"] for l in m.lists())
     m.status_delete(status["id"])
     media(m)
-    streams(m)
+    friend = Mastodon(access_token=friends_token, api_base_url=base)
+    streams(m, friend, lst)
     print(f"Mastodon.py against mastodon-pod {version}: ok")
 
 
@@ -89,10 +90,11 @@ def media(m):
     assert served == png, "the file is served as uploaded"
 
 
-def streams(m):
-    """Mastodon.py's streaming (stream_user, stream_public, stream_hashtag)
-    against the pod's SSE endpoints: each receives the update
-    a status posted through the REST API produces."""
+def streams(m, friend, lst):
+    """Mastodon.py's streaming (stream_user, stream_public, stream_hashtag,
+    stream_list) against the pod's SSE endpoints: each receives the update
+    a status posted through the REST API produces (the list's, one by an
+    account on the list)."""
     import threading
     from mastodon.streaming import StreamListener
 
@@ -105,10 +107,14 @@ def streams(m):
             self.updates.append(status)
             self.event.set()
 
+    friend_id = friend.account_verify_credentials()["id"]
+    m.account_follow(friend_id)
+    m.list_accounts_add(lst["id"], [friend_id])
     opened = {
         "user": lambda l: m.stream_user(l, run_async=True),
         "public": lambda l: m.stream_public(l, run_async=True),
         "hashtag": lambda l: m.stream_hashtag("streamtest", l, run_async=True),
+        "list": lambda l: m.stream_list(lst["id"], l, run_async=True),
     }
     listeners = {}
     handles = []
@@ -116,14 +122,20 @@ def streams(m):
         listener = Listener()
         listeners[name] = listener
         handles.append(open_stream(listener))
-    time.sleep(0.5)
-    posted = m.status_post("streamed to Mastodon.py #streamtest")
+    # The streams open in threads: post again until each has seen one of
+    # the posts (a post made before a stream opened is not on it).
+    posted = set()
+    for _ in range(10):
+        posted.add(friend.status_post("streamed to Mastodon.py #streamtest")["id"])
+        if all(any(u["id"] in posted for u in l.updates) for l in listeners.values()):
+            break
+        for listener in listeners.values():
+            listener.event.wait(1)
+            listener.event.clear()
     for name, listener in listeners.items():
-        assert listener.event.wait(10), f"no update on the {name} stream"
-        assert any(u["id"] == posted["id"] for u in listener.updates), (name, listener.updates)
+        assert any(u["id"] in posted for u in listener.updates), (name, listener.updates)
     for handle in handles:
         handle.close()
-
 
 
 if __name__ == "__main__":
