@@ -59,8 +59,8 @@ for kind in $kinds; do
     names=$(seq -f "load%g" 1 "$users" | paste -sd, -)
     echo "== $kind: a fresh pod, $users users; getting $((users * 4)) read tokens and a poster's token through the consent page" >&2
     for name in ${names//,/ }; do
-        echo "$password" | target/release/mastodon-pod --database "sqlite://$work/pod.db" \
-            create-user "$name" --password-stdin >/dev/null
+        echo "$password" | target/release/mastodon-pod create-user "$name" \
+            --database "sqlite://$work/pod.db" --password-stdin >/dev/null
     done
     python3 bench/pod_token.py "http://$addr" "$names" "$password" read 4 >"$work/tokens"
     poster=$(python3 bench/pod_token.py "http://$addr" demo demo-password "read write")

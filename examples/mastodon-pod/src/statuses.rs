@@ -207,13 +207,66 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
 /// the REST API renders it for an anonymous viewer.
 async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
     let (author, keys) = stream_keys(ctx, id).await?;
+    // Direct streams get a `conversation` (Mastodon's event there), the
+    // others an `update`.
+    let (direct, keys): (Vec<String>, Vec<String>) =
+        keys.into_iter().partition(|k| k.starts_with(DIRECT_KEY));
     if let Some(public) = render::status(&ctx.seen_by(None), id).await? {
         ctx.hub.publish_all(
             &keys,
             &StreamEvent::new("update", public.to_string(), Some(author)),
         );
     }
+    for key in direct {
+        let Some(viewer) = key.strip_prefix(DIRECT_KEY).and_then(|v| v.parse().ok()) else {
+            continue;
+        };
+        if let Some(conversation) = conversation(ctx, id, author, viewer).await? {
+            ctx.hub.publish(
+                &key,
+                StreamEvent::new("conversation", conversation.to_string(), Some(author)),
+            );
+        }
+    }
     Ok(())
+}
+
+/// The prefix of a direct stream's key (`timeline:direct:<account>`).
+const DIRECT_KEY: &str = "timeline:direct:";
+
+/// The Conversation entity of direct status `id` for `viewer`: its other
+/// participants, the status as the viewer sees it, unread but for its
+/// author. The pod keeps no conversations of its own (no
+/// `/api/v1/conversations`): a conversation's id is its latest status's.
+async fn conversation(
+    ctx: &Ctx,
+    id: i64,
+    author: i64,
+    viewer: i64,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let Some(status) = render::status(&ctx.seen_by(Some(viewer)), id).await? else {
+        return Ok(None);
+    };
+    let mut participants: Vec<i64> =
+        sqlx::query_scalar("SELECT account_id FROM mentions WHERE status_id = $1")
+            .bind(id)
+            .fetch_all(&ctx.db)
+            .await?;
+    participants.push(author);
+    participants.sort_unstable();
+    participants.dedup();
+    let mut accounts = Vec::new();
+    for account in participants.into_iter().filter(|a| *a != viewer) {
+        if let Some(a) = render::account(ctx, account).await? {
+            accounts.push(a);
+        }
+    }
+    Ok(Some(json!({
+        "id": id.to_string(),
+        "unread": viewer != author,
+        "accounts": accounts,
+        "last_status": status,
+    })))
 }
 
 /// Sends a `delete` of status `id` to `keys`.

@@ -443,12 +443,21 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
     assert_eq!(r.status, 200, "{}", r.text);
     let secret = r.body["id"].as_str().expect("id").to_owned();
     assert!(direct.until(&status_uri(&secret)).await);
+    // As Mastodon sends it there: a conversation, with the other
+    // participant, and only the direct status.
     assert_eq!(
-        direct.seen.matches("event: update").count(),
+        direct.seen.matches("event: conversation").count(),
         1,
         "a public status is not direct: {}",
         direct.seen
     );
+    assert!(!direct.seen.contains("event: update"), "{}", direct.seen);
+    assert!(
+        direct.seen.contains(r#"\"unread\":true"#) || direct.seen.contains(r#""unread":true"#),
+        "{}",
+        direct.seen
+    );
+    assert!(direct.seen.contains("last_status"), "{}", direct.seen);
 
     // Blocked (after the public stream opened: a new stream hides bob).
     let r = pod
