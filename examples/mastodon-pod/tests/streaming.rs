@@ -181,15 +181,54 @@ async fn each_stream_checks_its_scopes_and_refuses_app_tokens(engine: Engine) {
     assert_eq!(r.status(), 200);
     let grant: serde_json::Value = r.json().await.expect("json");
     let app_token = grant["access_token"].as_str().expect("token");
+
+    // Every channel, over SSE: a token without its scope gets 403, an app
+    // token a refusal, no token 401, before anything is streamed (a list
+    // of the reader's own, so that only the scope can refuse it).
+    let owner = pod.token(&app, "read write").await;
     let r = pod
-        .call("GET", "/api/v1/streaming/public", Some(app_token), None)
+        .call(
+            "POST",
+            "/api/v1/lists",
+            Some(&owner),
+            Some(serde_json::json!({"title": "mine"})),
+        )
         .await;
-    assert!(
-        (400..500).contains(&r.status) && r.status != 404,
-        "{}: {}",
-        r.status,
-        r.text
-    );
+    let list = r.body["id"].as_str().expect("id").to_owned();
+    let writer = pod.token(&app, "write").await;
+    let list_path = format!("/api/v1/streaming/list?list={list}");
+    let channels = [
+        ("/api/v1/streaming/user", "read:statuses"),
+        ("/api/v1/streaming/user/notification", "read:notifications"),
+        ("/api/v1/streaming/public", "read:statuses"),
+        ("/api/v1/streaming/public/local", "read:statuses"),
+        ("/api/v1/streaming/public/remote", "read:statuses"),
+        ("/api/v1/streaming/hashtag?tag=rust", "read:statuses"),
+        ("/api/v1/streaming/hashtag/local?tag=rust", "read:statuses"),
+        (list_path.as_str(), "read:statuses"),
+        ("/api/v1/streaming/direct", "read:statuses"),
+    ];
+    for (path, scope) in channels {
+        let r = pod.call("GET", path, Some(&writer), None).await;
+        assert_eq!(r.status, 403, "{path} without {scope}: {}", r.text);
+        let r = pod.call("GET", path, Some(app_token), None).await;
+        assert!(
+            (400..500).contains(&r.status) && r.status != 404,
+            "{path} with an app token: {}: {}",
+            r.status,
+            r.text
+        );
+        let r = pod.call("GET", path, None, None).await;
+        assert_eq!(r.status, 401, "{path} without a token: {}", r.text);
+        // The scope alone opens it.
+        let mut open = Open::get(&pod, path, &pod.token(&app, scope).await).await;
+        assert!(
+            open.seen.starts_with("HTTP/1.1 200"),
+            "{path} with {scope}: {}",
+            open.seen
+        );
+        let _ = open.socket.shutdown().await;
+    }
 
     // Instances advertise the streaming URL.
     let r = pod.call("GET", "/api/v2/instance", None, None).await;
@@ -259,6 +298,38 @@ async fn the_websocket_checks_each_subscription_and_closes_on_revocation(engine:
     )
     .await;
     assert_eq!(next_text(&mut client).await["status"], 400, "no tag");
+
+    // Every channel refuses a token without its scope, before its tag or
+    // list is looked at.
+    let mut request = format!("ws://{}/api/v1/streaming", authority(&pod))
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {writer}").parse().expect("header"),
+    );
+    let (mut unscoped, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect");
+    for channel in [
+        "user",
+        "user:notification",
+        "public",
+        "public:local",
+        "public:remote",
+        "hashtag",
+        "hashtag:local",
+        "list",
+        "direct",
+    ] {
+        send(
+            &mut unscoped,
+            serde_json::json!({"type": "subscribe", "stream": channel, "tag": "rust", "list": "1"}),
+        )
+        .await;
+        let refused = next_text(&mut unscoped).await;
+        assert_eq!(refused["status"], 403, "{channel}: {refused}");
+    }
     send(
         &mut client,
         serde_json::json!({"type": "subscribe", "stream": "public"}),
