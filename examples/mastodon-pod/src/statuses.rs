@@ -199,7 +199,11 @@ pub(crate) async fn create(ctx: Ctx, Body(p): Body) -> ApiResult {
     let v = render::status(&ctx, id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    publish_update(&ctx, id).await?;
+    // The status is stored: a failure to stream it is logged, not turned
+    // into an error a client would retry (and post twice).
+    if let Err(e) = publish_update(&ctx, id).await {
+        tracing::warn!(status = id, error = e.message(), "status not streamed");
+    }
     ok(v)
 }
 
@@ -217,16 +221,39 @@ async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
             &StreamEvent::new("update", public.to_string(), Some(author)),
         );
     }
-    for key in direct {
-        let Some(viewer) = key.strip_prefix(DIRECT_KEY).and_then(|v| v.parse().ok()) else {
+    // Only the direct streams someone listens to, and the participants
+    // read and rendered once (a status may mention many accounts).
+    let direct: Vec<(String, i64)> = direct
+        .into_iter()
+        .filter(|key| ctx.hub.has(key))
+        .filter_map(|key| {
+            let viewer = key.strip_prefix(DIRECT_KEY)?.parse().ok()?;
+            Some((key, viewer))
+        })
+        .collect();
+    if direct.is_empty() {
+        return Ok(());
+    }
+    let participants = participants(ctx, id, author).await?;
+    for (key, viewer) in direct {
+        let Some(status) = render::status(&ctx.seen_by(Some(viewer)), id).await? else {
             continue;
         };
-        if let Some(conversation) = conversation(ctx, id, author, viewer).await? {
-            ctx.hub.publish(
-                &key,
-                StreamEvent::new("conversation", conversation.to_string(), Some(author)),
-            );
-        }
+        let accounts: Vec<&serde_json::Value> = participants
+            .iter()
+            .filter(|(account, _)| *account != viewer)
+            .map(|(_, rendered)| rendered)
+            .collect();
+        let conversation = json!({
+            "id": id.to_string(),
+            "unread": viewer != author,
+            "accounts": accounts,
+            "last_status": status,
+        });
+        ctx.hub.publish(
+            &key,
+            StreamEvent::new("conversation", conversation.to_string(), Some(author)),
+        );
     }
     Ok(())
 }
@@ -234,39 +261,31 @@ async fn publish_update(ctx: &Ctx, id: i64) -> Result<(), ApiError> {
 /// The prefix of a direct stream's key (`timeline:direct:<account>`).
 const DIRECT_KEY: &str = "timeline:direct:";
 
-/// The Conversation entity of direct status `id` for `viewer`: its other
-/// participants, the status as the viewer sees it, unread but for its
-/// author. The pod keeps no conversations of its own (no
-/// `/api/v1/conversations`): a conversation's id is its latest status's.
-async fn conversation(
+/// The participants of direct status `id` (its author and the accounts it
+/// mentions), each with its Account entity, for the Conversation entities
+/// of its `conversation` events: the pod keeps no conversations of its own
+/// (no `/api/v1/conversations`), so a conversation's id is its latest
+/// status's, unread but for its author.
+async fn participants(
     ctx: &Ctx,
     id: i64,
     author: i64,
-    viewer: i64,
-) -> Result<Option<serde_json::Value>, ApiError> {
-    let Some(status) = render::status(&ctx.seen_by(Some(viewer)), id).await? else {
-        return Ok(None);
-    };
-    let mut participants: Vec<i64> =
+) -> Result<Vec<(i64, serde_json::Value)>, ApiError> {
+    let mut ids: Vec<i64> =
         sqlx::query_scalar("SELECT account_id FROM mentions WHERE status_id = $1")
             .bind(id)
             .fetch_all(&ctx.db)
             .await?;
-    participants.push(author);
-    participants.sort_unstable();
-    participants.dedup();
-    let mut accounts = Vec::new();
-    for account in participants.into_iter().filter(|a| *a != viewer) {
-        if let Some(a) = render::account(ctx, account).await? {
-            accounts.push(a);
+    ids.push(author);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut participants = Vec::with_capacity(ids.len());
+    for account in ids {
+        if let Some(rendered) = render::account(ctx, account).await? {
+            participants.push((account, rendered));
         }
     }
-    Ok(Some(json!({
-        "id": id.to_string(),
-        "unread": viewer != author,
-        "accounts": accounts,
-        "last_status": status,
-    })))
+    Ok(participants)
 }
 
 /// Sends a `delete` of status `id` to `keys`.
@@ -301,6 +320,19 @@ async fn stream_keys(ctx: &Ctx, id: i64) -> Result<(i64, Vec<String>), ApiError>
         .fetch_all(&ctx.db)
         .await?;
         keys.extend(mentioned.iter().map(|m| format!("timeline:direct:{m}")));
+        // And the homes of the mentioned who follow the author, whose REST
+        // home shows it (Mastodon delivers to mentioned followers too).
+        let following: Vec<i64> =
+            sqlx::query_scalar("SELECT account_id FROM follows WHERE target_account_id = $1")
+                .bind(author)
+                .fetch_all(&ctx.db)
+                .await?;
+        keys.extend(
+            mentioned
+                .iter()
+                .filter(|m| following.contains(m))
+                .map(|m| format!("timeline:{m}")),
+        );
         return Ok((author, keys));
     }
     // Homes, lists and direct streams get what the REST timelines would

@@ -198,6 +198,14 @@ impl Hub {
         }
     }
 
+    /// Whether anyone listens to `key`.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+        keys.senders
+            .get(key)
+            .is_some_and(|tx| tx.receiver_count() > 0)
+    }
+
     /// Says that the blocks or mutes of `accounts` (made by or against
     /// them) changed: their filtered streams read them again before their
     /// next event.
@@ -409,14 +417,17 @@ impl Filtered {
         if epoch == self.epoch {
             return;
         }
-        self.epoch = epoch;
         let generation = self.hub.relations_generation(self.me);
         if generation == self.generation {
+            self.epoch = epoch;
             return;
         }
+        // The epoch is recorded only once the set is read: a failed read
+        // is tried again at the next event.
         if let Ok(hidden) = hidden(&self.db, self.me).await {
             self.hidden = hidden;
             self.generation = generation;
+            self.epoch = epoch;
         }
     }
 }
@@ -658,6 +669,9 @@ impl Socket {
             return;
         }
         let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+        // A loop held up (slow sends) pings late, not twice in a row: the
+        // second would find the first's pong not yet heard.
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut heard = true;
         let mut allowance = Allowance::new();
         loop {

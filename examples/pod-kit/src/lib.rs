@@ -364,11 +364,12 @@ impl<S: Scope, St: Store> Revoked<S, St> {
         self.streams.recheck_all();
     }
 
-    /// Notices may have been missed: every cached validation goes, so the
-    /// next request, and each open stream's next periodic check (every
-    /// `Enforcer::stream_recheck`), asks the database. The streams are not
-    /// all woken: while the database cannot be reached that would only
-    /// spend their allowance of unanswered checks.
+    /// Notices are being missed (the feed cannot listen): every cached
+    /// validation goes, so the next request, and each open stream's next
+    /// periodic check, asks the database. The streams are not all woken
+    /// while the database cannot be reached (that would only spend their
+    /// allowance of unanswered checks): they are once the feed listens
+    /// again (`RevocationNotice::Resumed`, `all`).
     fn missed(&self) {
         self.cache.clear();
     }
@@ -409,7 +410,10 @@ fn assemble<P: Pod, St: Store>(
     let server = server.on_revoke(Arc::new(move |what| match what {
         Revocation::AccessToken(token) => hook.token(BearerToken::new(token).digest()),
         Revocation::AccessTokenDigest(digest) => hook.token(&digest),
-        Revocation::Grant { user: Some(user) } | Revocation::User(user) => hook.user(user),
+        Revocation::Grant {
+            user: Some(user), ..
+        }
+        | Revocation::User(user) => hook.user(user),
         _ => hook.all(),
     }));
     let limiter = settings
@@ -491,14 +495,17 @@ async fn follow_revocations<S: Scope, St: Store>(
                 continue;
             }
         };
-        // Anything cached before the feed listened may have been revoked
-        // unseen.
-        revoked.missed();
+        // Anything cached, or streamed, before the feed listened may have
+        // been revoked unseen.
+        revoked.all();
         loop {
             match feed.recv().await {
                 RevocationNotice::AccessToken(digest) => revoked.token(&digest),
                 RevocationNotice::User(user) => revoked.user(user),
+                // Deaf: the cache goes; the streams' own checks would fail.
                 RevocationNotice::Missed => revoked.missed(),
+                // Listening again: what was revoked meanwhile is checked
+                // now, by every open stream too.
                 _ => revoked.all(),
             }
         }

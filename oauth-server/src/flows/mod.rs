@@ -51,6 +51,7 @@ pub enum Revocation<'a> {
     /// A whole grant: every access token of a family (a revoked or reused
     /// refresh token, a replayed code), whose values the server never
     /// kept, of this user (`None`: an app's grant).
+    #[non_exhaustive]
     Grant {
         /// The grant's user.
         user: Option<i64>,

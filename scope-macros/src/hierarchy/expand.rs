@@ -109,7 +109,12 @@ pub(crate) fn expand(model: &Model<'_>) -> TokenStream {
     // Other visibilities keep a crate-local `macro_rules!`.
     let exported = matches!(vis, Visibility::Public(_));
     let (macro_name, export) = if exported {
-        let unique = fingerprint(&site(ident), &hierarchy, &names);
+        // The site, and the order of this expansion among the process's
+        // (two expansions of one `macro_rules!` that writes a fixed name
+        // share a site).
+        static EXPANSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nth = EXPANSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let unique = fingerprint(&format!("{}#{nth}", site(ident)), &hierarchy, &names);
         (
             format_ident!("__scope_hierarchy_{}_{:016x}", ident, unique),
             quote!(#[macro_export]),

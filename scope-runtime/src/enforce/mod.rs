@@ -540,11 +540,9 @@ impl<S: Scope> Enforcer<S> {
             request.extensions_mut().insert(ticket);
             // The handler, its extractors and any logging after this never
             // see a token in the URI: the one read, or one sent beside a
-            // header's.
-            if request
-                .uri()
-                .query()
-                .is_some_and(|q| q.contains("access_token"))
+            // header's, however its key is percent-encoded (the query is
+            // rebuilt from its decoded pairs; stream requests are few).
+            if request.uri().query().is_some()
                 && let Some(uri) = bearer::without_query_token(request.uri())
             {
                 *request.uri_mut() = uri;

@@ -197,7 +197,8 @@ impl<S: Scope> Watch<S> {
 
     /// Resolves when the stream must end, and why. Cancel-safe: call it
     /// again in every turn of a `select!` loop; a check under way when the
-    /// call was dropped goes on in the next call, with what started it.
+    /// call was dropped goes on in the next call. Once it has resolved, it
+    /// answers the same at once.
     pub async fn ended(&mut self) -> Ended {
         if let Some(ended) = self.ended {
             return ended;
@@ -244,7 +245,30 @@ impl<S: Scope> Watch<S> {
             let Some(pending) = self.pending.as_mut() else {
                 continue;
             };
-            let answer = pending.get_mut().as_mut().await;
+            // A revocation that comes while the check runs ends the stream
+            // at once too, without waiting for the validator's answer.
+            // (A recheck asked meanwhile is what this check does.)
+            let answer = {
+                let mut notified = pin!(self.registration.notified());
+                let mut heard = false;
+                let mut answer = pending.get_mut().as_mut();
+                poll_fn(|cx| {
+                    if !heard {
+                        match notified.as_mut().poll(cx) {
+                            Poll::Ready(Notice::Revoked) => return Poll::Ready(None),
+                            // Not polled again once it has answered.
+                            Poll::Ready(Notice::Recheck) => heard = true,
+                            Poll::Pending => {}
+                        }
+                    }
+                    answer.as_mut().poll(cx).map(Some)
+                })
+                .await
+            };
+            let Some(answer) = answer else {
+                self.pending = None;
+                return Ended::Revoked;
+            };
             self.pending = None;
             match self.judge(answer) {
                 Ok(()) => self.schedule(),
@@ -261,15 +285,26 @@ impl<S: Scope> Watch<S> {
         self.seed ^= self.seed >> 7;
         self.seed ^= self.seed << 17;
         let fraction = (self.seed >> 11) as f64 / (1u64 << 53) as f64;
-        let interval = self.ticket.enforcer.recheck_interval();
+        let mut interval = self.ticket.enforcer.recheck_interval();
+        // After a check the validator could not answer, the next comes
+        // sooner (1 s, 2 s, ...): the stream ends after a few unanswered
+        // checks, not a few intervals (or never, with `Duration::MAX`).
+        if self.unavailable > 0 {
+            interval = interval.min(Duration::from_secs(1 << self.unavailable.min(6)) / 2);
+        }
         let jittered =
             Duration::try_from_secs_f64(interval.as_secs_f64() * (0.875 + 0.25 * fraction))
                 .unwrap_or(interval);
         let now = Instant::now();
-        self.next_check = now
-            .checked_add(jittered)
-            .or_else(|| now.checked_add(FAR))
-            .unwrap_or(now);
+        self.next_check = [
+            jittered,
+            FAR,
+            Duration::from_secs(86_400),
+            Duration::from_secs(60),
+        ]
+        .into_iter()
+        .find_map(|d| now.checked_add(d))
+        .unwrap_or(now);
     }
 
     /// The event stream `events`, ended when this watch ends: an SSE
@@ -386,7 +421,7 @@ pub enum WatchRejection<S: Scope> {
     /// The handler's route is not declared as a stream (`stream = sse` or
     /// `stream = websocket`): a mistake of the server, 500.
     NotAStream,
-    /// Too many streams are open on this token: 429.
+    /// Too many streams are open on this token, or for its user: 429.
     TooManyStreams(TooManyStreams),
 }
 

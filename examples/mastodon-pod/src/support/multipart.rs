@@ -20,10 +20,19 @@ pub(super) const MAX_PARTS: usize = 4096;
 /// [`MAX_PARTS`] parts; 413 for a body over `max_body` (or one that could
 /// not be read), as for any other body.
 pub(super) async fn multipart<S: Send + Sync>(
-    mut req: Request,
+    req: Request,
     state: &S,
     max_body: usize,
 ) -> Result<Params, ApiError> {
+    // The body is read first, then parsed from one chunk: multer scans an
+    // incomplete part header again on every chunk that arrives, so a body
+    // trickled in small segments would cost time quadratic in its size.
+    // The body is bounded (and buffered by the other extractors anyway).
+    let (head, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, max_body)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"))?;
+    let mut req = Request::from_parts(head, axum::body::Body::from(bytes));
     // The pod's own limit rather than axum's default 2 MiB, for this
     // request only (the other extractors keep theirs).
     DefaultBodyLimit::max(max_body).apply(&mut req);

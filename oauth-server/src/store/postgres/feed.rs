@@ -28,6 +28,10 @@ pub enum RevocationNotice {
     /// Notices may have been lost (the listening connection dropped, or
     /// cannot be re-established yet): drop every cached validation.
     Missed,
+    /// The feed listens again after notices were lost: drop every cached
+    /// validation, and have open streams check their tokens again (the
+    /// database answers again).
+    Resumed,
 }
 
 /// The revocations committed on a database, as `LISTEN` on
@@ -39,8 +43,9 @@ pub enum RevocationNotice {
 /// notice per token when it commits, whichever process made it: the
 /// operator's command line included. A notice reaches the other processes
 /// within milliseconds; if the connection drops, the feed reports
-/// [`RevocationNotice::Missed`] and reconnects, and keeps reporting it
-/// about once a second for as long as the server cannot be reached.
+/// [`RevocationNotice::Missed`] and reconnects, keeps reporting it about
+/// once a second for as long as the server cannot be reached, and reports
+/// [`RevocationNotice::Resumed`] once it listens again.
 ///
 /// ```no_run
 /// # async fn run(store: oauth_server::store::PgStore) -> Result<(), oauth_server::primitives::StoreError> {
@@ -94,7 +99,7 @@ impl RevocationFeed {
     ///
     /// After a lost connection the feed listens again on a new one, itself
     /// (not through sqlx's silent reconnection), and reports
-    /// [`RevocationNotice::Missed`] once `LISTEN` has succeeded, so that
+    /// [`RevocationNotice::Resumed`] once `LISTEN` has succeeded, so that
     /// nothing revoked while it was deaf stays cached; while it cannot
     /// listen, it reports `Missed` about once a second.
     pub async fn recv(&mut self) -> RevocationNotice {
@@ -103,6 +108,7 @@ impl RevocationFeed {
                 match listen(&self.pool, &self.channel).await {
                     Ok(listener) => {
                         self.listener = Some(listener);
+                        return RevocationNotice::Resumed;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "revocation feed: cannot listen");
