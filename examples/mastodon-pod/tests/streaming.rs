@@ -89,16 +89,12 @@ async fn an_sse_stream_receives_posted_statuses_until_its_token_is_revoked(engin
     let mut tag = Open::get(&pod, "/api/v1/streaming/hashtag?tag=RustLang", &reader).await;
     assert!(tag.seen.starts_with("HTTP/1.1 200"), "{}", tag.seen);
 
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&writer),
-            Some(serde_json::json!({"status": "streamed #rustlang", "visibility": "public"})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let id = r.body["id"].as_str().expect("id").to_owned();
+    let id = post_status(
+        &pod,
+        &writer,
+        serde_json::json!({"status": "streamed #rustlang", "visibility": "public"}),
+    )
+    .await;
     assert!(public.until("event: update").await, "{}", public.seen);
     assert!(public.until("\n\n").await, "{}", public.seen);
     let data = public
@@ -255,6 +251,31 @@ async fn next_text(client: &mut Client) -> serde_json::Value {
     }
 }
 
+/// Posts a status with `token` (200 asserted); its id.
+async fn post_status(pod: &TestPod, token: &str, body: serde_json::Value) -> String {
+    let r = pod
+        .call("POST", "/api/v1/statuses", Some(token), Some(body))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["id"].as_str().expect("id").to_owned()
+}
+
+/// A WebSocket to the streaming API with `token` in the Authorization
+/// header.
+async fn connect_bearer(pod: &TestPod, token: &str) -> Client {
+    let mut request = format!("ws://{}/api/v1/streaming", authority(pod))
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect")
+        .0
+}
+
 async fn send(client: &mut Client, message: serde_json::Value) {
     client
         .send(tungstenite::Message::text(message.to_string()))
@@ -301,16 +322,7 @@ async fn the_websocket_checks_each_subscription_and_closes_on_revocation(engine:
 
     // Every channel refuses a token without its scope, before its tag or
     // list is looked at.
-    let mut request = format!("ws://{}/api/v1/streaming", authority(&pod))
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {writer}").parse().expect("header"),
-    );
-    let (mut unscoped, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connect");
+    let mut unscoped = connect_bearer(&pod, &writer).await;
     for channel in [
         "user",
         "user:notification",
@@ -481,38 +493,30 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
     let mut home_only = Open::get(&pod, "/api/v1/streaming/user", &statuses_only).await;
     let mut public = Open::get(&pod, "/api/v1/streaming/public", &mine).await;
 
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&bobs),
-            Some(serde_json::json!({
-                "status": format!("hi @{}", pod_kit::testing::USER),
-                "visibility": "public",
-            })),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let first = r.body["id"].as_str().expect("id").to_owned();
+    let first = post_status(
+        &pod,
+        &bobs,
+        serde_json::json!({
+            "status": format!("hi @{}", pod_kit::testing::USER),
+            "visibility": "public",
+        }),
+    )
+    .await;
     assert!(user.until("event: notification").await, "{}", user.seen);
     assert!(user.until("event: update").await, "{}", user.seen);
     assert!(user.until(&status_uri(&first)).await, "{}", user.seen);
     assert!(home_only.until(&status_uri(&first)).await);
     assert!(public.until(&status_uri(&first)).await);
     assert!(listed.until(&status_uri(&first)).await);
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&bobs),
-            Some(serde_json::json!({
-                "status": format!("psst @{}", pod_kit::testing::USER),
-                "visibility": "direct",
-            })),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let secret = r.body["id"].as_str().expect("id").to_owned();
+    let secret = post_status(
+        &pod,
+        &bobs,
+        serde_json::json!({
+            "status": format!("psst @{}", pod_kit::testing::USER),
+            "visibility": "direct",
+        }),
+    )
+    .await;
     assert!(direct.until(&status_uri(&secret)).await);
     // As Mastodon sends it there: a conversation, with the other
     // participant, and only the direct status.
@@ -541,24 +545,18 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let mut hiding = Open::get(&pod, "/api/v1/streaming/public", &mine).await;
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&bobs),
-            Some(serde_json::json!({"status": "hidden from the blocker", "visibility": "public"})),
-        )
-        .await;
-    let hidden = r.body["id"].as_str().expect("id").to_owned();
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&mine),
-            Some(serde_json::json!({"status": "my own", "visibility": "public"})),
-        )
-        .await;
-    let own = r.body["id"].as_str().expect("id").to_owned();
+    let hidden = post_status(
+        &pod,
+        &bobs,
+        serde_json::json!({"status": "hidden from the blocker", "visibility": "public"}),
+    )
+    .await;
+    let own = post_status(
+        &pod,
+        &mine,
+        serde_json::json!({"status": "my own", "visibility": "public"}),
+    )
+    .await;
     assert!(hiding.until(&status_uri(&own)).await);
     assert!(
         !hiding.seen.contains(&status_uri(&hidden)),
@@ -590,24 +588,18 @@ async fn the_user_stream_has_home_statuses_and_notifications_and_blocked_account
             .await;
         assert_eq!(r.status, 200, "{action}: {}", r.text);
     }
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&carols),
-            Some(serde_json::json!({"status": "muted", "visibility": "public"})),
-        )
-        .await;
-    let muted = r.body["id"].as_str().expect("id").to_owned();
-    let r = pod
-        .call(
-            "POST",
-            "/api/v1/statuses",
-            Some(&mine),
-            Some(serde_json::json!({"status": "mine again", "visibility": "public"})),
-        )
-        .await;
-    let again = r.body["id"].as_str().expect("id").to_owned();
+    let muted = post_status(
+        &pod,
+        &carols,
+        serde_json::json!({"status": "muted", "visibility": "public"}),
+    )
+    .await;
+    let again = post_status(
+        &pod,
+        &mine,
+        serde_json::json!({"status": "mine again", "visibility": "public"}),
+    )
+    .await;
     assert!(user.until(&status_uri(&again)).await, "{}", user.seen);
     assert!(!user.seen.contains(&status_uri(&muted)), "{}", user.seen);
     let r = pod
@@ -632,16 +624,7 @@ async fn subscriptions_per_socket_are_bounded(engine: Engine) {
         return;
     };
     let reader = pod.token(&app, "read:statuses").await;
-    let mut request = format!("ws://{}/api/v1/streaming", authority(&pod))
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {reader}").parse().expect("header"),
-    );
-    let (mut client, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("connect");
+    let mut client = connect_bearer(&pod, &reader).await;
     for n in 0..65 {
         send(
             &mut client,
