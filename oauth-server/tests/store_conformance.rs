@@ -481,12 +481,17 @@ impl TestDb {
 
     /// Closes the store and drops its schema.
     async fn drop_schema(mut self) {
-        self.store.pool().close().await;
-        let dropped = sqlx::query(&format!("DROP SCHEMA \"{}\" CASCADE", self.schema))
-            .execute(&mut self.admin)
-            .await;
-        if let Err(e) = dropped {
-            eprintln!("cannot drop schema {}: {e}", self.schema);
+        // Bounded: a test that panicked may leave connections checked out
+        // (its tasks are gone, not always their connections), and its
+        // failure must be reported, not hang the run.
+        let bound = std::time::Duration::from_secs(10);
+        let _ = tokio::time::timeout(bound, self.store.pool().close()).await;
+        let statement = format!("DROP SCHEMA \"{}\" CASCADE", self.schema);
+        let drop = sqlx::query(&statement).execute(&mut self.admin);
+        match tokio::time::timeout(bound, drop).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("cannot drop schema {}: {e}", self.schema),
+            Err(_) => eprintln!("cannot drop schema {}: timed out", self.schema),
         }
     }
 
@@ -1201,9 +1206,12 @@ async fn postgres_revocations_reach_every_listener() {
 
             // The listening connection dies: the feed says notices may have
             // been missed once it listens again, and hears the next ones.
+            // Only this test's listener (its schema's channel): the other
+            // tests' feeds run at the same time.
             let killed: i64 = sqlx::query_scalar(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                 WHERE query LIKE 'LISTEN %oauth_revocations_%' AND pid <> pg_backend_pid()",
+                 WHERE query LIKE 'LISTEN %' || 'oauth_revocations_' || left(md5(current_schema()), 16) || '%' \
+                 AND pid <> pg_backend_pid()",
             )
             .fetch_one(store.pool())
             .await
