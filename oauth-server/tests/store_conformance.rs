@@ -470,7 +470,12 @@ impl TestDb {
         let options = PgConnectOptions::from_str(&url)
             .expect("TEST_DATABASE_URL_PG")
             .options([("search_path", &schema)]);
-        let store = PgStore::connect_with(options).await.expect("connect");
+        // Bounded: migrations wait for the database-wide migration lock,
+        // which another process may hold.
+        let store = tokio::time::timeout(TEST_BOUND, PgStore::connect_with(options))
+            .await
+            .unwrap_or_else(|_| panic!("{test}: no store within {} s", TEST_BOUND.as_secs()))
+            .expect("connect");
         Some(Self {
             store,
             url,
@@ -515,14 +520,32 @@ where
     let Some(db) = TestDb::create(name).await else {
         return;
     };
-    let outcome = tokio::spawn(test(db.store.clone(), db.url())).await;
-    db.drop_schema().await;
-    if let Err(e) = outcome {
-        if e.is_panic() {
-            std::panic::resume_unwind(e.into_panic());
-        }
-        panic!("{name}: {e}");
+    let task = tokio::spawn(test(db.store.clone(), db.url()));
+    let abort = task.abort_handle();
+    // Bounded: a test that waits forever must fail with its name, not hang
+    // the run (every step of a healthy test takes well under a second).
+    let outcome = tokio::time::timeout(TEST_BOUND, task).await;
+    if outcome.is_err() {
+        abort.abort();
     }
+    db.drop_schema().await;
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Err(e)) => panic!("{name}: {e}"),
+        Err(_) => panic!("{name}: did not finish within {} s", TEST_BOUND.as_secs()),
+    }
+}
+
+/// The longest a PostgreSQL test may take.
+const TEST_BOUND: Duration = Duration::from_secs(120);
+
+/// `future`, or a panic naming `step` if it takes longer than 20 s (a
+/// step that hangs fails with its name).
+async fn within<T>(step: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future)
+        .await
+        .unwrap_or_else(|_| panic!("{step}: no answer within 20 s"))
 }
 
 macro_rules! conformance {
@@ -1245,7 +1268,9 @@ async fn postgres_revocations_reach_every_listener() {
             use sha2::Digest;
             let sha: [u8; 32] = sha2::Sha256::digest(b"a1").into();
             assert_eq!(revoked("a1"), Some(RevocationNotice::AccessToken(sha)));
-            other.pool().close().await;
+            // The feed holds a connection of the pool: closing waits for it.
+            drop(feed);
+            within("close the second store", other.pool().close()).await;
         },
     )
     .await;
@@ -1260,41 +1285,68 @@ async fn postgres_disabling_a_user_reaches_every_listener() {
     with_postgres(
         "postgres_disabling_a_user_reaches_every_listener",
         |store, url| async move {
-            let other = Arc::new(PgStore::connect(&url).await.expect("second store"));
-            let mut feed = other.revocations().await.expect("listen");
+            let other = Arc::new(
+                within("second store", PgStore::connect(&url))
+                    .await
+                    .expect("second store"),
+            );
+            let mut feed = within("listen", other.revocations()).await.expect("listen");
             let wait = Duration::from_secs(5);
             let quiet = Duration::from_millis(300);
-            let erin = store
-                .create_user("erin", "x", false)
+            let erin = within("create erin", store.create_user("erin", "x", false))
                 .await
                 .expect("erin")
                 .id;
-            store
-                .insert_token(live_token("te", "erin-access", Some(erin)))
-                .await
-                .expect("insert");
-            assert!(validate(&other, "erin-access").await.is_ok());
+            within(
+                "insert erin's token",
+                store.insert_token(live_token("te", "erin-access", Some(erin))),
+            )
+            .await
+            .expect("insert");
+            assert!(
+                within("validate", validate(&other, "erin-access"))
+                    .await
+                    .is_ok()
+            );
 
-            assert!(!store.set_disabled(9999, true).await.expect("nobody"));
+            assert!(
+                !within("disable nobody", store.set_disabled(9999, true))
+                    .await
+                    .expect("nobody")
+            );
             assert_eq!(notice(&mut feed, quiet).await, None, "no user, no notice");
 
-            assert!(store.set_disabled(erin, true).await.expect("disable"));
+            assert!(
+                within("disable erin", store.set_disabled(erin, true))
+                    .await
+                    .expect("disable")
+            );
             assert_eq!(
                 notice(&mut feed, wait).await,
                 Some(RevocationNotice::User(erin))
             );
             assert!(matches!(
-                validate(&other, "erin-access").await,
+                within("validate disabled", validate(&other, "erin-access")).await,
                 Err(TokenError::Invalid)
             ));
 
-            assert!(store.set_disabled(erin, false).await.expect("enable"));
+            assert!(
+                within("enable erin", store.set_disabled(erin, false))
+                    .await
+                    .expect("enable")
+            );
             assert_eq!(
                 notice(&mut feed, wait).await,
                 Some(RevocationNotice::User(erin))
             );
-            assert!(validate(&other, "erin-access").await.is_ok());
-            other.pool().close().await;
+            assert!(
+                within("validate enabled", validate(&other, "erin-access"))
+                    .await
+                    .is_ok()
+            );
+            // The feed holds a connection of the pool: closing waits for it.
+            drop(feed);
+            within("close the second store", other.pool().close()).await;
         },
     )
     .await;
@@ -1361,7 +1413,7 @@ async fn postgres_family_revocation_wins_over_racing_rotations() {
                     "round {round}: a live token survived the revocation"
                 );
             }
-            other.pool().close().await;
+            within("close the second store", other.pool().close()).await;
         },
     )
     .await;
